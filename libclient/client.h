@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* liblogbus internals: the handle, lane slots and the thread-local cache. */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bus.h"
+#include "lane.h"
+#include "logbus.h"
+
+#define LB_EXPORT __attribute__((visibility("default")))
+
+/* How often a detached handle looks for its bus again. */
+#define LB_ATTACH_RETRY_NS (100 * 1000000ull)
+/* A writer whose heartbeat is older than this is taken for dead. */
+#define LB_WRITER_STALE_NS (5 * 1000000000ull)
+
+/*
+ * A lane claimed through a handle. Normally one thread uses it without any
+ * lock (exclusive). When a thread of this process finds no free lane, it
+ * shares an existing slot: the slot turns shared and every user then
+ * publishes under `lock` (see slot_share in slot.c for the handover).
+ */
+struct lane_slot {
+	struct lb_producer prod;
+	pthread_mutex_t lock;
+	_Atomic bool shared;
+	_Atomic bool busy;       /* the exclusive user is inside a publish */
+	unsigned users;          /* threads whose cache points here; handle lock */
+	struct lane_slot *next;  /* the handle's slots; handle lock */
+};
+
+/* Counters of slots already given back, and of events that had no lane. */
+struct handle_counts {
+	_Atomic uint64_t queued;
+	_Atomic uint64_t dropped_full;
+	_Atomic uint64_t dropped_too_large;
+	_Atomic uint64_t dropped_no_lane;
+	_Atomic uint64_t fallback;
+	_Atomic uint64_t dropped_fallback;
+	_Atomic uint64_t wakes;
+};
+
+struct logbus {
+	uint64_t id;                 /* never reused in this process */
+	char name[LB_BUS_NAME_MAX + 1];
+	char default_tag[LOGBUS_TAG_MAX + 1];
+	size_t default_tag_len;
+	bool sync;                   /* $LOGBUS_SYNC: wait for the writer */
+
+	pthread_mutex_t lock;        /* slots, attaching, the fallback stream */
+	_Atomic bool attached;       /* bus is mapped; set once, with release */
+	struct lb_bus bus;
+	_Atomic uint64_t next_attach_ns;
+	struct lane_slot *slots;
+
+	FILE *fallback;              /* stderr, or $LOGBUS_FALLBACK */
+	bool fallback_owned;
+	struct handle_counts counts;
+	struct logbus *next_handle;  /* all open handles; registry lock */
+};
+
+/* The process as the lanes know it; refreshed in a forked child. */
+struct process_identity {
+	uint32_t pid;
+	uint64_t start;              /* clock ticks since boot */
+	char comm[16];
+	unsigned fork_epoch;         /* bumped in every forked child */
+};
+
+extern struct process_identity lb_process;
+
+/* slot.c: the calling thread's slot for lb, claimed or shared on first use;
+ * NULL when the bus has no lane left for this process. */
+struct lane_slot *slot_get(logbus_t *lb);
+
+/* slot.c: fast-path lookup; NULL when the thread has no slot for lb yet. */
+struct lane_slot *slot_cached(const logbus_t *lb);
+
+/* slot.c: publish through a slot: enter returns whether it took the lock
+ * (the slot is shared); pass that to leave. */
+bool slot_enter(struct lane_slot *s);
+void slot_leave(struct lane_slot *s, bool locked);
+
+/* slot.c: the calling thread's id, cached. */
+uint32_t slot_thread_tid(void);
+
+/* slot.c: add lb to the registry of open handles (fork, thread exit). */
+void slot_register_handle(logbus_t *lb);
+
+/* slot.c: take lb out of the registry and give back its slots (logbus_close). */
+void slot_release_all(logbus_t *lb);
+
+/* slot.c: per-process set-up for fork safety and thread exit. */
+void slot_process_init(void);
+
+/* handle.c: wait until the writer's tail passed head in each lane. */
+struct flush_target {
+	uint32_t lane;
+	uint64_t head;
+};
+int flush_wait(logbus_t *lb, const struct flush_target *t, size_t n, int timeout_ms);
+
+/* handle.c: try to map the bus if it is time to; true when attached. */
+bool handle_try_attach(logbus_t *lb);
+
+/* fallback.c: write the entry synchronously as a JSON line. */
+int fallback_write(logbus_t *lb, int level, const char *tag, size_t tag_len, const char *msg,
+		   size_t len, const struct logbus_field *fields, size_t nfields);

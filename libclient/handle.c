@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/* liblogbus handles: open, attach to the bus when it appears, close,
+ * counters, flush. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "clock.h"
+#include "client.h"
+#include "doorbell.h"
+#include "text.h"
+
+static _Atomic uint64_t next_handle_id;
+
+/* The program's name as a tag: invalid characters become '_'. */
+static void default_tag(logbus_t *lb)
+{
+	const char *name = program_invocation_short_name;
+	size_t n = strnlen(name, LOGBUS_TAG_MAX);
+
+	if (n == 0) {
+		name = "logbus";
+		n = strlen(name);
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		lb->default_tag[i] = c > 0x20 && c < 0x7f ? (char)c : '_';
+	}
+	lb->default_tag_len = n;
+}
+
+static int open_fallback(logbus_t *lb)
+{
+	const char *path = getenv("LOGBUS_FALLBACK");
+
+	if (!path || !*path) {
+		lb->fallback = stderr;
+		return 0;
+	}
+	lb->fallback = fopen(path, "ae");
+	if (!lb->fallback)
+		return -errno;
+	lb->fallback_owned = true;
+	return 0;
+}
+
+bool handle_try_attach(logbus_t *lb)
+{
+	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC_COARSE);
+	struct lb_bus bus;
+
+	if (now < atomic_load_explicit(&lb->next_attach_ns, memory_order_relaxed))
+		return false;
+	pthread_mutex_lock(&lb->lock);
+	if (!atomic_load_explicit(&lb->attached, memory_order_relaxed) &&
+	    now >= atomic_load_explicit(&lb->next_attach_ns, memory_order_relaxed)) {
+		atomic_store_explicit(&lb->next_attach_ns, now + LB_ATTACH_RETRY_NS,
+				      memory_order_relaxed);
+		if (lb_bus_attach(lb->name, &bus, NULL) == 0) {
+			lb->bus = bus;
+			/* Pairs with the acquire load in publish: the mapping
+			 * is complete before anyone uses it. */
+			atomic_store_explicit(&lb->attached, true, memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&lb->lock);
+	return atomic_load_explicit(&lb->attached, memory_order_acquire);
+}
+
+LB_EXPORT logbus_t *logbus_open(const char *bus)
+{
+	const char *name = bus ? bus : getenv("LOGBUS_BUS");
+	const char *sync = getenv("LOGBUS_SYNC");
+	logbus_t *lb;
+	int r;
+
+	if (!name || !*name)
+		name = "default";
+	if (!lb_bus_name_valid(name)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	slot_process_init();
+	lb = calloc(1, sizeof(*lb));
+	if (!lb)
+		return NULL;
+	lb->id = atomic_fetch_add_explicit(&next_handle_id, 1, memory_order_relaxed) + 1;
+	strcpy(lb->name, name);
+	default_tag(lb);
+	lb->sync = sync && !strcmp(sync, "1");
+	lb->bus.fd = -1;
+	r = open_fallback(lb);
+	if (r < 0) {
+		free(lb);
+		errno = -r;
+		return NULL;
+	}
+	pthread_mutex_init(&lb->lock, NULL);
+	(void)handle_try_attach(lb);
+	slot_register_handle(lb);
+	return lb;
+}
+
+LB_EXPORT void logbus_close(logbus_t *lb)
+{
+	if (!lb)
+		return;
+	slot_release_all(lb);
+	if (atomic_load_explicit(&lb->attached, memory_order_acquire))
+		lb_bus_detach(&lb->bus);
+	if (lb->fallback_owned)
+		fclose(lb->fallback);
+	pthread_mutex_destroy(&lb->lock);
+	free(lb);
+}
+
+LB_EXPORT int logbus_stats_get(logbus_t *lb, struct logbus_stats *st)
+{
+	uint64_t published, full, large;
+
+	if (!lb || !st)
+		return -EINVAL;
+	*st = (struct logbus_stats){
+		.queued = atomic_load_explicit(&lb->counts.queued, memory_order_relaxed),
+		.fallback = atomic_load_explicit(&lb->counts.fallback, memory_order_relaxed),
+		.dropped_full = atomic_load_explicit(&lb->counts.dropped_full, memory_order_relaxed),
+		.dropped_too_large =
+			atomic_load_explicit(&lb->counts.dropped_too_large, memory_order_relaxed),
+		.dropped_no_lane =
+			atomic_load_explicit(&lb->counts.dropped_no_lane, memory_order_relaxed),
+		.dropped_fallback =
+			atomic_load_explicit(&lb->counts.dropped_fallback, memory_order_relaxed),
+		.wakes = atomic_load_explicit(&lb->counts.wakes, memory_order_relaxed),
+	};
+	pthread_mutex_lock(&lb->lock);
+	for (struct lane_slot *s = lb->slots; s; s = s->next) {
+		lb_producer_counts(&s->prod, &published, &full, &large);
+		st->queued += published;
+		st->dropped_full += full;
+		st->dropped_too_large += large;
+	}
+	pthread_mutex_unlock(&lb->lock);
+	st->published = st->queued + st->fallback + st->dropped_full + st->dropped_too_large +
+			st->dropped_no_lane + st->dropped_fallback;
+	return 0;
+}
+
+/* Snapshot the head of every lane of lb; returns the count, or -ENOMEM. */
+static long flush_targets(logbus_t *lb, struct flush_target **out)
+{
+	size_t n = 0, i = 0;
+	uint64_t head, tail;
+
+	pthread_mutex_lock(&lb->lock);
+	for (struct lane_slot *s = lb->slots; s; s = s->next)
+		n++;
+	*out = calloc(n ? n : 1, sizeof(**out));
+	if (!*out) {
+		pthread_mutex_unlock(&lb->lock);
+		return -ENOMEM;
+	}
+	for (struct lane_slot *s = lb->slots; s; s = s->next, i++) {
+		lb_producer_progress(&s->prod, &head, &tail);
+		(*out)[i] = (struct flush_target){ .lane = s->prod.index, .head = head };
+	}
+	pthread_mutex_unlock(&lb->lock);
+	return (long)n;
+}
+
+/* Whether the writer's tail passed every target. */
+static bool flush_done(logbus_t *lb, const struct flush_target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lb_lane_tail(&lb->bus, t[i].lane) < t[i].head)
+			return false;
+	return true;
+}
+
+int flush_wait(logbus_t *lb, const struct flush_target *t, size_t n, int timeout_ms)
+{
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
+					   : lb_clock_ns(CLOCK_MONOTONIC) +
+						     (uint64_t)timeout_ms * 1000000u;
+	long pause_ns = 20000;
+
+	while (!flush_done(lb, t, n)) {
+		if (lb_clock_ns(CLOCK_MONOTONIC) >= deadline)
+			return -ETIMEDOUT;
+		nanosleep(&(struct timespec){ .tv_nsec = pause_ns }, NULL);
+		if (pause_ns < 1000000)
+			pause_ns *= 2;
+	}
+	return 0;
+}
+
+LB_EXPORT int logbus_flush(logbus_t *lb, int timeout_ms)
+{
+	struct flush_target *t;
+	long n;
+	int r;
+
+	if (!lb)
+		return -EINVAL;
+	if (!atomic_load_explicit(&lb->attached, memory_order_acquire))
+		return 0;   /* everything went to the fallback, synchronously */
+	n = flush_targets(lb, &t);
+	if (n < 0)
+		return (int)n;
+	r = flush_wait(lb, t, (size_t)n, timeout_ms);
+	free(t);
+	return r;
+}
+
+LB_EXPORT const char *logbus_level_name(int level)
+{
+	return level >= LOGBUS_EMERG && level <= LOGBUS_DEBUG ? lb_level_name((unsigned)level)
+							      : NULL;
+}
+
+LB_EXPORT int logbus_level_parse(const char *name)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} aliases[] = {
+		{ "panic", LOGBUS_EMERG }, { "critical", LOGBUS_CRIT }, { "error", LOGBUS_ERR },
+		{ "warn", LOGBUS_WARNING }, { "informational", LOGBUS_INFO },
+	};
+
+	if (!name)
+		return -EINVAL;
+	if (name[0] >= '0' && name[0] <= '7' && name[1] == '\0')
+		return name[0] - '0';
+	for (int l = LOGBUS_EMERG; l <= LOGBUS_DEBUG; l++)
+		if (!strcasecmp(name, lb_level_name((unsigned)l)))
+			return l;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcasecmp(name, aliases[i].name))
+			return aliases[i].level;
+	return -EINVAL;
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The publish calls: check the arguments, then encode the entry straight
+ * into the calling thread's lane. In steady state this is a few stores and
+ * one seq_cst head store: no system call, no lock shared with another
+ * process. The doorbell's futex wake happens only when the writer sleeps.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "client.h"
+#include "doorbell.h"
+
+/* How long LOGBUS_SYNC waits for the writer before giving up on an entry
+ * (it is still in the lane; the writer takes it when it comes back). */
+#define SYNC_TIMEOUT_MS 5000
+
+static bool fields_valid(const struct logbus_field *fields, size_t nfields)
+{
+	if (nfields > LOGBUS_FIELDS_MAX || (nfields && !fields))
+		return false;
+	for (size_t i = 0; i < nfields; i++) {
+		const char *key = fields[i].key;
+		if (!key || !lb_key_valid(key, strnlen(key, LOGBUS_KEY_MAX + 1)))
+			return false;
+		if (!fields[i].value && fields[i].len)
+			return false;
+	}
+	return true;
+}
+
+/* The lane is full. While the writer lives the entry is dropped and
+ * counted; when it is gone for good, the entry goes to the fallback. */
+static int publish_full(logbus_t *lb, struct lane_slot *s, bool locked, int level,
+			const char *tag, size_t tag_len, const char *msg, size_t len,
+			const struct logbus_field *fields, size_t nfields)
+{
+	if (lb_bus_writer_stale(&lb->bus, lb_clock_ns(CLOCK_MONOTONIC), LB_WRITER_STALE_NS)) {
+		slot_leave(s, locked);
+		return fallback_write(lb, level, tag, tag_len, msg, len, fields, nfields);
+	}
+	lb_lane_count_drop(&s->prod, false);
+	slot_leave(s, locked);
+	return -EAGAIN;
+}
+
+static int publish_entry(logbus_t *lb, int level, const char *tag, size_t tag_len,
+			 const char *msg, size_t len, const struct logbus_field *fields,
+			 size_t nfields)
+{
+	struct lane_slot *s;
+	struct flush_target written;
+	size_t size;
+	void *rec;
+	bool locked, wake;
+
+	if (!atomic_load_explicit(&lb->attached, memory_order_acquire) && !handle_try_attach(lb))
+		return fallback_write(lb, level, tag, tag_len, msg, len, fields, nfields);
+	s = slot_cached(lb);
+	if (__builtin_expect(!s, 0) && !(s = slot_get(lb))) {
+		atomic_fetch_add_explicit(&lb->counts.dropped_no_lane, 1, memory_order_relaxed);
+		return -ENOSPC;
+	}
+	size = lb_record_size(tag_len, len, fields, nfields);
+
+	locked = slot_enter(s);
+	struct lb_producer *p = &s->prod;
+	if (size == 0 || size > p->max_record) {
+		lb_lane_count_drop(p, true);
+		slot_leave(s, locked);
+		return -EMSGSIZE;
+	}
+	rec = lb_lane_reserve(p, size);
+	if (__builtin_expect(!rec, 0))
+		return publish_full(lb, s, locked, level, tag, tag_len, msg, len, fields, nfields);
+	struct lb_record_meta meta = {
+		.seq = p->seq,
+		.ts = lb_clock_stamp(lb->bus.ts_mode),
+		.ts_mode = (uint8_t)lb->bus.ts_mode,
+		.level = (uint8_t)level,
+		.pid = lb_process.pid,
+		.tid = slot_thread_tid(),
+	};
+	lb_record_encode(rec, size, &meta, tag, tag_len, msg, len, fields, nfields);
+	wake = lb_lane_commit(p, size);
+	written = (struct flush_target){ .lane = p->index, .head = p->head };
+	slot_leave(s, locked);
+
+	if (wake) {
+		lb_doorbell_wake(&lb->bus);
+		atomic_fetch_add_explicit(&lb->counts.wakes, 1, memory_order_relaxed);
+	}
+	if (__builtin_expect(lb->sync, 0))
+		(void)flush_wait(lb, &written, 1, SYNC_TIMEOUT_MS);
+	return 0;
+}
+
+LB_EXPORT int logbus_publishv(logbus_t *lb, int level, const char *tag, const char *msg,
+			      size_t len, const struct logbus_field *fields, size_t nfields)
+{
+	size_t tag_len;
+
+	if (!lb || level < LOGBUS_EMERG || level > LOGBUS_DEBUG || (!msg && len))
+		return -EINVAL;
+	if (tag) {
+		tag_len = strnlen(tag, LOGBUS_TAG_MAX + 1);
+		if (!lb_tag_valid(tag, tag_len))
+			return -EINVAL;
+	} else {
+		tag = lb->default_tag;
+		tag_len = lb->default_tag_len;
+	}
+	if (nfields && !fields_valid(fields, nfields))
+		return -EINVAL;
+	return publish_entry(lb, level, tag, tag_len, msg ? msg : "", len, fields, nfields);
+}
+
+LB_EXPORT int logbus_publish(logbus_t *lb, int level, const char *tag, const char *msg,
+			     size_t len)
+{
+	return logbus_publishv(lb, level, tag, msg, len, NULL, 0);
+}
+
+LB_EXPORT int logbus_vpublishf(logbus_t *lb, int level, const char *tag, const char *fmt,
+			       va_list ap)
+{
+	char small[512];
+	char *text = small;
+	va_list again;
+	int n, r;
+
+	if (!fmt)
+		return -EINVAL;
+	va_copy(again, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n < 0) {
+		va_end(again);
+		return -EINVAL;
+	}
+	if ((size_t)n >= sizeof(small)) {
+		text = malloc((size_t)n + 1);
+		if (!text) {
+			va_end(again);
+			return -ENOMEM;
+		}
+		vsnprintf(text, (size_t)n + 1, fmt, again);
+	}
+	va_end(again);
+	r = logbus_publish(lb, level, tag, text, (size_t)n);
+	if (text != small)
+		free(text);
+	return r;
+}
+
+LB_EXPORT int logbus_publishf(logbus_t *lb, int level, const char *tag, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = logbus_vpublishf(lb, level, tag, fmt, ap);
+	va_end(ap);
+	return r;
+}

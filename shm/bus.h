@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* The bus segment: naming, creation by the writer, attaching, validation. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define LB_BUS_NAME_MAX 64
+#define LB_BUS_PATH_MAX (LB_BUS_NAME_MAX + 16)
+
+/* Defaults: a thread can burst 10,000 entries of 200 B; a 1 MiB entry fits. */
+#define LB_DEFAULT_LANES 32u
+#define LB_DEFAULT_LANE_SIZE (UINT64_C(4) << 20)
+#define LB_MIN_LANE_SIZE (UINT64_C(64) << 10)
+#define LB_MAX_LANE_SIZE (UINT64_C(1) << 30)
+#define LB_MAX_LANES 4096u
+
+struct lb_bus_header;
+struct lb_lane;
+
+/* A mapped bus. The geometry is a private copy, validated once against the
+ * mapped size at attach; nothing here re-reads it from shared memory. */
+struct lb_bus {
+	uint8_t *base;
+	size_t size;
+	struct lb_bus_header *hdr;
+	int fd;
+	uint32_t lane_count;
+	uint32_t max_record;
+	uint32_t ts_mode;
+	uint64_t lane_size;
+	uint64_t lanes_offset;
+	uint64_t lane_stride;
+	uint64_t dev, ino;      /* identity of the segment file */
+};
+
+struct lb_bus_geometry {
+	uint32_t lane_count;
+	uint64_t lane_size;
+};
+
+/* Why an attach failed, for a one-line message. */
+struct lb_bus_error {
+	char why[160];
+};
+
+/* lb_bus_name_valid - true for 1..64 characters of [A-Za-z0-9_.-], not
+ * "." or "..". */
+bool lb_bus_name_valid(const char *name);
+
+/* lb_bus_path - "/logbus.<name>" (suffix NULL) or "/logbus.<name><suffix>",
+ * the shm_open(3) name. Returns 0 or -EINVAL for a bad bus name. */
+int lb_bus_path(const char *name, const char *suffix, char out[LB_BUS_PATH_MAX]);
+
+/* lb_bus_geometry_check - 0 when g can be created, else -EINVAL with why. */
+int lb_bus_geometry_check(const struct lb_bus_geometry *g, struct lb_bus_error *err);
+
+/*
+ * lb_bus_create - create the segment of bus name (mode 0660, every byte
+ * allocated so that no client can take SIGBUS) and map it. Returns 0,
+ * -EEXIST when it exists already, or another negative errno with why.
+ */
+int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts_mode,
+		  struct lb_bus *bus, struct lb_bus_error *err);
+
+/*
+ * lb_bus_attach - map the existing segment of bus name and validate its
+ * header: magic, layout version, geometry against the file size. Returns 0,
+ * -ENOENT when there is no such bus, -EAGAIN when it is being created,
+ * -EPROTO (not a logbus segment), -EPROTONOSUPPORT (another layout
+ * version), -EBADMSG (geometry does not match the size), or the errno of
+ * the failed system call; err says why.
+ */
+int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err);
+
+/* lb_bus_detach - unmap and close; a bus that is not mapped is a no-op. */
+void lb_bus_detach(struct lb_bus *bus);
+
+/* lb_bus_unlink - remove the segment of bus name; mappings stay valid.
+ * Returns 0 or a negative errno. */
+int lb_bus_unlink(const char *name);
+
+/*
+ * lb_bus_lock_writer - become the single writer of the bus: takes an
+ * exclusive lock on the segment that the kernel drops when the process
+ * dies. Returns 0, or -EBUSY with *holder the running writer's pid.
+ */
+int lb_bus_lock_writer(struct lb_bus *bus, pid_t *holder);
+
+/* lb_bus_lane, lb_bus_ring - lane i's header and ring; i < lane_count. */
+struct lb_lane *lb_bus_lane(const struct lb_bus *bus, uint32_t i);
+uint8_t *lb_bus_ring(const struct lb_bus *bus, uint32_t i);
+
+/* lb_bus_same_file - whether the segment now named name is still the one
+ * mapped (false after it was removed or replaced). */
+bool lb_bus_same_file(const struct lb_bus *bus, const char *name);
+
+/* lb_bus_writer_begin - record the calling process as the bus's writer:
+ * bumps the generation, sets pid, start time and heartbeat. */
+void lb_bus_writer_begin(const struct lb_bus *bus, pid_t pid, uint64_t realtime_ns,
+			 uint64_t monotonic_ns);
+
+/* lb_bus_writer_end - a clean writer exit: the pid goes back to 0. */
+void lb_bus_writer_end(const struct lb_bus *bus);
+
+/* lb_bus_heartbeat - the writer's sign of life, CLOCK_MONOTONIC ns. */
+void lb_bus_heartbeat(const struct lb_bus *bus, uint64_t monotonic_ns);
+
+/* lb_bus_writer_pid - the writer's pid, 0 when none ran or it exited. */
+pid_t lb_bus_writer_pid(const struct lb_bus *bus);
+
+/* lb_bus_writer_stale - true when no writer runs, or its heartbeat is older
+ * than stale_ns at now (CLOCK_MONOTONIC ns). */
+bool lb_bus_writer_stale(const struct lb_bus *bus, uint64_t now_ns, uint64_t stale_ns);
+
+/* lb_bus_output_seq, lb_bus_set_output_seq - where the writer's output
+ * sequence resumes after a restart. */
+uint64_t lb_bus_output_seq(const struct lb_bus *bus);
+void lb_bus_set_output_seq(const struct lb_bus *bus, uint64_t seq);
+
+/* lb_bus_batches - batches the writer has completed; lb_bus_batch_done
+ * counts one more (the writer, after its sinks took a batch). */
+uint64_t lb_bus_batches(const struct lb_bus *bus);
+void lb_bus_batch_done(const struct lb_bus *bus);

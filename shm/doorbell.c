@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The doorbell, after io_uring's IORING_SQ_NEED_WAKEUP: the writer sets
+ * `sleeping` and re-checks the lanes before it waits on the futex; a
+ * producer, after its head store, loads `sleeping` and wakes the writer
+ * only when it wins the exchange that clears it. Both sides use seq_cst
+ * (a store followed by a load of another location needs a full barrier;
+ * acquire/release alone would let both miss each other).
+ *
+ * The futex is shared between processes, so the FUTEX_*_PRIVATE
+ * operations must not be used.
+ */
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "doorbell.h"
+#include "layout.h"
+
+void lb_doorbell_wake(const struct lb_bus *bus)
+{
+	(void)syscall(SYS_futex, &bus->hdr->sleeping, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+void lb_doorbell_arm(const struct lb_bus *bus)
+{
+	atomic_fetch_add_explicit(&bus->hdr->sleeps, 1, memory_order_relaxed);
+	/* LMM(doorbell_arm:A) pairs with lane_commit:B: the lanes are
+	 * re-checked with seq_cst loads (lb_lane_pending) after this store. */
+	atomic_store_explicit(&bus->hdr->sleeping, 1, memory_order_seq_cst);
+}
+
+void lb_doorbell_disarm(const struct lb_bus *bus)
+{
+	atomic_store_explicit(&bus->hdr->sleeping, 0, memory_order_relaxed);
+}
+
+void lb_doorbell_wait(const struct lb_bus *bus, int timeout_ms)
+{
+	struct timespec ts = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_nsec = (long)(timeout_ms % 1000) * 1000000L,
+	};
+
+	/* Returns at once (EAGAIN) when a producer cleared the word first. */
+	(void)syscall(SYS_futex, &bus->hdr->sleeping, FUTEX_WAIT, 1, &ts, NULL, 0);
+	atomic_store_explicit(&bus->hdr->sleeping, 0, memory_order_relaxed);
+}
+
+uint64_t lb_doorbell_sleeps(const struct lb_bus *bus)
+{
+	return atomic_load_explicit(&bus->hdr->sleeps, memory_order_relaxed);
+}

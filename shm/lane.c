@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DOC: lanes
+ *
+ * A lane is a single-producer, single-consumer byte ring in the bus
+ * segment: one producer thread writes records after `head`, the writer
+ * copies them out and moves `tail`. Positions are 64-bit byte counts that
+ * never wrap; a position's offset in the ring is pos & (size - 1).
+ *
+ *   tail                      head
+ *    |<-- committed records -->|<-- free (size - (head - tail)) -->
+ *
+ * Records are 8-byte aligned and never straddle the end of the ring: when
+ * one does not fit before the end, a pad record fills the rest and the
+ * record starts at offset 0 (as in Aeron's ring buffers).
+ *
+ * Lane states, in the owner word:
+ *
+ *   free (0) --claim: CAS 0 -> pid|tid--> owned --release: |RELEASED--> released
+ *      ^                                    |                              |
+ *      +---- writer frees: drained and (released, or the owner is dead) --+
+ *
+ * The writer frees a lane only when head == tail, so the next owner starts
+ * on an empty ring and continues the same positions and lane sequence.
+ *
+ * Death: a producer killed at any instruction loses at most the record it
+ * was writing. Bytes written after `head` are invisible until the head
+ * store, so a half-written record is simply overwritten by the lane's next
+ * owner; nobody waits for it. A writer killed at any instruction restarts
+ * at `tail`, which it moves only after its sinks took the records: records
+ * written but not yet acknowledged are read again, with the same (lane,
+ * sequence), so they can be recognised.
+ *
+ * Usage, producer:
+ *
+ *	rec = lb_lane_reserve(p, size);          NULL: full
+ *	lb_record_encode(rec, ...);
+ *	if (lb_lane_commit(p, size))
+ *		lb_doorbell_wake(bus);
+ *
+ * Usage, writer:
+ *
+ *	n = lb_lane_read(bus, i, tail, copy, cap, &head);
+ *	... decode and validate the private copy, hand it to the sinks ...
+ *	lb_lane_advance(bus, i, tail + consumed);
+ *
+ * Memory ordering pairs (LMM tags in the code):
+ *
+ *   lane_commit:A  (head store)       -> lane_read:A     (head load, acquire)
+ *        the record's bytes are visible before the head that covers them.
+ *   lane_advance:A (tail store)       -> lane_reserve:A  (tail load, acquire)
+ *        the writer's copy is finished before the producer reuses the bytes.
+ *   lane_commit:B  (sleeping load)    <-> doorbell_arm:A (sleeping store,
+ *        then lb_lane_pending's seq_cst head loads): one of the two sides
+ *        sees the other, so a producer never leaves the writer asleep.
+ *   lane_release:A (owner |= RELEASED) -> lane_owner:A   (owner load, acquire)
+ *        the final head is visible to the writer that sees the release.
+ *   lane_free:A    (owner = 0)        -> lane_claim:A    (CAS, acquire)
+ *        the new owner sees the writer's final tail.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "lane.h"
+
+static uint64_t owner_word(uint32_t pid, uint32_t tid)
+{
+	return (uint64_t)pid << 32 | (tid & LB_OWNER_TID_MASK);
+}
+
+static bool try_claim(const struct lb_bus *bus, uint32_t i, const struct lb_claimant *c,
+		      struct lb_producer *p)
+{
+	struct lb_lane *lane = lb_bus_lane(bus, i);
+	uint64_t expected = 0;
+	char comm[16] = { 0 };
+
+	if (atomic_load_explicit(&lane->owner, memory_order_relaxed) != 0)
+		return false;
+	/* LMM(lane_claim:A) pairs with lane_free:A. */
+	if (!atomic_compare_exchange_strong_explicit(&lane->owner, &expected,
+						     owner_word(c->pid, c->tid),
+						     memory_order_acquire, memory_order_relaxed))
+		return false;
+
+	atomic_store_explicit(&lane->owner_start, c->start, memory_order_relaxed);
+	atomic_fetch_add_explicit(&lane->claims, 1, memory_order_relaxed);
+	if (c->comm)
+		strncpy(comm, c->comm, sizeof(comm) - 1);
+	memcpy(lane->comm, comm, sizeof(comm));
+	atomic_store_explicit(&lane->published, 0, memory_order_relaxed);
+	atomic_store_explicit(&lane->dropped_full, 0, memory_order_relaxed);
+	atomic_store_explicit(&lane->dropped_too_large, 0, memory_order_relaxed);
+
+	*p = (struct lb_producer){
+		.lane = lane,
+		.ring = lb_bus_ring(bus, i),
+		.hdr = bus->hdr,
+		.size = bus->lane_size,
+		.head = atomic_load_explicit(&lane->head, memory_order_relaxed),
+		.tail = atomic_load_explicit(&lane->tail, memory_order_relaxed),
+		.seq = atomic_load_explicit(&lane->next_seq, memory_order_relaxed),
+		.max_record = bus->max_record,
+		.index = i,
+	};
+	/* A head the segment cannot have (garbage left by someone else):
+	 * start on the tail rather than trust it. */
+	if (p->head - p->tail > p->size || (p->head & (LB_RECORD_ALIGN - 1)))
+		p->head = p->tail & ~(uint64_t)(LB_RECORD_ALIGN - 1);
+	return true;
+}
+
+int lb_lane_claim(const struct lb_bus *bus, const struct lb_claimant *c, struct lb_producer *p)
+{
+	/* Start where this thread's id points, so that threads claiming at
+	 * once rarely race for the same lane. */
+	uint32_t first = c->tid % bus->lane_count;
+
+	for (uint32_t n = 0; n < bus->lane_count; n++)
+		if (try_claim(bus, (first + n) % bus->lane_count, c, p))
+			return 0;
+	return -ENOSPC;
+}
+
+void lb_lane_release(struct lb_producer *p)
+{
+	/* LMM(lane_release:A) pairs with lane_owner:A. */
+	atomic_fetch_or_explicit(&p->lane->owner, LB_OWNER_RELEASED, memory_order_release);
+}
+
+void lb_lane_count_drop(struct lb_producer *p, bool too_large)
+{
+	if (too_large)
+		atomic_store_explicit(&p->lane->dropped_too_large, ++p->dropped_too_large,
+				      memory_order_relaxed);
+	else
+		atomic_store_explicit(&p->lane->dropped_full, ++p->dropped_full,
+				      memory_order_relaxed);
+}
+
+static bool head_possible(const struct lb_bus *bus, uint64_t tail, uint64_t head)
+{
+	return head >= tail && head - tail <= bus->lane_size &&
+	       (head & (LB_RECORD_ALIGN - 1)) == 0;
+}
+
+long lb_lane_read(const struct lb_bus *bus, uint32_t i, uint64_t tail, uint8_t *dst, size_t cap,
+		  uint64_t *head)
+{
+	struct lb_lane *lane = lb_bus_lane(bus, i);
+	const uint8_t *ring = lb_bus_ring(bus, i);
+	/* LMM(lane_read:A) pairs with lane_commit:A. */
+	uint64_t h = atomic_load_explicit(&lane->head, memory_order_acquire);
+	uint64_t n, off, first;
+
+	*head = h;
+	if (!head_possible(bus, tail, h))
+		return -EBADMSG;
+	n = h - tail < cap ? h - tail : cap;
+	off = tail & (bus->lane_size - 1);
+	first = bus->lane_size - off < n ? bus->lane_size - off : n;
+	memcpy(dst, ring + off, first);
+	memcpy(dst + first, ring, n - first);
+	return (long)n;
+}
+
+bool lb_lane_pending(const struct lb_bus *bus, uint32_t i, uint64_t tail)
+{
+	/* seq_cst: the other half of doorbell_arm:A. */
+	return atomic_load_explicit(&lb_bus_lane(bus, i)->head, memory_order_seq_cst) != tail;
+}
+
+void lb_lane_advance(const struct lb_bus *bus, uint32_t i, uint64_t tail)
+{
+	/* LMM(lane_advance:A) pairs with lane_reserve:A. */
+	atomic_store_explicit(&lb_bus_lane(bus, i)->tail, tail, memory_order_release);
+}
+
+uint64_t lb_lane_tail(const struct lb_bus *bus, uint32_t i)
+{
+	return atomic_load_explicit(&lb_bus_lane(bus, i)->tail, memory_order_relaxed);
+}
+
+void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info *info)
+{
+	struct lb_lane *lane = lb_bus_lane(bus, i);
+	/* LMM(lane_owner:A) pairs with lane_release:A. */
+	uint64_t owner = atomic_load_explicit(&lane->owner, memory_order_acquire);
+
+	*info = (struct lb_lane_info){
+		.owner = owner,
+		.pid = (uint32_t)(owner >> 32),
+		.tid = (uint32_t)(owner & LB_OWNER_TID_MASK),
+		.released = owner & LB_OWNER_RELEASED,
+		.owner_start = atomic_load_explicit(&lane->owner_start, memory_order_relaxed),
+		.claims = atomic_load_explicit(&lane->claims, memory_order_relaxed),
+		.head = atomic_load_explicit(&lane->head, memory_order_acquire),
+		.tail = atomic_load_explicit(&lane->tail, memory_order_relaxed),
+		.next_seq = atomic_load_explicit(&lane->next_seq, memory_order_relaxed),
+		.published = atomic_load_explicit(&lane->published, memory_order_relaxed),
+		.dropped_full = atomic_load_explicit(&lane->dropped_full, memory_order_relaxed),
+		.dropped_too_large =
+			atomic_load_explicit(&lane->dropped_too_large, memory_order_relaxed),
+	};
+	memcpy(info->comm, lane->comm, sizeof(info->comm) - 1);
+	info->comm[sizeof(info->comm) - 1] = '\0';
+}
+
+bool lb_lane_free(const struct lb_bus *bus, uint32_t i, uint64_t owner)
+{
+	struct lb_lane *lane = lb_bus_lane(bus, i);
+
+	/* LMM(lane_free:A) pairs with lane_claim:A. */
+	return atomic_compare_exchange_strong_explicit(&lane->owner, &owner, 0,
+						       memory_order_release,
+						       memory_order_relaxed);
+}
+
+void lb_producer_counts(const struct lb_producer *p, uint64_t *published, uint64_t *dropped_full,
+			uint64_t *dropped_too_large)
+{
+	*published = atomic_load_explicit(&p->lane->published, memory_order_relaxed);
+	*dropped_full = atomic_load_explicit(&p->lane->dropped_full, memory_order_relaxed);
+	*dropped_too_large = atomic_load_explicit(&p->lane->dropped_too_large, memory_order_relaxed);
+}
+
+void lb_producer_progress(const struct lb_producer *p, uint64_t *head, uint64_t *tail)
+{
+	*head = atomic_load_explicit(&p->lane->head, memory_order_relaxed);
+	/* LMM(lane_reserve:A) again: the writer's copy is done. */
+	*tail = atomic_load_explicit(&p->lane->tail, memory_order_acquire);
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lanes: single-producer, single-consumer byte rings in the bus segment.
+ * The design, the states and every memory-ordering pair are described at
+ * the top of lane.c. The producer's hot path is inline here.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bus.h"
+#include "layout.h"
+#include "record.h"
+
+/* Who claims a lane. */
+struct lb_claimant {
+	uint32_t pid;
+	uint32_t tid;
+	uint64_t start;     /* process start, clock ticks since boot */
+	const char *comm;   /* program name, truncated to 15 bytes */
+};
+
+/* A producer's private view of the lane it owns. */
+struct lb_producer {
+	struct lb_lane *lane;
+	uint8_t *ring;
+	struct lb_bus_header *hdr;
+	uint64_t size;        /* ring bytes */
+	uint64_t head;        /* our copy of lane->head */
+	uint64_t tail;        /* last tail seen, refreshed only when short of room */
+	uint64_t seq;         /* sequence of the next record */
+	uint64_t published;   /* mirrors of the lane's counters */
+	uint64_t dropped_full;
+	uint64_t dropped_too_large;
+	uint32_t max_record;
+	uint32_t index;
+};
+
+/* A copy of a lane's header, for the writer and the monitor. */
+struct lb_lane_info {
+	uint64_t owner;
+	uint32_t pid;
+	uint32_t tid;
+	bool released;
+	uint64_t owner_start;
+	uint64_t claims;
+	char comm[16];
+	uint64_t head;
+	uint64_t tail;
+	uint64_t next_seq;
+	uint64_t published;
+	uint64_t dropped_full;
+	uint64_t dropped_too_large;
+};
+
+/* lb_lane_claim - claim a free lane of bus for c. Returns 0 with *p set up,
+ * or -ENOSPC when every lane is owned. */
+int lb_lane_claim(const struct lb_bus *bus, const struct lb_claimant *c, struct lb_producer *p);
+
+/* lb_lane_release - give the lane back; the writer frees it once drained. */
+void lb_lane_release(struct lb_producer *p);
+
+/* lb_lane_count_drop - count an entry dropped for want of room (too_large
+ * false) or for being larger than max_record (too_large true). */
+void lb_lane_count_drop(struct lb_producer *p, bool too_large);
+
+/*
+ * lb_lane_reserve - room for a record of size bytes (aligned). Returns
+ * where to write it, or NULL when the lane lacks room. Nothing is visible
+ * to the writer until lb_lane_commit.
+ */
+static inline void *lb_lane_reserve(struct lb_producer *p, uint64_t size)
+{
+	uint64_t off = p->head & (p->size - 1);
+	uint64_t to_end = p->size - off;
+	uint64_t need = size <= to_end ? size : to_end + size;
+
+	if (p->head + need - p->tail > p->size) {
+		/* LMM(lane_reserve:A) pairs with lane_advance:A: the writer
+		 * finished copying the bytes before we overwrite them. */
+		p->tail = atomic_load_explicit(&p->lane->tail, memory_order_acquire);
+		if (p->head + need - p->tail > p->size)
+			return NULL;
+	}
+	if (size > to_end) {
+		/* Records never wrap: pad to the end, start over at 0. */
+		lb_record_encode_pad(p->ring + off, to_end);
+		p->head += to_end;
+		off = 0;
+	}
+	return p->ring + off;
+}
+
+/*
+ * lb_lane_commit - publish the record reserved last, of size bytes.
+ * Returns true when the writer sleeps and this caller won the right to wake
+ * it (then call lb_doorbell_wake).
+ */
+static inline bool lb_lane_commit(struct lb_producer *p, uint64_t size)
+{
+	p->head += size;
+	p->seq++;
+	p->published++;
+	atomic_store_explicit(&p->lane->next_seq, p->seq, memory_order_relaxed);
+	atomic_store_explicit(&p->lane->published, p->published, memory_order_relaxed);
+	/* LMM(lane_commit:A) pairs with lane_read:A: the record's bytes are
+	 * visible before the new head. seq_cst, not release: it also orders
+	 * the store before the doorbell load below (lane_commit:B). */
+	atomic_store_explicit(&p->lane->head, p->head, memory_order_seq_cst);
+	/* LMM(lane_commit:B) pairs with doorbell_arm:A: either the writer's
+	 * re-check sees our head, or we see its sleeping flag. */
+	if (atomic_load_explicit(&p->hdr->sleeping, memory_order_seq_cst) == 0)
+		return false;
+	return atomic_exchange_explicit(&p->hdr->sleeping, 0, memory_order_seq_cst) == 1;
+}
+
+/*
+ * lb_lane_read - copy committed bytes of lane i from position tail, at most
+ * cap, into dst. Returns the count (0 when empty) with *head the head seen,
+ * or -EBADMSG when the head is impossible (behind tail, beyond the ring,
+ * unaligned): the lane is corrupt.
+ */
+long lb_lane_read(const struct lb_bus *bus, uint32_t i, uint64_t tail, uint8_t *dst, size_t cap,
+		  uint64_t *head);
+
+/* lb_lane_pending - whether lane i holds bytes after tail; a seq_cst load
+ * for the writer's re-check before it sleeps (doorbell_arm:A). */
+bool lb_lane_pending(const struct lb_bus *bus, uint32_t i, uint64_t tail);
+
+/* lb_lane_advance - hand bytes up to tail back to the producer. */
+void lb_lane_advance(const struct lb_bus *bus, uint32_t i, uint64_t tail);
+
+/* lb_lane_tail - the lane's tail, where a (re)starting writer resumes. */
+uint64_t lb_lane_tail(const struct lb_bus *bus, uint32_t i);
+
+/* lb_lane_info_get - a copy of lane i's header. */
+void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info *info);
+
+/* lb_lane_free - make lane i claimable again if its owner word is still
+ * owner. Only the writer calls this, after it drained the lane. Returns
+ * whether it did. */
+bool lb_lane_free(const struct lb_bus *bus, uint32_t i, uint64_t owner);
+
+/* lb_producer_counts - the lane's counters, as the writer sees them. */
+void lb_producer_counts(const struct lb_producer *p, uint64_t *published, uint64_t *dropped_full,
+			uint64_t *dropped_too_large);
+
+/* lb_producer_progress - the lane's published head and the writer's tail. */
+void lb_producer_progress(const struct lb_producer *p, uint64_t *head, uint64_t *tail);

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The byte layout of the bus segment "/logbus.<bus>": a header, then N lanes
+ * of equal size. Only code under shm/ includes this file; everything else
+ * goes through the functions of bus.h, lane.h and record.h.
+ *
+ *   offset 0                 struct lb_bus_header       (3 cache lines)
+ *   lanes_offset             lane 0: struct lb_lane     (3 cache lines)
+ *                                    ring               (lane_size bytes)
+ *   lanes_offset + stride    lane 1 ...
+ *
+ * All fields are fixed-width, native endian (the segment never leaves the
+ * machine), and there are no pointers: only offsets, which every reader
+ * checks against the mapped size before use.
+ */
+#pragma once
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LB_CACHE_LINE 64
+
+#define LB_BUS_MAGIC       UINT64_C(0x3153554247304f4c) /* "LO0GBUS1" */
+#define LB_LAYOUT_VERSION  1u
+
+/* Timestamps in records: raw TSC ticks (invariant TSC) or CLOCK_REALTIME ns. */
+enum lb_ts_mode {
+	LB_TS_REALTIME = 1,
+	LB_TS_TSC = 2,
+};
+
+struct lb_bus_header {
+	/* Line 0: identity and geometry, written once by the creating writer.
+	 * magic is stored last, with release order (see bus.c). */
+	_Atomic uint64_t magic;
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t segment_size;
+	uint32_t lane_count;
+	uint32_t lane_header_size;
+	uint64_t lane_size;      /* ring bytes per lane, a power of two */
+	uint64_t lanes_offset;
+	uint64_t lane_stride;    /* lane_header_size + lane_size */
+	uint32_t max_record;     /* largest record a lane accepts, in bytes */
+	uint32_t ts_mode;        /* enum lb_ts_mode */
+
+	/* Line 1: the current writer, rewritten at each writer start. */
+	alignas(LB_CACHE_LINE) _Atomic uint64_t generation;
+	_Atomic int32_t writer_pid;      /* 0 after a clean writer exit */
+	uint32_t reserved1;
+	_Atomic uint64_t writer_start_ns; /* CLOCK_REALTIME */
+	_Atomic uint64_t heartbeat_ns;    /* CLOCK_MONOTONIC, refreshed by the writer */
+
+	/* Line 2: the doorbell (futex word) and the writer's progress. */
+	alignas(LB_CACHE_LINE) _Atomic uint32_t sleeping;
+	uint32_t reserved2;
+	_Atomic uint64_t sleeps;          /* times the writer went to sleep */
+	_Atomic uint64_t batches;         /* batches the writer completed */
+	_Atomic uint64_t next_output_seq; /* the writer's next output seq */
+};
+
+/* The owner word of a lane: pid in the high half, tid in the low 31 bits,
+ * LB_OWNER_RELEASED set by the producer when it gives the lane back. */
+#define LB_OWNER_RELEASED UINT64_C(0x80000000)
+#define LB_OWNER_TID_MASK UINT64_C(0x7fffffff)
+
+struct lb_lane {
+	/* Line 0: ownership. The claimant CASes owner from 0; the writer
+	 * stores 0 again when it reclaims the drained lane. */
+	_Atomic uint64_t owner;
+	_Atomic uint64_t owner_start;     /* owner process start, clock ticks since boot */
+	_Atomic uint64_t claims;          /* times this lane was claimed */
+	char comm[16];                    /* owner's program name, maybe unterminated */
+
+	/* Line 1: written only by the producer. */
+	alignas(LB_CACHE_LINE) _Atomic uint64_t head;
+	_Atomic uint64_t next_seq;        /* lane sequence of the next record */
+	_Atomic uint64_t published;       /* records committed since the claim */
+	_Atomic uint64_t dropped_full;    /* since the claim */
+	_Atomic uint64_t dropped_too_large;
+
+	/* Line 2: written only by the writer. */
+	alignas(LB_CACHE_LINE) _Atomic uint64_t tail;
+};
+
+#define LB_LANE_HEADER_SIZE ((uint32_t)sizeof(struct lb_lane))
+
+/*
+ * A record in a lane's ring. Records are 8-byte aligned and never wrap: a
+ * record that does not fit before the end of the ring is preceded by a pad
+ * record that fills the rest. The header is followed by the tag, the
+ * message, then nfields fields, each a struct lb_field_header, its key and
+ * its value. size counts all of it, before alignment.
+ */
+enum lb_record_kind {
+	LB_RECORD_ENTRY = 0x454c, /* "LE" */
+	LB_RECORD_PAD = 0x4150,   /* "PA" */
+};
+
+struct lb_record_header {
+	uint32_t size;
+	uint16_t kind;     /* enum lb_record_kind */
+	uint8_t level;
+	uint8_t ts_mode;   /* enum lb_ts_mode */
+	uint64_t seq;      /* lane sequence */
+	uint64_t ts;
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t msg_len;
+	uint16_t tag_len;
+	uint16_t nfields;
+};
+
+struct lb_field_header {
+	uint16_t key_len;
+	uint16_t reserved;
+	uint32_t value_len;
+};
+
+#define LB_RECORD_ALIGN 8u
+
+_Static_assert(offsetof(struct lb_bus_header, magic) == 0, "magic first");
+_Static_assert(offsetof(struct lb_bus_header, generation) == 64, "writer line");
+_Static_assert(offsetof(struct lb_bus_header, sleeping) == 128, "doorbell line");
+_Static_assert(sizeof(struct lb_bus_header) == 192, "bus header size");
+_Static_assert(offsetof(struct lb_lane, head) == 64, "producer line");
+_Static_assert(offsetof(struct lb_lane, tail) == 128, "consumer line");
+_Static_assert(sizeof(struct lb_lane) == 192, "lane header size");
+_Static_assert(sizeof(struct lb_record_header) == 40, "record header size");
+_Static_assert(sizeof(struct lb_field_header) == 8, "field header size");
+_Static_assert(sizeof(struct lb_record_header) % LB_RECORD_ALIGN == 0, "aligned records");

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Record encoding and validating decoding. The encoder writes straight into
+ * lane memory; the decoder only ever sees the writer's private copy and
+ * trusts nothing in it: every length is checked against what is left.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "layout.h"
+#include "record.h"
+
+static size_t align_up(size_t n)
+{
+	return (n + LB_RECORD_ALIGN - 1) & ~(size_t)(LB_RECORD_ALIGN - 1);
+}
+
+bool lb_tag_valid(const char *tag, size_t len)
+{
+	if (len == 0 || len > LOGBUS_TAG_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)tag[i] <= 0x20 || (unsigned char)tag[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+bool lb_key_valid(const char *key, size_t len)
+{
+	if (len == 0 || len > LOGBUS_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = key[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+size_t lb_record_size(size_t tag_len, size_t msg_len, const struct logbus_field *fields,
+		      size_t nfields)
+{
+	size_t size = sizeof(struct lb_record_header) + tag_len + msg_len;
+	if (msg_len > UINT32_MAX)
+		return 0;
+	for (size_t i = 0; i < nfields; i++) {
+		if (fields[i].len > UINT32_MAX)
+			return 0;
+		size += sizeof(struct lb_field_header) + strlen(fields[i].key) + fields[i].len;
+	}
+	if (size > UINT32_MAX - LB_RECORD_ALIGN)
+		return 0;
+	return align_up(size);
+}
+
+void lb_record_encode(void *dst, size_t size, const struct lb_record_meta *meta,
+		      const char *tag, size_t tag_len, const char *msg, size_t msg_len,
+		      const struct logbus_field *fields, size_t nfields)
+{
+	struct lb_record_header h = {
+		.size = (uint32_t)size,
+		.kind = LB_RECORD_ENTRY,
+		.level = meta->level,
+		.ts_mode = meta->ts_mode,
+		.seq = meta->seq,
+		.ts = meta->ts,
+		.pid = meta->pid,
+		.tid = meta->tid,
+		.msg_len = (uint32_t)msg_len,
+		.tag_len = (uint16_t)tag_len,
+		.nfields = (uint16_t)nfields,
+	};
+	uint8_t *p = dst;
+
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	memcpy(p, tag, tag_len);
+	p += tag_len;
+	if (msg_len)
+		memcpy(p, msg, msg_len);
+	p += msg_len;
+	for (size_t i = 0; i < nfields; i++) {
+		size_t key_len = strlen(fields[i].key);
+		struct lb_field_header fh = {
+			.key_len = (uint16_t)key_len,
+			.value_len = (uint32_t)fields[i].len,
+		};
+		memcpy(p, &fh, sizeof(fh));
+		p += sizeof(fh);
+		memcpy(p, fields[i].key, key_len);
+		p += key_len;
+		if (fields[i].len)
+			memcpy(p, fields[i].value, fields[i].len);
+		p += fields[i].len;
+	}
+	/* The header's size is the unaligned length; the tail padding is
+	 * zeroed so that no stale bytes of an earlier record linger. */
+	h.size = (uint32_t)(p - (uint8_t *)dst);
+	memcpy(dst, &h.size, sizeof(h.size));
+	memset(p, 0, size - h.size);
+}
+
+void lb_record_encode_pad(void *dst, size_t size)
+{
+	uint32_t s = (uint32_t)size;
+	uint16_t kind = LB_RECORD_PAD;
+
+	memcpy(dst, &s, sizeof(s));
+	memcpy((uint8_t *)dst + 4, &kind, sizeof(kind));
+}
+
+static long decode_fields(const uint8_t *p, size_t left, size_t nfields)
+{
+	for (size_t i = 0; i < nfields; i++) {
+		struct lb_field_header fh;
+
+		if (left < sizeof(fh))
+			return -EBADMSG;
+		memcpy(&fh, p, sizeof(fh));
+		p += sizeof(fh);
+		left -= sizeof(fh);
+		if (fh.key_len > left || !lb_key_valid((const char *)p, fh.key_len))
+			return -EBADMSG;
+		p += fh.key_len;
+		left -= fh.key_len;
+		if (fh.value_len > left)
+			return -EBADMSG;
+		p += fh.value_len;
+		left -= fh.value_len;
+	}
+	return left == 0 ? 0 : -EBADMSG;
+}
+
+long lb_record_decode(const uint8_t *buf, size_t avail, size_t max_record,
+		      struct lb_entry *e, bool *is_pad)
+{
+	struct lb_record_header h;
+	uint32_t size;
+	uint16_t kind;
+	size_t body;
+
+	if (avail < 8)
+		return avail ? -EBADMSG : -EAGAIN;
+	memcpy(&size, buf, sizeof(size));
+	memcpy(&kind, buf + 4, sizeof(kind));
+	if (kind == LB_RECORD_PAD) {
+		if (size < 8 || size % LB_RECORD_ALIGN != 0 || size > avail)
+			return -EBADMSG;  /* a pad is always complete */
+		*is_pad = true;
+		return size;
+	}
+	if (kind != LB_RECORD_ENTRY || size < sizeof(h) || size > max_record)
+		return -EBADMSG;
+	if (align_up(size) > avail)
+		return -EAGAIN;
+	memcpy(&h, buf, sizeof(h));
+	if (h.level > LOGBUS_DEBUG || (h.ts_mode != LB_TS_REALTIME && h.ts_mode != LB_TS_TSC) ||
+	    h.nfields > LOGBUS_FIELDS_MAX)
+		return -EBADMSG;
+	body = size - sizeof(h);
+	if (h.tag_len > body || !lb_tag_valid((const char *)buf + sizeof(h), h.tag_len))
+		return -EBADMSG;
+	body -= h.tag_len;
+	if (h.msg_len > body)
+		return -EBADMSG;
+	body -= h.msg_len;
+	const uint8_t *fields = buf + sizeof(h) + h.tag_len + h.msg_len;
+	if (decode_fields(fields, body, h.nfields) < 0)
+		return -EBADMSG;
+
+	*e = (struct lb_entry){
+		.seq = h.seq,
+		.ts = h.ts,
+		.ts_mode = h.ts_mode,
+		.level = h.level,
+		.pid = h.pid,
+		.tid = h.tid,
+		.tag = (const char *)buf + sizeof(h),
+		.tag_len = h.tag_len,
+		.msg = (const char *)buf + sizeof(h) + h.tag_len,
+		.msg_len = h.msg_len,
+		.nfields = h.nfields,
+		.fields = fields,
+	};
+	*is_pad = false;
+	return (long)align_up(size);
+}
+
+void lb_entry_field_first(const struct lb_entry *e, const uint8_t **cursor)
+{
+	*cursor = e->fields;
+}
+
+void lb_entry_field_next(const uint8_t **cursor, struct lb_field_view *f)
+{
+	struct lb_field_header fh;
+	const uint8_t *p = *cursor;
+
+	memcpy(&fh, p, sizeof(fh));
+	p += sizeof(fh);
+	f->key = (const char *)p;
+	f->key_len = fh.key_len;
+	p += fh.key_len;
+	f->value = (const char *)p;
+	f->value_len = fh.value_len;
+	*cursor = p + fh.value_len;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/* Text helpers shared by every output format. */
+#include <time.h>
+
+#include "text.h"
+
+static const char *const level_names[] = {
+	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+const char *lb_level_name(unsigned level)
+{
+	return level < 8 ? level_names[level] : "invalid";
+}
+
+static bool all_ascii8(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w));
+	return (w & UINT64_C(0x8080808080808080)) == 0;
+}
+
+bool lb_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		if (len - i >= 8 && all_ascii8((const char *)s + i)) {
+			i += 8;
+			continue;
+		}
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n;
+		unsigned lo = 0x80, hi = 0xbf;
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			if (c == 0xe0)
+				lo = 0xa0;   /* overlong */
+			else if (c == 0xed)
+				hi = 0x9f;   /* surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			if (c == 0xf0)
+				lo = 0x90;   /* overlong */
+			else if (c == 0xf4)
+				hi = 0x8f;   /* above U+10FFFF */
+		} else
+			return false;
+		if (len - i <= n)
+			return false;
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+void lb_json_put_string(struct lb_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	/* At most 6 output bytes per input byte, plus the quotes. */
+	if (!lb_buf_reserve(b, len * 6 + 2))
+		return;
+	b->data[b->len++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		memcpy(b->data + b->len, s + start, i - start);
+		b->len += i - start;
+		start = i + 1;
+		char *o = b->data + b->len;
+		o[0] = '\\';
+		switch (c) {
+		case '"': o[1] = '"'; b->len += 2; break;
+		case '\\': o[1] = '\\'; b->len += 2; break;
+		case '\n': o[1] = 'n'; b->len += 2; break;
+		case '\r': o[1] = 'r'; b->len += 2; break;
+		case '\t': o[1] = 't'; b->len += 2; break;
+		default:
+			o[1] = 'u';
+			o[2] = '0';
+			o[3] = '0';
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			b->len += 6;
+		}
+	}
+	memcpy(b->data + b->len, s + start, len - start);
+	b->len += len - start;
+	b->data[b->len++] = '"';
+}
+
+void lb_base64_put_quoted(struct lb_buf *b, const char *str, size_t len)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	if (!lb_buf_reserve(b, (len + 2) / 3 * 4 + 2))
+		return;
+	char *o = b->data + b->len;
+	*o++ = '"';
+	for (; len - i >= 3; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = tab[v & 63];
+	}
+	if (len - i == 1) {
+		uint32_t v = (uint32_t)s[i] << 16;
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = '=';
+		*o++ = '=';
+	} else if (len - i == 2) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = '=';
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
+}
+
+static void put_digits(char *o, unsigned v, int n)
+{
+	while (n--) {
+		o[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+void lb_rfc3339_put(struct lb_buf *b, uint64_t ns)
+{
+	/* gmtime_r is slow next to the rest of a line: keep the formatted
+	 * second of the last call, per thread. */
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[20];
+	time_t sec = (time_t)(ns / 1000000000u);
+	char out[30];
+
+	if (sec != cached_sec) {
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		put_digits(cached, (unsigned)(tm.tm_year + 1900), 4);
+		cached[4] = '-';
+		put_digits(cached + 5, (unsigned)tm.tm_mon + 1, 2);
+		cached[7] = '-';
+		put_digits(cached + 8, (unsigned)tm.tm_mday, 2);
+		cached[10] = 'T';
+		put_digits(cached + 11, (unsigned)tm.tm_hour, 2);
+		cached[13] = ':';
+		put_digits(cached + 14, (unsigned)tm.tm_min, 2);
+		cached[16] = ':';
+		put_digits(cached + 17, (unsigned)tm.tm_sec, 2);
+		cached[19] = '.';
+		cached_sec = sec;
+	}
+	memcpy(out, cached, 20);
+	put_digits(out + 20, (unsigned)(ns % 1000000000u), 9);
+	out[29] = 'Z';
+	lb_buf_put(b, out, sizeof(out));
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Text helpers shared by every output format: UTF-8 checks, JSON string
+ * escaping, base64, RFC 3339 timestamps, level names. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* lb_utf8_valid - whether s[0..len) is well-formed UTF-8 (no overlongs, no
+ * surrogates, nothing above U+10FFFF). NUL bytes are valid. */
+bool lb_utf8_valid(const char *s, size_t len);
+
+/* lb_json_put_string - s as a quoted JSON string; s must be valid UTF-8. */
+void lb_json_put_string(struct lb_buf *b, const char *s, size_t len);
+
+/* lb_base64_put - s in standard base64 with padding, quoted. */
+void lb_base64_put_quoted(struct lb_buf *b, const char *s, size_t len);
+
+/* lb_rfc3339_put - "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" for ns since the
+ * epoch, UTC. */
+void lb_rfc3339_put(struct lb_buf *b, uint64_t ns);
+
+/* lb_level_name - "emerg".."debug"; "invalid" out of range. */
+const char *lb_level_name(unsigned level);
