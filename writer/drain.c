@@ -73,6 +73,9 @@ void writer_fini(struct writer *w)
 	free(w->lanes);
 	free(w->collected.entries);
 	free(w->merged.entries);
+	for (size_t i = 0; i < w->nsinks; i++)
+		w->sinks[i]->ops->destroy(w->sinks[i]);
+	free(w->sinks);
 }
 
 static uint64_t entry_ns(const struct writer *w, const struct lb_entry *e)
@@ -199,27 +202,53 @@ static void sleep_ms(int ms)
 		  NULL);
 }
 
-/* Hand the merged batch to the sinks; move the tails only if they took
- * it. Returns 0 or the sink's negative errno. */
+/* Give the batch to one sink; returns its result, counted. */
+static int deliver_to(struct writer *w, struct sink *s)
+{
+	struct sink_counters *c = &s->counters;
+	uint64_t start = now_mono();
+	int r = s->ops->write(s, &w->merged);
+	uint64_t took = now_mono() - start;
+
+	c->latency_ns_sum += took;
+	if (took > c->latency_ns_max)
+		c->latency_ns_max = took;
+	if (r < 0) {
+		c->errors++;
+		if (r != c->last_error)
+			fprintf(stderr, "logbus-writer: sink %s failed: %s\n", s->name,
+				strerror(-r));
+	} else {
+		c->written += w->merged.count;
+		if (c->last_error)
+			fprintf(stderr, "logbus-writer: sink %s works again\n", s->name);
+	}
+	c->last_error = r;
+	return r;
+}
+
+/*
+ * Hand the merged batch to every sink, then move the tails. When every sink
+ * fails, the tails stay: the entries wait in the bus (and clients see
+ * their lanes fill) until a sink comes back. When only some fail, the
+ * others must not be held up: the failing ones count the batch as
+ * dropped. Returns 0, or -EIO when no sink took the batch.
+ */
 static int deliver(struct writer *w)
 {
-	static int last_error;
-	int r = 0;
+	size_t took = 0;
 
-	if (w->merged.count)
-		r = file_sink_write(&w->file, &w->merged);
-	if (r < 0) {
-		w->counters.sink_errors++;
-		if (r != last_error)
-			fprintf(stderr, "logbus-writer: cannot write %s: %s; entries wait in "
-				"the bus\n", w->file.name, strerror(-r));
-		last_error = r;
+	for (size_t i = 0; i < w->nsinks; i++)
+		if (deliver_to(w, w->sinks[i]) == 0)
+			took++;
+	if (w->nsinks && !took) {
 		w->next_seq -= w->merged.count;
-		return r;
+		w->counters.sink_errors++;
+		return -EIO;
 	}
-	if (last_error)
-		fprintf(stderr, "logbus-writer: writing %s again\n", w->file.name);
-	last_error = 0;
+	for (size_t i = 0; i < w->nsinks; i++)
+		if (w->sinks[i]->counters.last_error)
+			w->sinks[i]->counters.dropped += w->merged.count;
 	lb_bus_set_output_seq(&w->bus, w->next_seq);
 	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
 		struct lane_track *t = &w->lanes[i];
@@ -242,6 +271,16 @@ static bool drain_round(struct writer *w)
 	if (!merge(w) || deliver(w) < 0)
 		sleep_ms(ERROR_BACKOFF_MS);
 	return true;
+}
+
+static void reopen_sinks(struct writer *w)
+{
+	for (size_t i = 0; i < w->nsinks; i++) {
+		int r = w->sinks[i]->ops->reopen(w->sinks[i]);
+		if (r < 0)
+			fprintf(stderr, "logbus-writer: sink %s cannot reopen: %s\n",
+				w->sinks[i]->name, strerror(-r));
+	}
 }
 
 static bool any_pending(const struct writer *w)
@@ -297,8 +336,7 @@ int writer_run(struct writer *w)
 		tsc_clock_refresh(&w->clock, now);
 		if (*w->reopen) {
 			*w->reopen = 0;
-			if (file_sink_reopen(&w->file) < 0)
-				fprintf(stderr, "logbus-writer: cannot reopen the output file\n");
+			reopen_sinks(w);
 		}
 		if (drain_round(w)) {
 			idle = 0;

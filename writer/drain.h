@@ -9,7 +9,6 @@
 
 #include "bus.h"
 #include "sink.h"
-#include "sink_file.h"
 #include "tsc.h"
 
 /* The writer's private state for one lane. */
@@ -31,7 +30,8 @@ struct writer_counters {
 struct writer {
 	struct lb_bus bus;
 	struct tsc_clock clock;
-	struct file_sink file;
+	struct sink **sinks;
+	size_t nsinks;
 	struct lane_track *lanes;
 	uint8_t *copy;          /* private copy of the batch's lane bytes */
 	size_t copy_cap;
@@ -52,5 +52,5 @@ int writer_init(struct writer *w);
  * stop and return 0. */
 int writer_run(struct writer *w);
 
-/* writer_fini - free what writer_init allocated. */
+/* writer_fini - free what writer_init allocated, and the sinks. */
 void writer_fini(struct writer *w);

@@ -31,6 +31,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "drain.h"
+#include "sink_file.h"
 
 enum {
 	EXIT_USAGE = 2,
@@ -223,13 +224,17 @@ int main(int argc, char **argv)
 	r = open_bus(&o, &w.bus);
 	if (r)
 		return r;
-	r = file_sink_open(&w.file, o.dir, o.bus);
+	w.sinks = calloc(1, sizeof(*w.sinks));
+	if (!w.sinks)
+		return 1;
+	r = sink_file_new(o.dir, o.bus, &w.sinks[0]);
 	if (r < 0) {
 		fprintf(stderr, "logbus-writer: cannot create a file in '%s': %s\n", o.dir,
 			strerror(-r));
 		lb_bus_detach(&w.bus);
 		return 1;
 	}
+	w.nsinks = 1;
 	if (writer_init(&w) < 0) {
 		fprintf(stderr, "logbus-writer: out of memory\n");
 		return 1;
@@ -238,14 +243,14 @@ int main(int argc, char **argv)
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
 			    lb_clock_ns(CLOCK_MONOTONIC));
 	fprintf(stderr, "logbus-writer: draining bus '%s' (%u lanes of %llu bytes) to %s/%s\n",
-		o.bus, w.bus.lane_count, (unsigned long long)w.bus.lane_size, o.dir, w.file.name);
+		o.bus, w.bus.lane_count, (unsigned long long)w.bus.lane_size, o.dir,
+		sink_file_name(w.sinks[0]));
 
 	r = writer_run(&w);
 
 	lb_bus_writer_end(&w.bus);
 	fprintf(stderr, "logbus-writer: stopped after %llu entries\n",
 		(unsigned long long)w.counters.entries);
-	file_sink_close(&w.file);
 	writer_fini(&w);
 	lb_bus_detach(&w.bus);
 	return r < 0 ? 1 : 0;

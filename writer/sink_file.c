@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -15,9 +16,20 @@
 
 #include "clock.h"
 #include "entry_json.h"
+#include "buf.h"
 #include "sink_file.h"
 
 #define NAME_ATTEMPTS 1000
+
+struct file_sink {
+	struct sink sink;
+	int dirfd;
+	int fd;
+	char prefix[80];
+	char name[160];         /* the current file, relative to the directory */
+	uint64_t size;          /* bytes of whole lines in the current file */
+	struct lb_buf line;
+};
 
 static int make_dirs(const char *dir)
 {
@@ -70,20 +82,6 @@ static int create_file(struct file_sink *s)
 	return -EEXIST;
 }
 
-int file_sink_open(struct file_sink *s, const char *dir, const char *prefix)
-{
-	int r;
-
-	*s = (struct file_sink){ .dirfd = -1, .fd = -1 };
-	snprintf(s->prefix, sizeof(s->prefix), "%s", prefix);
-	r = make_dirs(dir);
-	if (r < 0)
-		return r;
-	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->dirfd < 0)
-		return -errno;
-	return create_file(s);
-}
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -100,16 +98,15 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int file_sink_write(struct file_sink *s, const struct batch *b)
+static int file_write(struct sink *sink, const struct batch *b)
 {
+	struct file_sink *s = (struct file_sink *)sink;
 	int r;
 
 	if (s->fd < 0) {
 		r = create_file(s);
-		if (r < 0) {
-			s->errors++;
+		if (r < 0)
 			return r;
-		}
 	}
 	s->line.len = 0;
 	for (size_t i = 0; i < b->count; i++) {
@@ -119,7 +116,6 @@ int file_sink_write(struct file_sink *s, const struct batch *b)
 	}
 	if (s->line.failed) {
 		s->line.failed = false;
-		s->errors++;
 		return -ENOMEM;
 	}
 	r = write_all(s->fd, s->line.data, s->line.len);
@@ -127,29 +123,68 @@ int file_sink_write(struct file_sink *s, const struct batch *b)
 		/* Cut back to the last whole line, so the file stays valid
 		 * JSON lines and the retry does not duplicate a half. */
 		(void)!ftruncate(s->fd, (off_t)s->size);
-		s->errors++;
 		return r;
 	}
 	s->size += s->line.len;
-	s->bytes += s->line.len;
-	s->written += b->count;
+	s->sink.counters.bytes += s->line.len;
 	return 0;
 }
 
-int file_sink_reopen(struct file_sink *s)
+static int file_reopen(struct sink *sink)
 {
+	struct file_sink *s = (struct file_sink *)sink;
+
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
 	return create_file(s);
 }
 
-void file_sink_close(struct file_sink *s)
+static void file_destroy(struct sink *sink)
 {
+	struct file_sink *s = (struct file_sink *)sink;
+
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	lb_buf_free(&s->line);
-	s->fd = s->dirfd = -1;
+	free(s);
+}
+
+static const struct sink_ops file_ops = {
+	.write = file_write,
+	.reopen = file_reopen,
+	.destroy = file_destroy,
+};
+
+int sink_file_new(const char *dir, const char *prefix, struct sink **out)
+{
+	struct file_sink *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	*s = (struct file_sink){
+		.sink = { .name = "file", .ops = &file_ops },
+		.dirfd = -1,
+		.fd = -1,
+	};
+	snprintf(s->prefix, sizeof(s->prefix), "%s", prefix);
+	r = make_dirs(dir);
+	if (r == 0) {
+		s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r = s->dirfd < 0 ? -errno : create_file(s);
+	}
+	if (r < 0) {
+		file_destroy(&s->sink);
+		return r;
+	}
+	*out = &s->sink;
+	return 0;
+}
+
+const char *sink_file_name(const struct sink *sink)
+{
+	return ((const struct file_sink *)sink)->name;
 }

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* Test harness: a writer on a private bus, and the entries it wrote. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bus.h"
+#include "harness.h"
+
+const char *harness_writer_path(void)
+{
+	const char *env = getenv("LOGBUS_TEST_WRITER");
+	return env ? env : LOGBUS_WRITER_PATH;
+}
+
+void harness_init(struct harness *h, const char *test)
+{
+	static unsigned counter;
+	const char *tmp = getenv("TMPDIR");
+
+	*h = (struct harness){ .writer = 0 };
+	snprintf(h->bus, sizeof(h->bus), "t-%.30s-%d-%u", test, (int)getpid(), counter++);
+	snprintf(h->dir, sizeof(h->dir), "%s/logbus-%s", tmp && *tmp ? tmp : "/tmp", h->bus);
+	(void)lb_bus_unlink(h->bus);
+}
+
+static void sleep_ms(int ms)
+{
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L },
+		  NULL);
+}
+
+/* Wait until the bus exists and names pid as its writer. */
+static bool writer_ready(const char *name, pid_t pid)
+{
+	struct lb_bus bus;
+	bool ready;
+
+	if (lb_bus_attach(name, &bus, NULL) < 0)
+		return false;
+	ready = lb_bus_writer_pid(&bus) == pid;
+	lb_bus_detach(&bus);
+	return ready;
+}
+
+void harness_start_writer(struct harness *h, const char *const *extra)
+{
+	const char *argv[32] = { harness_writer_path(), "--bus", h->bus, "--dir", h->dir };
+	int argc = 5;
+	pid_t pid;
+
+	for (; extra && *extra && argc < 31; extra++)
+		argv[argc++] = *extra;
+	argv[argc] = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && !writer_ready(h->bus, pid); i++) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			fail_msg("logbus-writer exited during start-up, status %d", status);
+		sleep_ms(10);
+	}
+	assert_true(writer_ready(h->bus, pid));
+	h->writer = pid;
+}
+
+void harness_wait_exit(pid_t pid, int status)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st))
+		fail_msg("process %d did not exit: status 0x%x", (int)pid, st);
+	assert_int_equal(WEXITSTATUS(st), status);
+}
+
+void harness_stop_writer(struct harness *h)
+{
+	assert_true(h->writer > 0);
+	assert_int_equal(kill(h->writer, SIGTERM), 0);
+	harness_wait_exit(h->writer, 0);
+	h->writer = 0;
+}
+
+void harness_kill_writer(struct harness *h)
+{
+	assert_true(h->writer > 0);
+	assert_int_equal(kill(h->writer, SIGKILL), 0);
+	assert_int_equal(waitpid(h->writer, NULL, 0), h->writer);
+	h->writer = 0;
+}
+
+static int remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[512];
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) < 0 && errno == EISDIR)
+			remove_tree(path);
+	}
+	closedir(d);
+	return rmdir(dir);
+}
+
+void harness_fini(struct harness *h)
+{
+	if (h->writer > 0) {
+		kill(h->writer, SIGKILL);
+		waitpid(h->writer, NULL, 0);
+		h->writer = 0;
+	}
+	(void)lb_bus_unlink(h->bus);
+	(void)remove_tree(h->dir);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void read_file(json_t *out, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0;
+
+	assert_non_null(f);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		json_error_t err;
+		json_t *v;
+
+		lineno++;
+		if (line[n - 1] != '\n')
+			fail_msg("%s:%u: last line is cut (no newline)", path, lineno);
+		v = json_loadb(line, (size_t)n, JSON_ALLOW_NUL, &err);
+		if (!v)
+			fail_msg("%s:%u: invalid JSON: %s", path, lineno, err.text);
+		json_array_append_new(out, v);
+	}
+	free(line);
+	fclose(f);
+}
+
+json_t *harness_entries(const struct harness *h)
+{
+	json_t *out = json_array();
+	DIR *d = opendir(h->dir);
+	struct dirent *de;
+	char *names[4096];
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) && n < 4096) {
+		size_t len = strlen(de->d_name);
+		if (len > 6 && !strcmp(de->d_name + len - 6, ".jsonl"))
+			names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", h->dir, names[i]);
+		read_file(out, path);
+		free(names[i]);
+	}
+	return out;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test harness: a writer on a private bus in a private directory, and the
+ * entries it wrote, read back with jansson. Every helper asserts (cmocka)
+ * instead of returning errors, so tests stay short.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct harness {
+	char bus[64];
+	char dir[256];
+	pid_t writer;
+};
+
+/* harness_init - pick a bus name and a directory unique to this test run;
+ * starts nothing. */
+void harness_init(struct harness *h, const char *test);
+
+/* harness_start_writer - run logbus-writer on the bus with extra
+ * arguments (NULL-terminated, may be NULL) and wait until it drains. */
+void harness_start_writer(struct harness *h, const char *const *extra);
+
+/* harness_stop_writer - SIGTERM, and assert it drained and exited 0. */
+void harness_stop_writer(struct harness *h);
+
+/* harness_kill_writer - SIGKILL, as a crash. */
+void harness_kill_writer(struct harness *h);
+
+/* harness_fini - stop the writer if it runs, remove the bus and the
+ * directory. */
+void harness_fini(struct harness *h);
+
+/* harness_entries - every line of every *.jsonl file in the directory, in
+ * file-name then line order, as a JSON array; asserts every line is valid
+ * JSON (NUL escapes allowed). The caller json_decref()s it. */
+json_t *harness_entries(const struct harness *h);
+
+/* harness_wait_pid - waitpid, asserting the child exited with status. */
+void harness_wait_exit(pid_t pid, int status);
+
+/* harness_writer_path - the logbus-writer binary under test. */
+const char *harness_writer_path(void);
