@@ -61,8 +61,9 @@ void lb_record_encode_pad(void *dst, size_t size);
  * lb_record_decode - decode the record at buf, which has avail bytes.
  * Returns the aligned size it takes, with *is_pad telling a pad record
  * (e untouched) from an entry (e filled); -EAGAIN when avail holds only part
- * of a record no larger than max_record; -EBADMSG when the bytes are not a
- * valid record.
+ * of an entry no larger than max_record; -EBADMSG when the bytes are not a
+ * valid record. A pad's size may exceed avail: the caller must check that
+ * it ends exactly at the end of the ring.
  */
 long lb_record_decode(const uint8_t *buf, size_t avail, size_t max_record,
 		      struct lb_entry *e, bool *is_pad);

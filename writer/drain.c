@@ -83,10 +83,18 @@ static uint64_t entry_ns(const struct writer *w, const struct lb_entry *e)
 	return e->ts_mode == LB_TS_TSC ? tsc_clock_ns(&w->clock, e->ts) : e->ts;
 }
 
-/* Decode lane i's copied bytes; returns bytes consumed (whole records),
- * with *corrupt set when it met bytes that are no record. */
+/* Whether a pad of size bytes at position pos ends exactly at the ring's
+ * end, within what the producer committed. */
+static bool pad_fits(const struct writer *w, uint64_t pos, uint64_t size, uint64_t head)
+{
+	return (pos & (w->bus.lane_size - 1)) + size == w->bus.lane_size && pos + size <= head;
+}
+
+/* Decode lane i's copied bytes; returns bytes consumed (whole records,
+ * and pads, which may reach past the copy), with *corrupt set when it met
+ * bytes that are no record. */
 static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, size_t n,
-			   bool *corrupt)
+			   uint64_t head, bool *corrupt)
 {
 	struct lane_track *t = &w->lanes[i];
 	size_t off = 0;
@@ -100,7 +108,7 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 
 		if (r == -EAGAIN)
 			break;
-		if (r < 0) {
+		if (r < 0 || (pad && !pad_fits(w, t->tail + off, (uint64_t)r, head))) {
 			*corrupt = true;
 			break;
 		}
@@ -158,7 +166,7 @@ static bool collect(struct writer *w)
 			continue;
 		any = true;
 		bool corrupt;
-		uint64_t consumed = decode_lane(w, i, w->copy + used, (size_t)got, &corrupt);
+		uint64_t consumed = decode_lane(w, i, w->copy + used, (size_t)got, head, &corrupt);
 		used += (size_t)got;
 		if (corrupt)
 			lane_corrupt(w, i, head);
