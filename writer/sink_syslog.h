@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * syslog sink: entries as RFC 5424 messages with structured data, to a
+ * local unix socket, or to a remote collector over TCP (RFC 6587 octet
+ * counting) or RELP. Connects and sends without blocking the drain;
+ * while the collector is down it keeps up to buffer_entries formatted
+ * messages and counts what it drops beyond them.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "sink.h"
+
+enum syslog_transport { SYSLOG_UNIX, SYSLOG_TCP, SYSLOG_RELP };
+
+struct syslog_options {
+	enum syslog_transport transport;
+	const char *socket_path;    /* unix; NULL: /dev/log */
+	const char *host;           /* tcp, relp */
+	const char *port;           /* tcp, relp */
+	const char *hostname;       /* HOSTNAME field; NULL: gethostname() */
+	int facility;               /* LOG_USER.. as in syslog.h */
+	size_t buffer_entries;      /* kept while the collector is down */
+	unsigned reconnect_max_ms;  /* backoff ceiling */
+};
+
+/* Returns 0 and the sink in *out, or a negative errno. */
+int sink_syslog_new(const struct syslog_options *o, struct sink **out);
