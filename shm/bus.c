@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bus.h"
@@ -96,6 +98,17 @@ static int map_fd(int fd, size_t size, struct lb_bus *bus)
 	return 0;
 }
 
+/* A random id that tells this segment from any earlier one of the same
+ * name; never 0, which stands for a segment made before ids existed. */
+static uint64_t new_segment_id(void)
+{
+	uint64_t id = 0;
+
+	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id) || id == 0)
+		id = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ 1u;
+	return id;
+}
+
 int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts_mode,
 		  struct lb_bus *bus, struct lb_bus_error *err)
 {
@@ -153,6 +166,7 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 	h->lane_stride = lane_stride(g->lane_size);
 	h->max_record = (uint32_t)(g->lane_size / 2);
 	h->ts_mode = ts_mode;
+	h->segment_id = new_segment_id();
 	/* LMM(bus_create:A) pairs with bus_attach:A: the geometry above is
 	 * visible to whoever sees the magic. */
 	atomic_store_explicit(&h->magic, LB_BUS_MAGIC, memory_order_release);
@@ -397,4 +411,10 @@ uint64_t lb_bus_output_seq(const struct lb_bus *bus)
 void lb_bus_set_output_seq(const struct lb_bus *bus, uint64_t seq)
 {
 	atomic_store_explicit(&bus->hdr->next_output_seq, seq, memory_order_relaxed);
+}
+
+uint64_t lb_bus_id(const struct lb_bus *bus)
+{
+	/* Written once before the magic's release store (bus_create:A). */
+	return bus->hdr->segment_id;
 }

@@ -124,3 +124,8 @@ void lb_bus_set_output_seq(const struct lb_bus *bus, uint64_t seq);
  * counts one more (the writer, after its sinks took a batch). */
 uint64_t lb_bus_batches(const struct lb_bus *bus);
 void lb_bus_batch_done(const struct lb_bus *bus);
+
+/* lb_bus_id - the segment's random id, set at creation: a segment made
+ * again under the same name has another id (lane sequences restart with
+ * it). 0 for a segment made before ids existed. */
+uint64_t lb_bus_id(const struct lb_bus *bus);

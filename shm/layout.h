@@ -52,6 +52,7 @@ struct lb_bus_header {
 	uint32_t reserved1;
 	_Atomic uint64_t writer_start_ns; /* CLOCK_REALTIME */
 	_Atomic uint64_t heartbeat_ns;    /* CLOCK_MONOTONIC, refreshed by the writer */
+	uint64_t segment_id;              /* random, set once at creation (bus_create:A) */
 
 	/* Line 2: the doorbell (futex word) and the writer's progress. */
 	alignas(LB_CACHE_LINE) _Atomic uint32_t sleeping;
