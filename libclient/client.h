@@ -55,6 +55,7 @@ struct logbus {
 	pthread_mutex_t lock;        /* slots, attaching, the fallback stream */
 	_Atomic bool attached;       /* bus is mapped; set once, with release */
 	struct lb_bus bus;
+	bool light_fence;            /* registered for the writer's membarrier */
 	_Atomic uint64_t next_attach_ns;
 	struct lane_slot *slots;
 

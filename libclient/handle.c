@@ -60,6 +60,7 @@ bool handle_try_attach(logbus_t *lb)
 				      memory_order_relaxed);
 		if (lb_bus_attach(lb->name, &bus, NULL) == 0) {
 			lb->bus = bus;
+			lb->light_fence = lb_doorbell_producer_light(&bus);
 			/* Pairs with the acquire load in publish: the mapping
 			 * is complete before anyone uses it. */
 			atomic_store_explicit(&lb->attached, true, memory_order_release);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "doorbell.h"
 
 #define TLS_SLOTS 8
 
@@ -175,6 +176,9 @@ static void fork_child(void)
 		}
 		lb->slots = NULL;
 		lb->counts = (struct handle_counts){ 0 };
+		/* membarrier registration belongs to the address space. */
+		if (atomic_load_explicit(&lb->attached, memory_order_relaxed))
+			lb->light_fence = lb_doorbell_producer_light(&lb->bus);
 		pthread_mutex_init(&lb->lock, NULL);
 	}
 	pthread_mutex_init(&registry_lock, NULL);
@@ -262,6 +266,7 @@ static struct lane_slot *slot_claim(logbus_t *lb)
 		.tid = slot_thread_tid(),
 		.start = lb_process.start,
 		.comm = lb_process.comm,
+		.light_fence = lb->light_fence,
 	};
 	struct lane_slot *s = calloc(1, sizeof(*s));
 

@@ -34,6 +34,7 @@ struct lb_bus {
 	uint64_t lanes_offset;
 	uint64_t lane_stride;
 	uint64_t dev, ino;      /* identity of the segment file */
+	bool membarrier;        /* writer: fences producers before sleeping */
 };
 
 struct lb_bus_geometry {

@@ -2,6 +2,7 @@
 /* The doorbell: how the writer sleeps on a futex and producers wake it. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bus.h"
@@ -9,6 +10,15 @@
 /* lb_doorbell_wake - wake the writer; call only after lb_lane_commit
  * returned true. */
 void lb_doorbell_wake(const struct lb_bus *bus);
+
+/* lb_doorbell_writer_setup - the writer: find out whether membarrier(2)
+ * can fence every registered producer, and say so in the header. */
+void lb_doorbell_writer_setup(struct lb_bus *bus);
+
+/* lb_doorbell_producer_light - a producer process: register for the
+ * writer's membarrier. True when commits may use a release store instead
+ * of a full fence (see lane_commit:B). */
+bool lb_doorbell_producer_light(const struct lb_bus *bus);
 
 /* lb_doorbell_arm - announce that the writer is about to sleep. The writer
  * must re-check every lane with lb_lane_pending afterwards, then call

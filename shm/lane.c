@@ -53,6 +53,8 @@
  *   lane_commit:B  (sleeping load)    <-> doorbell_arm:A (sleeping store,
  *        then lb_lane_pending's seq_cst head loads): one of the two sides
  *        sees the other, so a producer never leaves the writer asleep.
+ *        Producers with a light fence store head with release order; the
+ *        writer's membarrier (doorbell_arm:B) supplies their full fence.
  *   lane_release:A (owner |= RELEASED) -> lane_owner:A   (owner load, acquire)
  *        the final head is visible to the writer that sees the release.
  *   lane_free:A    (owner = 0)        -> lane_claim:A    (CAS, acquire)
@@ -60,6 +62,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lane.h"
 
@@ -102,12 +105,28 @@ static bool try_claim(const struct lb_bus *bus, uint32_t i, const struct lb_clai
 		.seq = atomic_load_explicit(&lane->next_seq, memory_order_relaxed),
 		.max_record = bus->max_record,
 		.index = i,
+		.light_fence = c->light_fence,
 	};
 	/* A head the segment cannot have (garbage left by someone else):
 	 * start on the tail rather than trust it. */
 	if (p->head - p->tail > p->size || (p->head & (LB_RECORD_ALIGN - 1)))
 		p->head = p->tail & ~(uint64_t)(LB_RECORD_ALIGN - 1);
 	return true;
+}
+
+/*
+ * Map the lane's pages now, writable, so that publishes never take a page
+ * fault: on tmpfs even fallocated pages are cleared and mapped on first
+ * touch, which costs a microsecond per page in the middle of a publish.
+ * Touching each page by hand is the fallback for kernels before 5.14;
+ * adding 0 atomically changes nothing a concurrent reader could see.
+ */
+static void prefault(uint8_t *p, uint64_t size)
+{
+	if (madvise(p, size, MADV_POPULATE_WRITE) == 0)
+		return;
+	for (uint64_t off = 0; off < size; off += 4096)
+		__atomic_fetch_add(p + off, 0, __ATOMIC_RELAXED);
 }
 
 int lb_lane_claim(const struct lb_bus *bus, const struct lb_claimant *c, struct lb_producer *p)
@@ -117,8 +136,10 @@ int lb_lane_claim(const struct lb_bus *bus, const struct lb_claimant *c, struct 
 	uint32_t first = c->tid % bus->lane_count;
 
 	for (uint32_t n = 0; n < bus->lane_count; n++)
-		if (try_claim(bus, (first + n) % bus->lane_count, c, p))
+		if (try_claim(bus, (first + n) % bus->lane_count, c, p)) {
+			prefault(p->ring, p->size);
 			return 0;
+		}
 	return -ENOSPC;
 }
 

@@ -21,6 +21,7 @@ struct lb_claimant {
 	uint32_t tid;
 	uint64_t start;     /* process start, clock ticks since boot */
 	const char *comm;   /* program name, truncated to 15 bytes */
+	bool light_fence;   /* lb_doorbell_producer_light() said yes */
 };
 
 /* A producer's private view of the lane it owns. */
@@ -37,6 +38,7 @@ struct lb_producer {
 	uint64_t dropped_too_large;
 	uint32_t max_record;
 	uint32_t index;
+	bool light_fence;     /* commit with a release store (doorbell.c) */
 };
 
 /* A copy of a lane's header, for the writer and the monitor. */
@@ -107,11 +109,19 @@ static inline bool lb_lane_commit(struct lb_producer *p, uint64_t size)
 	atomic_store_explicit(&p->lane->next_seq, p->seq, memory_order_relaxed);
 	atomic_store_explicit(&p->lane->published, p->published, memory_order_relaxed);
 	/* LMM(lane_commit:A) pairs with lane_read:A: the record's bytes are
-	 * visible before the new head. seq_cst, not release: it also orders
-	 * the store before the doorbell load below (lane_commit:B). */
-	atomic_store_explicit(&p->lane->head, p->head, memory_order_seq_cst);
-	/* LMM(lane_commit:B) pairs with doorbell_arm:A: either the writer's
-	 * re-check sees our head, or we see its sleeping flag. */
+	 * visible before the new head. The store must also be ordered before
+	 * the doorbell load below (lane_commit:B): by seq_cst, or, for a
+	 * producer registered for the writer's membarrier, by that
+	 * membarrier (doorbell_arm:B), with only a compiler barrier here. */
+	if (__builtin_expect(p->light_fence, 1)) {
+		atomic_store_explicit(&p->lane->head, p->head, memory_order_release);
+		atomic_signal_fence(memory_order_seq_cst);
+	} else {
+		atomic_store_explicit(&p->lane->head, p->head, memory_order_seq_cst);
+	}
+	/* LMM(lane_commit:B) pairs with doorbell_arm:A and doorbell_arm:B:
+	 * either the writer's re-check sees our head, or we see its sleeping
+	 * flag. */
 	if (atomic_load_explicit(&p->hdr->sleeping, memory_order_seq_cst) == 0)
 		return false;
 	return atomic_exchange_explicit(&p->hdr->sleeping, 0, memory_order_seq_cst) == 1;

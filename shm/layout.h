@@ -56,11 +56,15 @@ struct lb_bus_header {
 
 	/* Line 2: the doorbell (futex word) and the writer's progress. */
 	alignas(LB_CACHE_LINE) _Atomic uint32_t sleeping;
-	uint32_t reserved2;
+	_Atomic uint32_t doorbell_flags;  /* LB_DOORBELL_*, set by the writer */
 	_Atomic uint64_t sleeps;          /* times the writer went to sleep */
 	_Atomic uint64_t batches;         /* batches the writer completed */
 	_Atomic uint64_t next_output_seq; /* the writer's next output seq */
 };
+
+/* The writer fences every producer with membarrier(2) before it sleeps,
+ * so producers registered for it may publish with a release store. */
+#define LB_DOORBELL_MEMBARRIER 1u
 
 /* The owner word of a lane: pid in the high half, tid in the low 31 bits,
  * LB_OWNER_RELEASED set by the producer when it gives the lane back. */

@@ -30,6 +30,7 @@
 
 #include "bus.h"
 #include "clock.h"
+#include "doorbell.h"
 #include "drain.h"
 #include "sink_file.h"
 
@@ -235,6 +236,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	w.nsinks = 1;
+	lb_doorbell_writer_setup(&w.bus);
 	if (writer_init(&w) < 0) {
 		fprintf(stderr, "logbus-writer: out of memory\n");
 		return 1;
