@@ -30,6 +30,11 @@
 #define IDLE_POLLS 64
 #define IDLE_TIMEOUT_MS 200
 #define ERROR_BACKOFF_MS 200
+/* A round that found fewer entries than this waits before the next one,
+ * so that records gather into batches: a writer that re-reads a lane's head
+ * right behind its producer makes every publish miss its cache line. */
+#define BATCH_SMALL 512
+#define BATCH_PAUSE_US 50
 
 static uint64_t now_mono(void)
 {
@@ -204,6 +209,11 @@ static bool merge(struct writer *w)
 	return true;
 }
 
+static void pause_us(long us)
+{
+	nanosleep(&(struct timespec){ .tv_nsec = us * 1000 }, NULL);
+}
+
 static void sleep_ms(int ms)
 {
 	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L },
@@ -348,6 +358,8 @@ int writer_run(struct writer *w)
 		}
 		if (drain_round(w)) {
 			idle = 0;
+			if (w->merged.count < BATCH_SMALL)
+				pause_us(BATCH_PAUSE_US);
 			continue;
 		}
 		reclaim_lanes(w, now);
