@@ -75,20 +75,67 @@ struct process_identity {
 
 extern struct process_identity lb_process;
 
+/* Thread-locals of a library: initial-exec, so that an access is one
+ * %fs-relative load, never a __tls_get_addr call. */
+#define LB_TLS __attribute__((tls_model("initial-exec")))
+
+/* The thread's slots, one per handle it published through. */
+#define TLS_SLOTS 8
+struct tls_slot {
+	uint64_t handle_id;
+	unsigned fork_epoch;
+	struct lane_slot *slot;
+};
+extern __thread struct tls_slot lb_tls_slots[TLS_SLOTS] LB_TLS;
+extern __thread uint32_t lb_tls_tid LB_TLS;
+
 /* slot.c: the calling thread's slot for lb, claimed or shared on first use;
  * NULL when the bus has no lane left for this process. */
 struct lane_slot *slot_get(logbus_t *lb);
 
-/* slot.c: fast-path lookup; NULL when the thread has no slot for lb yet. */
-struct lane_slot *slot_cached(const logbus_t *lb);
+/* The thread's slot for lb; NULL when it has none yet. */
+static inline struct lane_slot *slot_cached(const logbus_t *lb)
+{
+	for (int i = 0; i < TLS_SLOTS; i++)
+		if (lb_tls_slots[i].handle_id == lb->id &&
+		    lb_tls_slots[i].fork_epoch == lb_process.fork_epoch)
+			return lb_tls_slots[i].slot;
+	return NULL;
+}
 
-/* slot.c: publish through a slot: enter returns whether it took the lock
- * (the slot is shared); pass that to leave. */
-bool slot_enter(struct lane_slot *s);
-void slot_leave(struct lane_slot *s, bool locked);
+/* slot.c: the slow halves of slot_enter and slot_thread_tid. */
+bool slot_enter_shared(struct lane_slot *s);
+uint32_t slot_thread_tid_slow(void);
 
-/* slot.c: the calling thread's id, cached. */
-uint32_t slot_thread_tid(void);
+/*
+ * Publish through a slot: slot_enter returns whether it took the lock (the
+ * slot is shared); pass that to slot_leave.
+ */
+static inline bool slot_enter(struct lane_slot *s)
+{
+	atomic_store_explicit(&s->busy, true, memory_order_relaxed);
+	/* LMM(slot_enter:A): a compiler barrier; membarrier supplies the
+	 * CPU fence when a sharer needs one. */
+	atomic_signal_fence(memory_order_seq_cst);
+	if (__builtin_expect(!atomic_load_explicit(&s->shared, memory_order_relaxed), 1))
+		return false;
+	return slot_enter_shared(s);
+}
+
+static inline void slot_leave(struct lane_slot *s, bool locked)
+{
+	if (locked)
+		pthread_mutex_unlock(&s->lock);
+	else
+		/* LMM(slot_leave:A) pairs with slot_share's acquire load. */
+		atomic_store_explicit(&s->busy, false, memory_order_release);
+}
+
+/* The calling thread's id, cached. */
+static inline uint32_t slot_thread_tid(void)
+{
+	return __builtin_expect(lb_tls_tid != 0, 1) ? lb_tls_tid : slot_thread_tid_slow();
+}
 
 /* slot.c: add lb to the registry of open handles (fork, thread exit). */
 void slot_register_handle(logbus_t *lb);

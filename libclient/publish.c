@@ -101,13 +101,13 @@ static int publish_entry(logbus_t *lb, int level, const char *tag, size_t tag_le
 LB_EXPORT int logbus_publishv(logbus_t *lb, int level, const char *tag, const char *msg,
 			      size_t len, const struct logbus_field *fields, size_t nfields)
 {
-	size_t tag_len;
+	long tag_len;
 
 	if (!lb || level < LOGBUS_EMERG || level > LOGBUS_DEBUG || (!msg && len))
 		return -EINVAL;
 	if (tag) {
-		tag_len = strnlen(tag, LOGBUS_TAG_MAX + 1);
-		if (!lb_tag_valid(tag, tag_len))
+		tag_len = lb_tag_len(tag);
+		if (tag_len < 0)
 			return -EINVAL;
 	} else {
 		tag = lb->default_tag;
@@ -115,7 +115,7 @@ LB_EXPORT int logbus_publishv(logbus_t *lb, int level, const char *tag, const ch
 	}
 	if (nfields && !fields_valid(fields, nfields))
 		return -EINVAL;
-	return publish_entry(lb, level, tag, tag_len, msg ? msg : "", len, fields, nfields);
+	return publish_entry(lb, level, tag, (size_t)tag_len, msg ? msg : "", len, fields, nfields);
 }
 
 LB_EXPORT int logbus_publish(logbus_t *lb, int level, const char *tag, const char *msg,

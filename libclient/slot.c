@@ -33,16 +33,8 @@
 #include "client.h"
 #include "doorbell.h"
 
-#define TLS_SLOTS 8
-
-struct tls_slot {
-	uint64_t handle_id;
-	unsigned fork_epoch;
-	struct lane_slot *slot;
-};
-
-static __thread struct tls_slot tls_slots[TLS_SLOTS];
-static __thread uint32_t tls_tid;
+__thread struct tls_slot lb_tls_slots[TLS_SLOTS] LB_TLS;
+__thread uint32_t lb_tls_tid LB_TLS;
 
 struct process_identity lb_process;
 
@@ -76,11 +68,10 @@ static void identity_refresh(void)
 	strncpy(lb_process.comm, program_invocation_short_name, sizeof(lb_process.comm) - 1);
 }
 
-uint32_t slot_thread_tid(void)
+uint32_t slot_thread_tid_slow(void)
 {
-	if (!tls_tid)
-		tls_tid = (uint32_t)gettid();
-	return tls_tid;
+	lb_tls_tid = (uint32_t)gettid();
+	return lb_tls_tid;
 }
 
 /* Free the slot's memory; the caller gave its lane back or must not. */
@@ -127,7 +118,7 @@ static void thread_exit(void *unused)
 	(void)unused;
 	pthread_mutex_lock(&registry_lock);
 	for (int i = 0; i < TLS_SLOTS; i++) {
-		struct tls_slot *t = &tls_slots[i];
+		struct tls_slot *t = &lb_tls_slots[i];
 		logbus_t *lb;
 
 		if (!t->handle_id || t->fork_epoch != lb_process.fork_epoch)
@@ -165,7 +156,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	lb_process.fork_epoch++;
-	tls_tid = 0;
+	lb_tls_tid = 0;
 	identity_refresh();
 	for (logbus_t *lb = registry; lb; lb = lb->next_handle) {
 		struct lane_slot *s = lb->slots;
@@ -221,15 +212,6 @@ void slot_release_all(logbus_t *lb)
 		slot_retire(lb, s);
 	}
 	pthread_mutex_unlock(&lb->lock);
-}
-
-struct lane_slot *slot_cached(const logbus_t *lb)
-{
-	for (int i = 0; i < TLS_SLOTS; i++)
-		if (tls_slots[i].handle_id == lb->id &&
-		    tls_slots[i].fork_epoch == lb_process.fork_epoch)
-			return tls_slots[i].slot;
-	return NULL;
 }
 
 static int membarrier(int cmd)
@@ -301,8 +283,8 @@ struct lane_slot *slot_get(logbus_t *lb)
 	struct lane_slot *s;
 
 	for (int i = 0; i < TLS_SLOTS && !free_entry; i++)
-		if (!tls_slots[i].handle_id || tls_slots[i].fork_epoch != lb_process.fork_epoch)
-			free_entry = &tls_slots[i];
+		if (!lb_tls_slots[i].handle_id || lb_tls_slots[i].fork_epoch != lb_process.fork_epoch)
+			free_entry = &lb_tls_slots[i];
 	if (!free_entry)
 		return NULL;   /* this thread publishes through too many handles */
 
@@ -324,24 +306,9 @@ struct lane_slot *slot_get(logbus_t *lb)
 	return s;
 }
 
-bool slot_enter(struct lane_slot *s)
+bool slot_enter_shared(struct lane_slot *s)
 {
-	atomic_store_explicit(&s->busy, true, memory_order_relaxed);
-	/* LMM(slot_enter:A): a compiler barrier; membarrier supplies the
-	 * CPU fence when a sharer needs one. */
-	atomic_signal_fence(memory_order_seq_cst);
-	if (!atomic_load_explicit(&s->shared, memory_order_relaxed))
-		return false;
 	atomic_store_explicit(&s->busy, false, memory_order_release);
 	pthread_mutex_lock(&s->lock);
 	return true;
-}
-
-void slot_leave(struct lane_slot *s, bool locked)
-{
-	if (locked)
-		pthread_mutex_unlock(&s->lock);
-	else
-		/* LMM(slot_leave:A) pairs with slot_share's acquire load. */
-		atomic_store_explicit(&s->busy, false, memory_order_release);
 }

@@ -38,48 +38,20 @@ bool lb_key_valid(const char *key, size_t len)
 	return true;
 }
 
-size_t lb_record_size(size_t tag_len, size_t msg_len, const struct logbus_field *fields,
-		      size_t nfields)
+size_t lb_record_fields_size(const struct logbus_field *fields, size_t nfields)
 {
-	size_t size = sizeof(struct lb_record_header) + tag_len + msg_len;
-	if (msg_len > UINT32_MAX)
-		return 0;
+	size_t size = 0;
+
 	for (size_t i = 0; i < nfields; i++) {
 		if (fields[i].len > UINT32_MAX)
-			return 0;
+			return SIZE_MAX;
 		size += sizeof(struct lb_field_header) + strlen(fields[i].key) + fields[i].len;
 	}
-	if (size > UINT32_MAX - LB_RECORD_ALIGN)
-		return 0;
-	return align_up(size);
+	return size;
 }
 
-void lb_record_encode(void *dst, size_t size, const struct lb_record_meta *meta,
-		      const char *tag, size_t tag_len, const char *msg, size_t msg_len,
-		      const struct logbus_field *fields, size_t nfields)
+uint8_t *lb_record_encode_fields(uint8_t *p, const struct logbus_field *fields, size_t nfields)
 {
-	struct lb_record_header h = {
-		.size = (uint32_t)size,
-		.kind = LB_RECORD_ENTRY,
-		.level = meta->level,
-		.ts_mode = meta->ts_mode,
-		.seq = meta->seq,
-		.ts = meta->ts,
-		.pid = meta->pid,
-		.tid = meta->tid,
-		.msg_len = (uint32_t)msg_len,
-		.tag_len = (uint16_t)tag_len,
-		.nfields = (uint16_t)nfields,
-	};
-	uint8_t *p = dst;
-
-	memcpy(p, &h, sizeof(h));
-	p += sizeof(h);
-	memcpy(p, tag, tag_len);
-	p += tag_len;
-	if (msg_len)
-		memcpy(p, msg, msg_len);
-	p += msg_len;
 	for (size_t i = 0; i < nfields; i++) {
 		size_t key_len = strlen(fields[i].key);
 		struct lb_field_header fh = {
@@ -94,11 +66,7 @@ void lb_record_encode(void *dst, size_t size, const struct lb_record_meta *meta,
 			memcpy(p, fields[i].value, fields[i].len);
 		p += fields[i].len;
 	}
-	/* The header's size is the unaligned length; the tail padding is
-	 * zeroed so that no stale bytes of an earlier record linger. */
-	h.size = (uint32_t)(p - (uint8_t *)dst);
-	memcpy(dst, &h.size, sizeof(h.size));
-	memset(p, 0, size - h.size);
+	return p;
 }
 
 void lb_record_encode_pad(void *dst, size_t size)

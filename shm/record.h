@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "layout.h"
 #include "logbus.h"
 
 /* A decoded entry. Pointers point into the buffer that was decoded, which
@@ -43,16 +45,82 @@ struct lb_record_meta {
 	uint32_t tid;
 };
 
+/* lb_record_fields_size, lb_record_encode_fields - the fields' part of
+ * lb_record_size and lb_record_encode, out of line. The size is SIZE_MAX
+ * when a value is larger than a record can say. */
+size_t lb_record_fields_size(const struct logbus_field *fields, size_t nfields);
+uint8_t *lb_record_encode_fields(uint8_t *p, const struct logbus_field *fields, size_t nfields);
+
 /* lb_record_size - bytes the record takes in a lane, aligned; 0 when it
  * could never fit a 32-bit size. Arguments must be valid already. */
-size_t lb_record_size(size_t tag_len, size_t msg_len, const struct logbus_field *fields,
-		      size_t nfields);
+static inline size_t lb_record_size(size_t tag_len, size_t msg_len,
+				    const struct logbus_field *fields, size_t nfields)
+{
+	size_t size = sizeof(struct lb_record_header) + tag_len;
 
-/* lb_record_encode - write the record into dst, which holds
- * lb_record_size() bytes. */
-void lb_record_encode(void *dst, size_t size, const struct lb_record_meta *meta,
-		      const char *tag, size_t tag_len, const char *msg, size_t msg_len,
-		      const struct logbus_field *fields, size_t nfields);
+	if (msg_len > UINT32_MAX)
+		return 0;
+	size += msg_len;
+	if (nfields) {
+		size_t f = lb_record_fields_size(fields, nfields);
+		if (f == SIZE_MAX)
+			return 0;
+		size += f;
+	}
+	if (size > UINT32_MAX - LB_RECORD_ALIGN)
+		return 0;
+	return (size + LB_RECORD_ALIGN - 1) & ~(size_t)(LB_RECORD_ALIGN - 1);
+}
+
+/* Copy n <= 64 bytes without a call: overlapping words. */
+static inline void lb_copy_short(uint8_t *d, const char *s, size_t n)
+{
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 <= n; i += 8)
+			memcpy(d + i, s + i, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = (uint8_t)s[i];
+	}
+}
+
+/*
+ * lb_record_encode - write the record into dst, which holds size =
+ * lb_record_size() bytes, 8-byte aligned. Inline: it is most of a publish.
+ */
+static inline void lb_record_encode(void *dst, size_t size, const struct lb_record_meta *meta,
+				    const char *tag, size_t tag_len, const char *msg,
+				    size_t msg_len, const struct logbus_field *fields,
+				    size_t nfields)
+{
+	struct lb_record_header *h = dst;
+	uint8_t *p = (uint8_t *)dst + sizeof(*h);
+
+	/* The last word first: alignment padding never keeps stale bytes. */
+	memset((uint8_t *)dst + size - 8, 0, 8);
+	h->kind = LB_RECORD_ENTRY;
+	h->level = meta->level;
+	h->ts_mode = meta->ts_mode;
+	h->seq = meta->seq;
+	h->ts = meta->ts;
+	h->pid = meta->pid;
+	h->tid = meta->tid;
+	h->msg_len = (uint32_t)msg_len;
+	h->tag_len = (uint16_t)tag_len;
+	h->nfields = (uint16_t)nfields;
+	lb_copy_short(p, tag, tag_len);
+	p += tag_len;
+	if (msg_len)
+		memcpy(p, msg, msg_len);
+	p += msg_len;
+	if (nfields)
+		p = lb_record_encode_fields(p, fields, nfields);
+	h->size = (uint32_t)(p - (uint8_t *)dst);
+}
 
 /* lb_record_encode_pad - write a pad record of size bytes (aligned, >= 8). */
 void lb_record_encode_pad(void *dst, size_t size);
@@ -75,6 +143,22 @@ void lb_entry_field_next(const uint8_t **cursor, struct lb_field_view *f);
 
 /* lb_tag_valid - 1..LOGBUS_TAG_MAX bytes of printable ASCII without space. */
 bool lb_tag_valid(const char *tag, size_t len);
+
+/* lb_tag_len - the length of the NUL-terminated tag, or -1 when it is not
+ * valid (see lb_tag_valid). One pass. */
+static inline long lb_tag_len(const char *tag)
+{
+	size_t n = 0;
+
+	for (; n <= LOGBUS_TAG_MAX; n++) {
+		unsigned char c = (unsigned char)tag[n];
+		if (c == 0)
+			break;
+		if (c <= 0x20 || c >= 0x7f)
+			return -1;
+	}
+	return n == 0 || n > LOGBUS_TAG_MAX ? -1 : (long)n;
+}
 
 /* lb_key_valid - 1..LOGBUS_KEY_MAX bytes of [A-Za-z0-9_]. */
 bool lb_key_valid(const char *key, size_t len);
