@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Start the services the sink tests and benchmarks talk to. Idempotent.
+#
+#   scripts/services.sh [journald]
+#       Make sure a systemd-journald runs: start /lib/systemd/systemd-journald
+#       when none does (as on a container or CI machine without systemd as
+#       PID 1; it needs nothing but /etc/machine-id and creates its own
+#       sockets under /run/systemd/journal), and wait for its native socket.
+#   scripts/services.sh rsyslogd DIR
+#       Run a private rsyslogd for one test: config, sockets, pid file and
+#       output all in DIR. On first use it picks two free loopback ports
+#       and writes DIR/rsyslog.conf; later calls (a restart after a kill)
+#       reuse them. Prints "unix=PATH tcp=PORT relp=PORT pid=PID". What
+#       arrives is written, one JSON object a line, to DIR/unix.log,
+#       DIR/tcp.log and DIR/relp.log with keys raw (the message as
+#       received), app, procid, msgid, pri, sd, msg.
+#   scripts/services.sh stop-rsyslogd DIR [SIGNAL]
+#       Signal the private rsyslogd of DIR (default TERM) and wait for it.
+#
+# Exit status 0 when the service runs, 1 with one line on stderr saying
+# what failed.
+set -euo pipefail
+
+die() { echo "services.sh: $*" >&2; exit 1; }
+
+# Poll a condition for up to 10 s.
+wait_for() {
+	for _ in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+journald_running() { pgrep -x systemd-journal >/dev/null; }
+journald_socket() { [ -S /run/systemd/journal/socket ]; }
+
+start_journald() {
+	if journald_running && journald_socket; then
+		return 0
+	fi
+	local bin=/lib/systemd/systemd-journald
+	[ -x "$bin" ] || die "journald: $bin not found (install the systemd package)"
+	if ! journald_running; then
+		# A stale socket of a dead journald would keep refusing us.
+		rm -f /run/systemd/journal/socket
+		setsid "$bin" </dev/null >/dev/null 2>&1 &
+	fi
+	wait_for journald_socket || die "journald: /run/systemd/journal/socket did not appear"
+	wait_for journalctl --sync 2>/dev/null || die "journald: journalctl --sync fails"
+}
+
+port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		port_free "$p" && { echo "$p"; return 0; }
+	done
+	die "rsyslogd: no free loopback port found"
+}
+
+write_rsyslog_conf() {
+	local dir=$1 tcp=$2 relp=$3
+	cat >"$dir/rsyslog.conf" <<CONF
+# Private rsyslogd of one logbus test. tcp=$tcp relp=$relp
+global(workDirectory="$dir" maxMessageSize="4m"
+       parser.escapeControlCharactersOnReceive="off")
+# Direct: an input hands each message to its action before it returns, so
+# what RELP acknowledged is in the file even if rsyslogd is killed.
+main_queue(queue.type="Direct")
+module(load="imuxsock" SysSock.Use="off")
+module(load="imtcp")
+module(load="imrelp")
+template(name="logbus_json" type="string"
+	string="{\"raw\":\"%rawmsg:::json%\",\"app\":\"%app-name:::json%\",\"procid\":\"%procid:::json%\",\"msgid\":\"%msgid:::json%\",\"pri\":\"%pri%\",\"host\":\"%hostname:::json%\",\"sd\":\"%structured-data:::json%\",\"msg\":\"%msg:::json%\"}\n")
+ruleset(name="unix" queue.type="Direct") { action(type="omfile" file="$dir/unix.log" template="logbus_json") }
+ruleset(name="tcp" queue.type="Direct") { action(type="omfile" file="$dir/tcp.log" template="logbus_json") }
+ruleset(name="relp" queue.type="Direct") { action(type="omfile" file="$dir/relp.log" template="logbus_json") }
+input(type="imuxsock" Socket="$dir/log.sock" UseSpecialParser="off" CreatePath="on"
+      Ruleset="unix")
+input(type="imtcp" Port="$tcp" Address="127.0.0.1" Ruleset="tcp"
+      MaxFrameSize="4200000")
+input(type="imrelp" Port="$relp" Address="127.0.0.1" Ruleset="relp"
+      MaxDataSize="4200000")
+CONF
+}
+
+rsyslogd_pid() {
+	local pid
+	pid=$(cat "$1/rsyslogd.pid" 2>/dev/null) || return 1
+	kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+listening() { ! port_free "$1"; }
+
+start_rsyslogd() {
+	local dir=$1 tcp relp pid
+	[ -n "$dir" ] || die "rsyslogd: usage: services.sh rsyslogd DIR"
+	command -v rsyslogd >/dev/null || die "rsyslogd: not installed (apt-get install rsyslog rsyslog-relp)"
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	if [ ! -f "$dir/rsyslog.conf" ]; then
+		write_rsyslog_conf "$dir" "$(free_port)" "$(free_port)"
+	fi
+	read -r tcp relp < <(sed -n 's/^# Private .* tcp=\([0-9]*\) relp=\([0-9]*\)$/\1 \2/p' "$dir/rsyslog.conf")
+	if ! pid=$(rsyslogd_pid "$dir"); then
+		rm -f "$dir/rsyslogd.pid"
+		setsid rsyslogd -n -f "$dir/rsyslog.conf" -i "$dir/rsyslogd.pid" \
+			</dev/null >>"$dir/rsyslogd.out" 2>&1 &
+		wait_for rsyslogd_pid "$dir" >/dev/null ||
+			die "rsyslogd: did not start: $(tail -n 1 "$dir/rsyslogd.out" 2>/dev/null)"
+		pid=$(rsyslogd_pid "$dir")
+	fi
+	wait_for test -S "$dir/log.sock" || die "rsyslogd: no socket $dir/log.sock"
+	wait_for listening "$tcp" || die "rsyslogd: not listening on tcp port $tcp"
+	wait_for listening "$relp" || die "rsyslogd: not listening on relp port $relp"
+	echo "unix=$dir/log.sock tcp=$tcp relp=$relp pid=$pid"
+}
+
+stop_rsyslogd() {
+	local dir=$1 sig=${2:-TERM} pid
+	pid=$(rsyslogd_pid "$dir") || return 0
+	kill "-$sig" "$pid"
+	wait_for sh -c "! kill -0 $pid 2>/dev/null" || die "rsyslogd: pid $pid did not exit on SIG$sig"
+}
+
+case "${1:-journald}" in
+journald) start_journald ;;
+rsyslogd) start_rsyslogd "${2:-}" ;;
+stop-rsyslogd) stop_rsyslogd "${2:-}" "${3:-TERM}" ;;
+*) die "usage: services.sh [journald | rsyslogd DIR | stop-rsyslogd DIR [SIGNAL]]" ;;
+esac

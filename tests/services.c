@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* Services for the sink tests, through scripts/services.sh. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "services.h"
+
+static const char *script(void)
+{
+	const char *s = getenv("LOGBUS_TEST_SERVICES");
+	return s ? s : "scripts/services.sh";
+}
+
+bool services_run(const char *cmd, char *out, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+
+	if (!p)
+		return false;
+	if (out) {
+		n = fread(out, 1, cap - 1, p);
+		out[n] = '\0';
+	} else {
+		char sink[256];
+		while (fread(sink, 1, sizeof(sink), p) > 0)
+			;
+	}
+	return pclose(p) == 0;
+}
+
+/* A service is missing: fail in CI, skip elsewhere. */
+static void unavailable(const char *what)
+{
+	const char *ci = getenv("CI");
+
+	if (ci && !strcmp(ci, "true"))
+		fail_msg("%s cannot be started (see the line above); CI needs it", what);
+	fprintf(stderr, "SKIP: %s cannot be started (see the line above); "
+		"run scripts/services.sh as root, or set CI=true to fail\n", what);
+	exit(77);
+}
+
+void services_journald(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "%s journald", script());
+	if (!services_run(cmd, NULL, 0))
+		unavailable("systemd-journald");
+}
+
+void services_rsyslogd_start(struct rsyslogd *r, const char *test)
+{
+	char cmd[512], out[512];
+	const char *tmp = getenv("TMPDIR");
+	int pid;
+
+	if (!r->dir[0])
+		snprintf(r->dir, sizeof(r->dir), "%s/logbus-rsyslogd-%s-%d",
+			 tmp && *tmp ? tmp : "/tmp", test, (int)getpid());
+	snprintf(cmd, sizeof(cmd), "%s rsyslogd '%s'", script(), r->dir);
+	if (!services_run(cmd, out, sizeof(out)))
+		unavailable("rsyslogd");
+	if (sscanf(out, "unix=%299s tcp=%7s relp=%7s pid=%d", r->unix_path, r->tcp_port,
+		   r->relp_port, &pid) != 4)
+		fail_msg("services.sh rsyslogd printed '%s'", out);
+	r->pid = pid;
+}
+
+void services_rsyslogd_kill(struct rsyslogd *r, int sig)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "%s stop-rsyslogd '%s' %d", script(), r->dir, sig);
+	assert_true(services_run(cmd, NULL, 0));
+	r->pid = 0;
+}
+
+void services_rsyslogd_fini(struct rsyslogd *r)
+{
+	char cmd[600];
+
+	if (!r->dir[0])
+		return;
+	services_rsyslogd_kill(r, SIGTERM);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
+	assert_true(services_run(cmd, NULL, 0));
+}
+
+json_t *services_rsyslogd_read(const struct rsyslogd *r, const char *name)
+{
+	char path[400];
+	json_t *all = json_array();
+	json_error_t err;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.log", r->dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return all;
+	while (!feof(f)) {
+		json_t *o = json_loadf(f, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &err);
+		if (!o) {
+			if (strstr(err.text, "end of file"))
+				break;
+			fail_msg("%s: line %d: %s", path, err.line, err.text);
+		}
+		json_array_append_new(all, o);
+	}
+	fclose(f);
+	return all;
+}
+
+void services_use_sink_writer(void)
+{
+	const char *w = getenv("LOGBUS_TEST_SINK_WRITER");
+
+	assert_non_null(w);
+	setenv("LOGBUS_TEST_WRITER", w, 1);
+}

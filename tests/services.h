@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Services for the sink tests: journald and private rsyslogds started
+ * through scripts/services.sh, and the writer that feeds them. A service
+ * that cannot be started fails the test when CI=true, and skips it (exit
+ * 77, with the reason) otherwise.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "harness.h"
+
+struct rsyslogd {
+	char dir[256];
+	char unix_path[300];
+	char tcp_port[8];
+	char relp_port[8];
+	pid_t pid;
+};
+
+/* services_journald - make sure systemd-journald runs. */
+void services_journald(void);
+
+/* services_rsyslogd_start - start (or restart, with the same ports) the
+ * private rsyslogd of r->dir; r->dir is set by the first call from test. */
+void services_rsyslogd_start(struct rsyslogd *r, const char *test);
+
+/* services_rsyslogd_kill - signal it and wait until it is gone. */
+void services_rsyslogd_kill(struct rsyslogd *r, int sig);
+
+/* services_rsyslogd_fini - stop it and remove its directory. */
+void services_rsyslogd_fini(struct rsyslogd *r);
+
+/* services_rsyslogd_read - the JSON objects in r->dir/NAME.log ("unix",
+ * "tcp", "relp"), as an array; an empty one when there is no file. */
+json_t *services_rsyslogd_read(const struct rsyslogd *r, const char *name);
+
+/* services_use_sink_writer - make harness_start_writer run the test
+ * program that drains into one journald or syslog sink. */
+void services_use_sink_writer(void);
+
+/* services_run - run a shell command, return its stdout (at most cap-1
+ * bytes, NUL-terminated) and whether it exited 0. */
+bool services_run(const char *cmd, char *out, size_t cap);

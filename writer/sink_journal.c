@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The journald sink: one sd_journal_sendv() call per entry, over
+ * journald's native protocol, so values may hold newlines and any bytes,
+ * and a message too big for one datagram goes in a sealed memfd
+ * (libsystemd does that by itself). Fields of an entry:
+ *
+ *   MESSAGE            the message, as it is
+ *   PRIORITY           the level, 0..7
+ *   SYSLOG_IDENTIFIER  identifier_prefix + tag
+ *   SYSLOG_PID         the client's pid (journald's own _PID is ours)
+ *   LOGBUS_PID         the client's pid again, for `journalctl LOGBUS_PID=`
+ *   LOGBUS_TID         the client's thread id
+ *   LOGBUS_TS          when the client published it, RFC 3339 UTC with
+ *                      nanoseconds, as the "ts" of the JSON files
+ *   LOGBUS_SEQ         the writer's output sequence
+ *   LOGBUS_LANE, LOGBUS_LANE_SEQ  where it came from (tells a replay after
+ *                      a writer restart from a new entry)
+ *   KEY                every user field, upper-cased
+ *
+ * journald keeps a field only when its name is [A-Z0-9_]{1,64} and starts
+ * with neither '_' (trusted fields) nor a digit, and it would file a user
+ * field named like one of ours as a second value of ours. Such a key is
+ * renamed "F_" + KEY (cut to 64 characters) and counted, never dropped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include <systemd/sd-journal.h>
+
+#include "logbus.h"
+#include "sink_journal.h"
+#include "text.h"
+
+#define NAME_MAX_LEN 64
+#define FIXED_FIELDS 10
+#define IOV_MAX_ENTRY (FIXED_FIELDS + LOGBUS_FIELDS_MAX)
+
+struct journal_sink {
+	struct sink sink;
+	char prefix[64];
+	uint64_t renamed;
+	struct iovec iov[IOV_MAX_ENTRY];
+	struct lb_buf text;     /* fixed fields and field names of one entry */
+};
+
+static const char *const ours[] = {
+	"MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "SYSLOG_PID",
+};
+
+/* Whether an upper-cased key would land on a field we set or journald
+ * would refuse it. */
+static bool name_needs_rename(const char *name, size_t len)
+{
+	if (len == 0 || name[0] == '_' || (name[0] >= '0' && name[0] <= '9'))
+		return true;
+	if (len >= 7 && !memcmp(name, "LOGBUS_", 7))
+		return true;
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (strlen(ours[i]) == len && !memcmp(ours[i], name, len))
+			return true;
+	return false;
+}
+
+/* Append "KEY=" for a user field, renamed when needed. */
+static void put_field_name(struct journal_sink *s, const struct lb_field_view *f)
+{
+	char name[NAME_MAX_LEN + 3];
+	size_t n = f->key_len < NAME_MAX_LEN ? f->key_len : NAME_MAX_LEN;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = f->key[i];
+		name[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+	}
+	if (name_needs_rename(name, n)) {
+		memmove(name + 2, name, n);
+		name[0] = 'F';
+		name[1] = '_';
+		n = n + 2 > NAME_MAX_LEN ? NAME_MAX_LEN : n + 2;
+		s->renamed++;
+	}
+	lb_buf_put(&s->text, name, n);
+	lb_buf_putc(&s->text, '=');
+}
+
+static void put_u64_field(struct lb_buf *t, const char *name, size_t len, uint64_t v)
+{
+	lb_buf_put(t, name, len);
+	lb_buf_put_u64(t, v);
+}
+
+#define PUT_U64_FIELD(t, lit, v) put_u64_field((t), (lit), sizeof(lit) - 1, (v))
+
+/* The fields every entry has, each one "NAME=value" in s->text; offs[i]
+ * receives where field i starts. Returns the count. */
+static int put_fixed(struct journal_sink *s, const struct batch_entry *be, size_t *offs)
+{
+	const struct lb_entry *e = &be->e;
+	struct lb_buf *t = &s->text;
+	int n = 0;
+
+	offs[n++] = t->len;
+	lb_buf_puts(t, "PRIORITY=");
+	lb_buf_putc(t, (char)('0' + (e->level & 7)));
+	offs[n++] = t->len;
+	lb_buf_puts(t, "SYSLOG_IDENTIFIER=");
+	lb_buf_put(t, s->prefix, strlen(s->prefix));
+	lb_buf_put(t, e->tag, e->tag_len);
+	offs[n++] = t->len;
+	PUT_U64_FIELD(t, "SYSLOG_PID=", e->pid);
+	offs[n++] = t->len;
+	PUT_U64_FIELD(t, "LOGBUS_PID=", e->pid);
+	offs[n++] = t->len;
+	PUT_U64_FIELD(t, "LOGBUS_TID=", e->tid);
+	offs[n++] = t->len;
+	lb_buf_puts(t, "LOGBUS_TS=");
+	lb_rfc3339_put(t, be->ts_ns);
+	offs[n++] = t->len;
+	PUT_U64_FIELD(t, "LOGBUS_SEQ=", be->seq);
+	offs[n++] = t->len;
+	PUT_U64_FIELD(t, "LOGBUS_LANE=", be->lane);
+	offs[n++] = t->len;
+	PUT_U64_FIELD(t, "LOGBUS_LANE_SEQ=", e->seq);
+	offs[n++] = t->len;
+	lb_buf_puts(t, "MESSAGE=");
+	lb_buf_put(t, e->msg, e->msg_len);
+	return n;
+}
+
+/* Fill s->iov for one entry: every field is copied into s->text, since
+ * sd_journal_sendv() wants each "NAME=value" in one iovec. Returns the
+ * iovec count, or -ENOMEM. */
+static int build_entry(struct journal_sink *s, const struct batch_entry *be)
+{
+	const struct lb_entry *e = &be->e;
+	struct lb_buf *t = &s->text;
+	size_t offs[IOV_MAX_ENTRY + 1];
+	const uint8_t *cursor;
+	struct lb_field_view f;
+	int n;
+
+	t->len = 0;
+	n = put_fixed(s, be, offs);
+	lb_entry_field_first(e, &cursor);
+	for (size_t i = 0; i < e->nfields && n < IOV_MAX_ENTRY; i++) {
+		lb_entry_field_next(&cursor, &f);
+		offs[n++] = t->len;
+		put_field_name(s, &f);
+		lb_buf_put(t, f.value, f.value_len);
+	}
+	offs[n] = t->len;
+	if (t->failed) {
+		t->failed = false;
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++)
+		s->iov[i] = (struct iovec){ t->data + offs[i], offs[i + 1] - offs[i] };
+	return n;
+}
+
+/* One entry; returns 0 or the negative errno of libsystemd. */
+static int send_entry(struct journal_sink *s, const struct batch_entry *be)
+{
+	int n = build_entry(s, be);
+
+	if (n < 0)
+		return n;
+	n = sd_journal_sendv(s->iov, n);
+	if (n == 0)
+		s->sink.counters.bytes += s->text.len;
+	return n;
+}
+
+/*
+ * A batch cannot be taken back once part of it reached journald. So a
+ * failure on the first entry refuses the batch (journald is down: the
+ * drain retries it, or counts it dropped when other sinks took it); a
+ * failure later counts that entry as an error and as dropped, and the
+ * rest goes on.
+ */
+static int journal_write(struct sink *sink, const struct batch *b)
+{
+	struct journal_sink *s = (struct journal_sink *)sink;
+	struct sink_counters *c = &s->sink.counters;
+
+	for (size_t i = 0; i < b->count; i++) {
+		int r = send_entry(s, &b->entries[i]);
+		if (r == 0)
+			continue;
+		if (i == 0)
+			return r;
+		c->errors++;
+		c->dropped++;
+	}
+	return 0;
+}
+
+static int journal_reopen(struct sink *sink)
+{
+	(void)sink;
+	return 0;
+}
+
+static void journal_destroy(struct sink *sink)
+{
+	struct journal_sink *s = (struct journal_sink *)sink;
+
+	if (!s)
+		return;
+	lb_buf_free(&s->text);
+	free(s);
+}
+
+static const struct sink_ops journal_ops = {
+	.write = journal_write,
+	.reopen = journal_reopen,
+	.destroy = journal_destroy,
+};
+
+int sink_journal_new(const struct journal_options *o, struct sink **out)
+{
+	struct journal_sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->sink = (struct sink){ .name = "journald", .ops = &journal_ops };
+	if (o && o->identifier_prefix &&
+	    snprintf(s->prefix, sizeof(s->prefix), "%s", o->identifier_prefix) >=
+		    (int)sizeof(s->prefix)) {
+		free(s);
+		return -ENAMETOOLONG;
+	}
+	*out = &s->sink;
+	return 0;
+}
+
+uint64_t sink_journal_renamed(const struct sink *sink)
+{
+	return ((const struct journal_sink *)sink)->renamed;
+}
