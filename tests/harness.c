@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,4 +189,45 @@ json_t *harness_entries(const struct harness *h)
 		free(names[i]);
 	}
 	return out;
+}
+
+void *harness_shared(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(p != MAP_FAILED);
+	return p;
+}
+
+unsigned harness_lanes(const struct harness *h, struct lb_lane_info *out, unsigned max)
+{
+	struct lb_bus bus;
+	unsigned n;
+
+	assert_int_equal(lb_bus_attach(h->bus, &bus, NULL), 0);
+	n = bus.lane_count;
+	for (unsigned i = 0; i < n && i < max; i++)
+		lb_lane_info_get(&bus, i, &out[i]);
+	lb_bus_detach(&bus);
+	return n;
+}
+
+unsigned harness_free_lanes(const struct harness *h)
+{
+	struct lb_lane_info info[64];
+	unsigned n = harness_lanes(h, info, 64), free_lanes = 0;
+
+	for (unsigned i = 0; i < n && i < 64; i++)
+		free_lanes += info[i].owner == 0;
+	return free_lanes;
+}
+
+void harness_wait_free_lanes(const struct harness *h, unsigned n)
+{
+	unsigned got = 0;
+
+	for (int i = 0; i < 1000 && (got = harness_free_lanes(h)) < n; i++)
+		sleep_ms(10);
+	if (got < n)
+		fail_msg("%u lanes free after 10 s, expected at least %u", got, n);
 }

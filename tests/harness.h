@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lane.h"
+
 struct harness {
 	char bus[64];
 	char dir[256];
@@ -45,3 +47,18 @@ void harness_wait_exit(pid_t pid, int status);
 
 /* harness_writer_path - the logbus-writer binary under test. */
 const char *harness_writer_path(void);
+
+/* harness_shared - size bytes of zeroed MAP_SHARED memory, for counters a
+ * test shares with the processes it forks. Never unmapped. */
+void *harness_shared(size_t size);
+
+/* harness_lanes - copy the header of each lane of the bus into out (at most
+ * max); returns the bus's lane count. */
+unsigned harness_lanes(const struct harness *h, struct lb_lane_info *out, unsigned max);
+
+/* harness_free_lanes - how many lanes of the bus nobody owns. */
+unsigned harness_free_lanes(const struct harness *h);
+
+/* harness_wait_free_lanes - wait until at least n lanes are free; fails
+ * the test when they are not within 10 s. */
+void harness_wait_free_lanes(const struct harness *h, unsigned n);
