@@ -231,3 +231,9 @@ void harness_wait_free_lanes(const struct harness *h, unsigned n)
 	if (got < n)
 		fail_msg("%u lanes free after 10 s, expected at least %u", got, n);
 }
+
+void harness_sleep_us(long us)
+{
+	nanosleep(&(struct timespec){ .tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000 },
+		  NULL);
+}

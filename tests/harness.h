@@ -62,3 +62,6 @@ unsigned harness_free_lanes(const struct harness *h);
 /* harness_wait_free_lanes - wait until at least n lanes are free; fails
  * the test when they are not within 10 s. */
 void harness_wait_free_lanes(const struct harness *h, unsigned n);
+
+/* harness_sleep_us - sleep us microseconds. */
+void harness_sleep_us(long us);

@@ -34,12 +34,6 @@ struct shared {
 	_Atomic uint64_t nospc[VICTIMS];
 };
 
-static void pause_us(long us)
-{
-	nanosleep(&(struct timespec){ .tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000 },
-		  NULL);
-}
-
 /* Publish "<what> n", retrying while the lane is full; returns the result. */
 static int publish_retry(logbus_t *lb, const char *tag, const char *what, uint64_t n)
 {
@@ -67,7 +61,7 @@ static void victim(const char *bus, struct shared *sh, int v)
 			_exit(1);
 		sh->done[v] = ++n;
 		if (n % 16 == 0)
-			pause_us(100);
+			harness_sleep_us(100);
 	}
 	_exit(1);
 }
@@ -83,7 +77,7 @@ static void survivor(const char *bus, struct shared *sh)
 		if (publish_retry(lb, "survivor", "s", n) < 0)
 			_exit(1);
 		sh->survivor_done = ++n;
-		pause_us(500);
+		harness_sleep_us(500);
 	}
 	_exit(lb && logbus_flush(lb, 10000) == 0 ? 0 : 2);
 }
@@ -105,7 +99,7 @@ static pid_t spawn(const char *bus, struct shared *sh, int v)
 static void wait_publishing(_Atomic uint64_t *count)
 {
 	for (int i = 0; i < 10000 && *count == 0; i++)
-		pause_us(1000);
+		harness_sleep_us(1000);
 	assert_true(*count > 0);
 }
 
@@ -120,7 +114,7 @@ static void run_victims(struct harness *h, struct shared *sh)
 		harness_wait_free_lanes(h, 1);
 		pid = spawn(h->bus, sh, v);
 		wait_publishing(&sh->done[v]);
-		pause_us(rand() % 3000);
+		harness_sleep_us(rand() % 3000);
 		assert_int_equal(kill(pid, SIGKILL), 0);
 		assert_int_equal(waitpid(pid, NULL, 0), pid);
 	}
