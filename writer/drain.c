@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "doorbell.h"
 #include "drain.h"
+#include "hooks.h"
 #include "lane.h"
 #include "reclaim.h"
 
@@ -256,6 +257,9 @@ static int deliver(struct writer *w)
 {
 	size_t took = 0;
 
+	/* Filters first: dropped entries take no sequence number; rewritten
+	 * ones live in the hook set until the next batch. */
+	w->next_seq -= hooks_filter(w->hooks, &w->merged);
 	for (size_t i = 0; i < w->nsinks; i++)
 		if (deliver_to(w, w->sinks[i]) == 0)
 			took++;
@@ -267,6 +271,7 @@ static int deliver(struct writer *w)
 	for (size_t i = 0; i < w->nsinks; i++)
 		if (w->sinks[i]->counters.last_error)
 			w->sinks[i]->counters.dropped += w->merged.count;
+	hooks_dispatch(w->hooks, &w->merged);   /* copies; never blocks */
 	lb_bus_set_output_seq(&w->bus, w->next_seq);
 	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
 		struct lane_track *t = &w->lanes[i];

@@ -40,6 +40,7 @@ struct writer {
 	uint64_t next_seq;
 	uint32_t first_lane;    /* rotates, so every lane gets to go first */
 	struct writer_counters counters;
+	struct hooks *hooks;         /* NULL: no hooks (writer/hooks.h) */
 	volatile sig_atomic_t *stop;
 	volatile sig_atomic_t *reopen;
 };
