@@ -357,6 +357,8 @@ int writer_run(struct writer *w)
 
 		lb_bus_heartbeat(&w->bus, now);
 		tsc_clock_refresh(&w->clock, now);
+		if (w->tick)
+			w->tick(w, now);
 		if (*w->reopen) {
 			*w->reopen = 0;
 			reopen_sinks(w);

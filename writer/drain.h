@@ -41,6 +41,9 @@ struct writer {
 	uint32_t first_lane;    /* rotates, so every lane gets to go first */
 	struct writer_counters counters;
 	struct hooks *hooks;         /* NULL: no hooks (writer/hooks.h) */
+	/* Called between rounds, at least every 200 ms while idle: the
+	 * service's reloads and notifications; it may replace sinks. */
+	void (*tick)(struct writer *w, uint64_t now_ns);
 	volatile sig_atomic_t *stop;
 	volatile sig_atomic_t *reopen;
 };

@@ -1,23 +1,43 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * logbus-writer - drain a logbus bus to files.
+ * logbus-writer - drain a logbus bus to files, journald and syslog.
  *
  * SYNOPSIS
- *	logbus-writer [--bus NAME] [--dir DIR] [--lanes N] [--lane-size BYTES]
+ *	logbus-writer [--config FILE] [--check-config] [--bus NAME] [--dir DIR]
+ *	              [--format SINKS] [--lanes N] [--lane-size BYTES]
  *
  * DESCRIPTION
  *	Creates the bus segment /logbus.NAME, or adopts an existing one and
- *	drains its backlog, then writes every entry as a JSON line to
- *	DIR/NAME_YYYYMMDD_HHMMSS_USEC.jsonl. One writer per bus: a second one
- *	refuses to start and names the first one's pid. SIGTERM and SIGINT
- *	drain what was committed and exit 0; SIGHUP starts a new file.
+ *	drains its backlog from each lane's tail, then hands every entry to
+ *	the sinks the configuration chooses: JSON-lines files
+ *	DIR/NAME_YYYYMMDD_HHMMSS_USEC.jsonl[.zst], per-entry files, journald,
+ *	syslog. One writer per bus: a second one refuses to start and names
+ *	the first one's pid.
+ *
+ *	The configuration is a JSON file (see logbus-writer.example.json);
+ *	$LOGBUS_BUS, $LOGBUS_DIR and $LOGBUS_FORMAT override it, and the flags
+ *	override those.
+ *
+ * SIGNALS
+ *	SIGTERM, SIGINT: drain what was committed and exit 0 (a second one
+ *	gives up on a sink that does not take entries).
+ *	SIGHUP: read the configuration again and, when it is valid, swap the
+ *	sinks between two batches (nothing lost, nothing written twice); when
+ *	it is not, say why, keep the running one and reopen its files.
+ *
+ *	Under systemd (Type=notify) it sends READY=1, STATUS= (entries/s,
+ *	dropped), WATCHDOG=1 when WatchdogSec= is set, RELOADING=1 and
+ *	STOPPING=1.
  *
  * EXIT STATUS
- *	0 clean stop, 1 runtime error (bus, directory), 2 usage error,
- *	3 another writer runs on the bus.
+ *	0 clean stop, or --check-config found no problem; 1 runtime error
+ *	(bus, directory), or --check-config found problems; 2 usage or
+ *	configuration error; 3 another writer runs on the bus.
  *
  * EXAMPLES
  *	logbus-writer --bus app --dir /var/log/logbus
+ *	logbus-writer --config /etc/logbus/writer.json --check-config
+ *	LOGBUS_FORMAT=json,journald logbus-writer --config /etc/logbus/writer.json
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,11 +48,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "bus.h"
 #include "clock.h"
+#include "config.h"
 #include "doorbell.h"
 #include "drain.h"
-#include "sink_file.h"
+#include "tsc.h"
 
 enum {
 	EXIT_USAGE = 2,
@@ -40,26 +63,41 @@ enum {
 };
 
 static const char usage[] =
-	"Usage: logbus-writer [--bus NAME] [--dir DIR] [--lanes N] [--lane-size BYTES]\n"
-	"Drain a logbus bus to JSON-lines files.\n"
+	"Usage: logbus-writer [--config FILE] [--check-config] [--bus NAME] [--dir DIR]\n"
+	"                     [--format SINKS] [--lanes N] [--lane-size BYTES]\n"
+	"Drain a logbus bus to JSON-lines files, per-entry files, journald and syslog.\n"
 	"\n"
-	"  -b, --bus NAME        bus to create or adopt (default: $LOGBUS_BUS, else \"default\")\n"
-	"  -d, --dir DIR         output directory (default: ./logbus-logs)\n"
+	"  -c, --config FILE     JSON configuration (see logbus-writer.example.json)\n"
+	"  -C, --check-config    check the configuration, print each problem, exit 0 or 1\n"
+	"  -b, --bus NAME        bus to create or adopt ($LOGBUS_BUS; default \"default\")\n"
+	"  -d, --dir DIR         directory of the JSON-lines files ($LOGBUS_DIR)\n"
+	"  -f, --format SINKS    sinks to run, e.g. json,journald ($LOGBUS_FORMAT;\n"
+	"                        json, journald, syslog, entry)\n"
 	"  -n, --lanes N         lanes of a new bus (default: 32)\n"
 	"  -s, --lane-size BYTES bytes per lane of a new bus, a power of two; K and M\n"
 	"                        suffixes (default: 4M)\n"
 	"  -h, --help            this text\n"
 	"\n"
-	"Exit status: 0 clean stop, 1 error, 2 usage, 3 another writer runs on the bus.\n";
+	"Signals: TERM/INT drain and stop; HUP reloads the configuration and reopens files.\n"
+	"Exit status: 0 clean stop, 1 error, 2 usage or configuration, 3 another writer\n"
+	"runs on the bus.\n";
 
-struct writer_options {
-	const char *bus;
-	const char *dir;
-	struct lb_bus_geometry geometry;
+/* The writer's process-wide state, for the drain's between-rounds hook. */
+struct service {
+	struct config_overrides ov;
+	char bus[LB_BUS_NAME_MAX + 1];  /* fixed at start: a reload cannot move the bus */
+	struct writer_config config;
+	uint64_t watchdog_ns;      /* 0: no watchdog */
+	uint64_t next_watchdog;
+	uint64_t next_status;
+	uint64_t status_entries;   /* w->counters.entries at the last STATUS */
+	uint64_t dropped_before;   /* drops counted by sinks that a reload retired */
 };
 
+static struct service service;
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
+static volatile sig_atomic_t reload_requested;
 
 static void on_stop(int sig)
 {
@@ -70,74 +108,35 @@ static void on_stop(int sig)
 static void on_hup(int sig)
 {
 	(void)sig;
-	reopen_requested = 1;
+	reload_requested = 1;
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		v <<= 30, end++;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct writer_options *o)
+static int parse_args(int argc, char **argv, struct config_overrides *ov, bool *check)
 {
 	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
 		{ "bus", required_argument, NULL, 'b' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "lanes", required_argument, NULL, 'n' },
 		{ "lane-size", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	uint64_t v;
 	int c;
 
-	*o = (struct writer_options){
-		.bus = getenv("LOGBUS_BUS"),
-		.dir = "logbus-logs",
-		.geometry = { .lane_count = LB_DEFAULT_LANES, .lane_size = LB_DEFAULT_LANE_SIZE },
-	};
-	if (!o->bus || !*o->bus)
-		o->bus = "default";
-	while ((c = getopt_long(argc, argv, "b:d:n:s:h", longopts, NULL)) != -1) {
+	*ov = (struct config_overrides){ 0 };
+	*check = false;
+	while ((c = getopt_long(argc, argv, "c:Cb:d:f:n:s:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'b':
-			o->bus = optarg;
-			break;
-		case 'd':
-			o->dir = optarg;
-			break;
-		case 'n':
-			if (parse_size(optarg, &v) < 0 || v == 0 || v > LB_MAX_LANES) {
-				fprintf(stderr, "logbus-writer: --lanes '%s' is not a count "
-					"in 1..%u\n", optarg, LB_MAX_LANES);
-				return -EINVAL;
-			}
-			o->geometry.lane_count = (uint32_t)v;
-			break;
-		case 's':
-			if (parse_size(optarg, &v) < 0) {
-				fprintf(stderr, "logbus-writer: --lane-size '%s' is not a size\n",
-					optarg);
-				return -EINVAL;
-			}
-			o->geometry.lane_size = v;
-			break;
+		case 'c': ov->config_path = optarg; break;
+		case 'C': *check = true; break;
+		case 'b': ov->bus = optarg; break;
+		case 'd': ov->dir = optarg; break;
+		case 'f': ov->format = optarg; break;
+		case 'n': ov->lanes = optarg; break;
+		case 's': ov->lane_size = optarg; break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -150,32 +149,22 @@ static int parse_args(int argc, char **argv, struct writer_options *o)
 		fprintf(stderr, "logbus-writer: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!lb_bus_name_valid(o->bus)) {
-		fprintf(stderr, "logbus-writer: bad bus name '%s' (want 1-64 of [A-Za-z0-9_.-])\n",
-			o->bus);
-		return -EINVAL;
-	}
-	struct lb_bus_error err;
-	if (lb_bus_geometry_check(&o->geometry, &err) < 0) {
-		fprintf(stderr, "logbus-writer: %s\n", err.why);
-		return -EINVAL;
-	}
 	return 0;
 }
 
 /* Adopt the bus if it exists, else create it; then become its only
  * writer. Returns 0 or an exit status. */
-static int open_bus(const struct writer_options *o, struct lb_bus *bus)
+static int open_bus(const struct writer_config *c, struct lb_bus *bus)
 {
 	struct lb_bus_error err = { "" };
 	pid_t holder = 0;
 	int r;
 
 	for (int attempt = 0; attempt < 50; attempt++) {
-		r = lb_bus_attach(o->bus, bus, &err);
+		r = lb_bus_attach(c->bus, bus, &err);
 		if (r == -ENOENT) {
 			uint32_t ts_mode = tsc_invariant() ? LB_TS_TSC : LB_TS_REALTIME;
-			r = lb_bus_create(o->bus, &o->geometry, ts_mode, bus, &err);
+			r = lb_bus_create(c->bus, &c->geometry, ts_mode, bus, &err);
 			if (r == -EEXIST)
 				continue;   /* another writer created it just now */
 		}
@@ -189,13 +178,13 @@ static int open_bus(const struct writer_options *o, struct lb_bus *bus)
 	}
 	r = lb_bus_lock_writer(bus, &holder);
 	if (r == -EBUSY) {
-		fprintf(stderr, "logbus-writer: bus '%s' already has a writer, pid %d\n", o->bus,
+		fprintf(stderr, "logbus-writer: bus '%s' already has a writer, pid %d\n", c->bus,
 			(int)holder);
 		lb_bus_detach(bus);
 		return EXIT_BUSY;
 	}
 	if (r < 0) {
-		fprintf(stderr, "logbus-writer: cannot lock bus '%s': %s\n", o->bus, strerror(-r));
+		fprintf(stderr, "logbus-writer: cannot lock bus '%s': %s\n", c->bus, strerror(-r));
 		lb_bus_detach(bus);
 		return 1;
 	}
@@ -213,29 +202,155 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static uint64_t sinks_dropped(const struct writer *w)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < w->nsinks; i++)
+		n += w->sinks[i]->counters.dropped;
+	return n;
+}
+
+/* Whether a reloaded configuration asks for what only a restart can do. */
+static bool needs_restart(const struct writer_config *old, const struct writer_config *new)
+{
+	return strcmp(old->bus, new->bus) != 0 ||
+	       old->geometry.lane_count != new->geometry.lane_count ||
+	       old->geometry.lane_size != new->geometry.lane_size;
+}
+
+/*
+ * SIGHUP, between two batches: read the configuration again; when it is
+ * valid, make its sinks and retire the old ones (each flushes as it is
+ * destroyed). Every batch goes whole to one sink set or the other, so the
+ * swap loses and repeats nothing. When anything fails the old sinks keep
+ * running and reopen their files, as logrotate's postrotate expects.
+ */
+static void reload(struct writer *w)
+{
+	struct writer_config next;
+	struct sink **sinks;
+	long n = -1;
+
+	sd_notify(0, "RELOADING=1");
+	if (config_load(&service.ov, &next, stderr) == 0) {
+		if (needs_restart(&service.config, &next))
+			fprintf(stderr, "logbus-writer: reload: the bus, lanes and lane_size change "
+				"only with a restart; keeping bus '%s' as it is\n",
+				service.config.bus);
+		next.bus = service.bus;
+		next.geometry = service.config.geometry;
+		n = config_make_sinks(&next, lb_bus_id(&w->bus), &sinks, stderr);
+	}
+	if (n < 0) {
+		fprintf(stderr, "logbus-writer: reload failed; keeping the running configuration "
+			"and reopening its files\n");
+		config_free(&next);
+		reopen_requested = 1;
+	} else {
+		service.dropped_before += sinks_dropped(w);
+		config_free_sinks(w->sinks, w->nsinks);
+		w->sinks = sinks;
+		w->nsinks = (size_t)n;
+		config_free(&service.config);
+		service.config = next;
+		fprintf(stderr, "logbus-writer: reloaded the configuration: %zu sinks\n",
+			w->nsinks);
+	}
+	sd_notify(0, "READY=1");
+}
+
+static void notify_status(struct writer *w, uint64_t now)
+{
+	uint64_t period = service.config.status_seconds * 1000000000u;
+	uint64_t entries = w->counters.entries;
+	double rate;
+
+	if (!period || now < service.next_status)
+		return;
+	rate = (double)(entries - service.status_entries) * 1e9 / (double)period;
+	sd_notifyf(0, "STATUS=%.0f entries/s, %llu written, %llu dropped by sinks", rate,
+		   (unsigned long long)entries,
+		   (unsigned long long)(service.dropped_before + sinks_dropped(w)));
+	service.status_entries = entries;
+	service.next_status = now + period;
+}
+
+/* The drain's between-rounds hook. */
+static void tick(struct writer *w, uint64_t now)
+{
+	if (reload_requested) {
+		reload_requested = 0;
+		reload(w);
+	}
+	if (service.watchdog_ns && now >= service.next_watchdog) {
+		sd_notify(0, "WATCHDOG=1");
+		service.next_watchdog = now + service.watchdog_ns / 2;
+	}
+	notify_status(w, now);
+}
+
+static void print_counters(const struct writer *w)
+{
+	fprintf(stderr, "logbus-writer: stopped after %llu entries\n",
+		(unsigned long long)w->counters.entries);
+	for (size_t i = 0; i < w->nsinks; i++) {
+		const struct sink_counters *c = &w->sinks[i]->counters;
+		fprintf(stderr, "logbus-writer: sink %s: %llu written, %llu bytes, %llu errors, "
+			"%llu dropped%s%s\n", w->sinks[i]->name, (unsigned long long)c->written,
+			(unsigned long long)c->bytes, (unsigned long long)c->errors,
+			(unsigned long long)c->dropped, c->last_error ? ", failing: " : "",
+			c->last_error ? strerror(-c->last_error) : "");
+	}
+}
+
+static int check_only(const struct config_overrides *ov)
+{
+	struct writer_config c;
+	int problems = config_load(ov, &c, stdout);
+
+	if (problems == 0)
+		printf("logbus-writer: %s: configuration OK\n",
+		       ov->config_path ? ov->config_path : "(no file)");
+	else
+		printf("logbus-writer: %d problem%s found\n", problems, problems == 1 ? "" : "s");
+	config_free(&c);
+	return problems ? 1 : 0;
+}
+
+static int start_sinks(struct writer *w)
+{
+	long n = config_make_sinks(&service.config, lb_bus_id(&w->bus), &w->sinks, stderr);
+
+	if (n < 0)
+		return -1;
+	w->nsinks = (size_t)n;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct writer_options o;
-	struct writer w = { .stop = &stop_requested, .reopen = &reopen_requested };
+	struct writer w = { .stop = &stop_requested, .reopen = &reopen_requested, .tick = tick };
+	uint64_t usec;
+	bool check;
 	int r;
 
-	if (parse_args(argc, argv, &o) < 0)
+	if (parse_args(argc, argv, &service.ov, &check) < 0)
 		return EXIT_USAGE;
+	if (check)
+		return check_only(&service.ov);
+	if (config_load(&service.ov, &service.config, stderr) != 0)
+		return EXIT_USAGE;
+	snprintf(service.bus, sizeof(service.bus), "%s", service.config.bus);
+	service.config.bus = service.bus;
 	install_signals();
-	r = open_bus(&o, &w.bus);
+	r = open_bus(&service.config, &w.bus);
 	if (r)
 		return r;
-	w.sinks = calloc(1, sizeof(*w.sinks));
-	if (!w.sinks)
-		return 1;
-	r = sink_file_new(o.dir, o.bus, &w.sinks[0]);
-	if (r < 0) {
-		fprintf(stderr, "logbus-writer: cannot create a file in '%s': %s\n", o.dir,
-			strerror(-r));
+	if (start_sinks(&w) < 0) {
 		lb_bus_detach(&w.bus);
 		return 1;
 	}
-	w.nsinks = 1;
 	lb_doorbell_writer_setup(&w.bus);
 	if (writer_init(&w) < 0) {
 		fprintf(stderr, "logbus-writer: out of memory\n");
@@ -244,16 +359,21 @@ int main(int argc, char **argv)
 	tsc_clock_init(&w.clock);
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
 			    lb_clock_ns(CLOCK_MONOTONIC));
-	fprintf(stderr, "logbus-writer: draining bus '%s' (%u lanes of %llu bytes) to %s/%s\n",
-		o.bus, w.bus.lane_count, (unsigned long long)w.bus.lane_size, o.dir,
-		sink_file_name(w.sinks[0]));
+	if (sd_watchdog_enabled(0, &usec) > 0)
+		service.watchdog_ns = usec * 1000u;
+	fprintf(stderr, "logbus-writer: draining bus '%s' (%u lanes of %llu bytes) into %zu "
+		"sinks\n", service.config.bus, w.bus.lane_count,
+		(unsigned long long)w.bus.lane_size, w.nsinks);
+	sd_notifyf(0, "READY=1\nSTATUS=draining bus %s\nMAINPID=%d", service.config.bus,
+		   (int)getpid());
 
 	r = writer_run(&w);
 
+	sd_notify(0, "STOPPING=1");
 	lb_bus_writer_end(&w.bus);
-	fprintf(stderr, "logbus-writer: stopped after %llu entries\n",
-		(unsigned long long)w.counters.entries);
+	print_counters(&w);
 	writer_fini(&w);
 	lb_bus_detach(&w.bus);
+	config_free(&service.config);
 	return r < 0 ? 1 : 0;
 }

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The writer's configuration: a JSON file (see logbus-writer.example.json
+ * for every key and its default), then LOGBUS_* environment variables, then
+ * command-line flags, each overriding what came before.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bus.h"
+#include "sink_entry.h"
+#include "sink_file.h"
+#include "sink_journal.h"
+#include "sink_syslog.h"
+
+/* The sinks that run, named as in "format" and LOGBUS_FORMAT. */
+enum writer_format {
+	FORMAT_JSON = 1u << 0,       /* the file sink, JSON lines */
+	FORMAT_JOURNALD = 1u << 1,
+	FORMAT_SYSLOG = 1u << 2,     /* one sink per "syslog" destination */
+	FORMAT_ENTRY = 1u << 3,      /* one sink per "entry_files" rule */
+};
+
+/* A list parsed from a JSON array of objects. */
+struct config_list {
+	void *items;
+	size_t count;
+};
+
+struct writer_config {
+	json_t *root;              /* owns the strings below that came from the file */
+	const char *bus;
+	struct lb_bus_geometry geometry;
+	unsigned formats;          /* enum writer_format */
+	uint64_t status_seconds;   /* how often STATUS= and the stderr summary */
+	struct file_options file;
+	struct journal_options journal;
+	struct config_list entry_files;  /* struct entry_options */
+	struct config_list syslog;       /* struct syslog_options */
+};
+
+/* What the command line gave; NULL or 0: not given. */
+struct config_overrides {
+	const char *config_path;
+	const char *bus;
+	const char *dir;
+	const char *format;
+	const char *lanes;
+	const char *lane_size;
+};
+
+/*
+ * config_load - defaults, then the file (when ov->config_path), then
+ * LOGBUS_BUS, LOGBUS_DIR, LOGBUS_FORMAT, then ov. Every problem is printed
+ * to errs as one line naming its JSON path (or variable or flag), like
+ * "logbus-writer: FILE: $.file.rotate_size: not a size". Returns the
+ * number of problems: 0 means c is ready (free it with config_free).
+ */
+int config_load(const struct config_overrides *ov, struct writer_config *c, FILE *errs);
+
+/* config_free - release what config_load kept; NULL-safe on a zeroed c. */
+void config_free(struct writer_config *c);
+
+/*
+ * config_make_sinks - create the sinks c enables, for the bus whose
+ * segment id is segment_id. Returns the count with *out a malloc()ed
+ * array, or a negative errno after printing what failed to errs (nothing
+ * is left open then).
+ */
+long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
+		       FILE *errs);
+
+/* config_free_sinks - destroy n sinks and free the array. */
+void config_free_sinks(struct sink **sinks, size_t n);
