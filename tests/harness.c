@@ -141,7 +141,8 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void read_file(json_t *out, const char *path)
+/* Every line of path as JSON, handed to fn (which keeps no reference). */
+static void read_file(const char *path, harness_entry_fn fn, void *ctx)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -160,15 +161,15 @@ static void read_file(json_t *out, const char *path)
 		v = json_loadb(line, (size_t)n, JSON_ALLOW_NUL, &err);
 		if (!v)
 			fail_msg("%s:%u: invalid JSON: %s", path, lineno, err.text);
-		json_array_append_new(out, v);
+		fn(v, ctx);
+		json_decref(v);
 	}
 	free(line);
 	fclose(f);
 }
 
-json_t *harness_entries(const struct harness *h)
+void harness_each_entry(const struct harness *h, harness_entry_fn fn, void *ctx)
 {
-	json_t *out = json_array();
 	DIR *d = opendir(h->dir);
 	struct dirent *de;
 	char *names[4096];
@@ -185,9 +186,21 @@ json_t *harness_entries(const struct harness *h)
 	for (size_t i = 0; i < n; i++) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/%s", h->dir, names[i]);
-		read_file(out, path);
+		read_file(path, fn, ctx);
 		free(names[i]);
 	}
+}
+
+static void append_entry(json_t *e, void *all)
+{
+	json_array_append(all, e);
+}
+
+json_t *harness_entries(const struct harness *h)
+{
+	json_t *out = json_array();
+
+	harness_each_entry(h, append_entry, out);
 	return out;
 }
 

@@ -42,6 +42,11 @@ void harness_fini(struct harness *h);
  * JSON (NUL escapes allowed). The caller json_decref()s it. */
 json_t *harness_entries(const struct harness *h);
 
+/* harness_each_entry - as harness_entries, but hands each entry to fn
+ * in turn and keeps none: for outputs too large to hold at once. */
+typedef void (*harness_entry_fn)(json_t *entry, void *ctx);
+void harness_each_entry(const struct harness *h, harness_entry_fn fn, void *ctx);
+
 /* harness_wait_pid - waitpid, asserting the child exited with status. */
 void harness_wait_exit(pid_t pid, int status);
 
