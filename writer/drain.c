@@ -26,6 +26,7 @@
 #include "hooks.h"
 #include "lane.h"
 #include "reclaim.h"
+#include "stats_publish.h"
 
 #define COPY_MIN (UINT64_C(16) << 20)
 #define IDLE_POLLS 64
@@ -282,6 +283,7 @@ static int deliver(struct writer *w)
 	}
 	w->counters.entries += w->merged.count;
 	w->counters.batches++;
+	writer_stats_delivered(w);
 	lb_bus_batch_done(&w->bus);
 	return 0;
 }
@@ -356,6 +358,7 @@ int writer_run(struct writer *w)
 		uint64_t now = now_mono();
 
 		lb_bus_heartbeat(&w->bus, now);
+		writer_stats_tick(w, now);
 		tsc_clock_refresh(&w->clock, now);
 		if (w->tick)
 			w->tick(w, now);

@@ -41,6 +41,7 @@ struct writer {
 	uint32_t first_lane;    /* rotates, so every lane gets to go first */
 	struct writer_counters counters;
 	struct hooks *hooks;         /* NULL: no hooks (writer/hooks.h) */
+	struct writer_stats *stats;  /* NULL: running without stats (writer/stats_publish.h) */
 	/* Called between rounds, at least every 200 ms while idle: the
 	 * service's reloads and notifications; it may replace sinks. */
 	void (*tick)(struct writer *w, uint64_t now_ns);

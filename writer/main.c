@@ -55,6 +55,7 @@
 #include "config.h"
 #include "doorbell.h"
 #include "drain.h"
+#include "stats_publish.h"
 #include "tsc.h"
 
 enum {
@@ -359,6 +360,7 @@ int main(int argc, char **argv)
 	tsc_clock_init(&w.clock);
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
 			    lb_clock_ns(CLOCK_MONOTONIC));
+	(void)writer_stats_open(&w, service.config.bus);
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		service.watchdog_ns = usec * 1000u;
 	fprintf(stderr, "logbus-writer: draining bus '%s' (%u lanes of %llu bytes) into %zu "
@@ -370,6 +372,7 @@ int main(int argc, char **argv)
 	r = writer_run(&w);
 
 	sd_notify(0, "STOPPING=1");
+	writer_stats_close(&w);
 	lb_bus_writer_end(&w.bus);
 	print_counters(&w);
 	writer_fini(&w);

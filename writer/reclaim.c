@@ -13,6 +13,7 @@
 #include "drain.h"
 #include "lane.h"
 #include "reclaim.h"
+#include "stats_publish.h"
 
 #define RECHECK_NS (250 * 1000000ull)
 
@@ -53,7 +54,9 @@ void reclaim_lanes(struct writer *w, uint64_t now)
 			continue;
 		if (!info.released && !process_gone((pid_t)info.pid, info.owner_start))
 			continue;
-		if (lb_lane_free(&w->bus, i, info.owner))
+		if (lb_lane_free(&w->bus, i, info.owner)) {
 			w->counters.reclaimed++;
+			writer_stats_retire(w, i, &info);
+		}
 	}
 }
