@@ -25,6 +25,7 @@
 #include <zstd.h>
 
 #include "config.h"
+#include "hooks.h"
 #include "logbus.h"
 
 #define PATH_LEN 160
@@ -55,6 +56,7 @@ static void problem(struct ctx *x, const char *path, const char *fmt, ...)
 enum key_type {
 	T_STRING, T_BOOL, T_COUNT, T_SIZE, T_SECONDS, T_LEVEL, T_GLOB, T_COMPRESS,
 	T_ZSTD_LEVEL, T_FACILITY, T_TRANSPORT, T_FORMATS, T_BUS, T_OBJECT, T_LIST,
+	T_HOOKS,
 };
 
 struct section;
@@ -394,6 +396,12 @@ static void parse_value(struct ctx *x, const char *path, json_t *v, const struct
 	case T_LIST:
 		parse_list(x, path, v, k->sub, dst);
 		return;
+	case T_HOOKS: {
+		char msg[1024];
+		if (hooks_conf_parse(v, path, dst, msg, sizeof(msg)) < 0)
+			problem(x, NULL, "%s", msg);
+		return;
+	}
 	}
 }
 
@@ -550,6 +558,7 @@ static const struct key top_keys[] = {
 	SUB("journald", T_OBJECT, struct writer_config, journal, &journal_section),
 	SUB("entry_files", T_LIST, struct writer_config, entry_files, &entry_section),
 	SUB("syslog", T_LIST, struct writer_config, syslog, &syslog_section),
+	KEY("hooks", T_HOOKS, struct writer_config, hooks),
 	{ 0 },
 };
 
@@ -718,6 +727,7 @@ int config_load(const struct config_overrides *ov, struct writer_config *c, FILE
 
 void config_free(struct writer_config *c)
 {
+	hooks_conf_free(c->hooks);
 	free(c->entry_files.items);
 	free(c->syslog.items);
 	json_decref(c->root);

@@ -17,6 +17,8 @@
 #include "sink_journal.h"
 #include "sink_syslog.h"
 
+struct hooks_conf;
+
 /* The sinks that run, named as in "format" and LOGBUS_FORMAT. */
 enum writer_format {
 	FORMAT_JSON = 1u << 0,       /* the file sink, JSON lines */
@@ -41,6 +43,7 @@ struct writer_config {
 	struct journal_options journal;
 	struct config_list entry_files;  /* struct entry_options */
 	struct config_list syslog;       /* struct syslog_options */
+	struct hooks_conf *hooks;        /* "hooks", parsed (writer/hooks.h); NULL: none */
 };
 
 /* What the command line gave; NULL or 0: not given. */

@@ -123,7 +123,7 @@ int hooks_start(struct hooks_conf *conf, const struct hooks *prev, struct hooks 
 	*out = set;
 	return 0;
 fail:
-	hooks_stop(set, 0);
+	hooks_stop(set, 0, NULL);
 	return r;
 }
 
@@ -135,11 +135,31 @@ static bool any_stuck(const struct hooks *set)
 	return false;
 }
 
-void hooks_stop(struct hooks *h, int wait_ms)
+static void report(const struct hooks *h, FILE *f)
+{
+	struct hook_metrics m[HOOKS_MAX];
+	size_t n = hooks_metrics(h, m, HOOKS_MAX);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "logbus-writer: hook %s (%s): %llu matched, %llu calls, %llu ok, "
+			"%llu dropped, %llu rewritten, %llu errors, %llu timeouts, "
+			"%llu queue drops, %llu restarts, mean %.1f us, max %.1f us\n",
+			m[i].name, m[i].type, (unsigned long long)m[i].matched,
+			(unsigned long long)m[i].calls, (unsigned long long)m[i].ok,
+			(unsigned long long)m[i].dropped, (unsigned long long)m[i].rewritten,
+			(unsigned long long)m[i].errors, (unsigned long long)m[i].timeouts,
+			(unsigned long long)m[i].queue_drops, (unsigned long long)m[i].restarts,
+			m[i].calls ? (double)m[i].time_ns_sum / (double)m[i].calls / 1e3 : 0.0,
+			(double)m[i].time_ns_max / 1e3);
+}
+
+void hooks_stop(struct hooks *h, int wait_ms, FILE *f)
 {
 	if (!h)
 		return;
 	hook_workers_stop(h, wait_ms);
+	if (f)
+		report(h, f);
 	if (any_stuck(h))
 		return;   /* a worker may still touch the set */
 	for (size_t i = 0; i < h->count; i++) {
@@ -162,7 +182,7 @@ void hooks_stop(struct hooks *h, int wait_ms)
 
 static void *retire(void *old)
 {
-	hooks_stop(old, RETIRE_WAIT_MS);
+	hooks_stop(old, RETIRE_WAIT_MS, NULL);
 	return NULL;
 }
 
@@ -170,15 +190,15 @@ int hooks_replace(struct hooks **slot, struct hooks_conf *conf)
 {
 	struct hooks *next, *old = *slot;
 	pthread_t t;
-	int r = hooks_start(conf, old, &next);
+	int r = conf ? hooks_start(conf, old, &next) : 0;
 
 	if (r < 0)
 		return r;
-	*slot = next;
+	*slot = conf ? next : NULL;
 	if (old && hook_thread_create(&t, retire, old) == 0)
 		pthread_detach(t);
 	else if (old)
-		hooks_stop(old, 0);
+		hooks_stop(old, 0, NULL);
 	return 0;
 }
 

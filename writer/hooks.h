@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sink.h"
 
@@ -71,19 +72,22 @@ int hooks_conf_check(const struct hooks_conf *c, char *err, size_t errlen);
  */
 int hooks_start(struct hooks_conf *conf, const struct hooks *prev, struct hooks **out);
 
-/*
- * hooks_stop - let the action workers empty their queues for up to wait_ms,
- * then stop them (commands get EOF, then SIGKILL), finish the plugins and
- * free the set. A worker stuck in a plugin is left behind with its memory.
- * Accepts NULL.
- */
-void hooks_stop(struct hooks *h, int wait_ms);
+/* How long a stopping writer lets the action queues empty. */
+#define HOOKS_STOP_WAIT_MS 5000
 
 /*
- * hooks_replace - start a set for conf, make it the one *slot points at,
- * and stop the old one on a thread of its own, so that reload never waits
- * on a slow hook. On error conf is freed and the old set stays. Returns 0
- * or a negative errno.
+ * hooks_stop - let the action workers empty their queues for up to wait_ms,
+ * then stop them (commands get EOF, then SIGKILL), print each hook's
+ * counters to report (when not NULL), finish the plugins and free the set.
+ * A worker stuck in a plugin is left behind with its memory. Accepts NULL.
+ */
+void hooks_stop(struct hooks *h, int wait_ms, FILE *report);
+
+/*
+ * hooks_replace - start a set for conf (NULL: no hooks), make it the one
+ * *slot points at, and stop the old one on a thread of its own, so that a
+ * reload never waits on a slow hook. On error conf is freed and the old set
+ * stays. Returns 0 or a negative errno.
  */
 int hooks_replace(struct hooks **slot, struct hooks_conf *conf);
 

@@ -55,6 +55,7 @@
 #include "config.h"
 #include "doorbell.h"
 #include "drain.h"
+#include "hooks.h"
 #include "stats_publish.h"
 #include "tsc.h"
 
@@ -253,6 +254,10 @@ static void reload(struct writer *w)
 		config_free_sinks(w->sinks, w->nsinks);
 		w->sinks = sinks;
 		w->nsinks = (size_t)n;
+		if (hooks_replace(&w->hooks, next.hooks) < 0)
+			fprintf(stderr, "logbus-writer: reload: cannot start the new hooks; "
+				"running without hooks\n");
+		next.hooks = NULL;   /* the hook set owns it now */
 		config_free(&service.config);
 		service.config = next;
 		fprintf(stderr, "logbus-writer: reloaded the configuration: %zu sinks\n",
@@ -310,6 +315,12 @@ static int check_only(const struct config_overrides *ov)
 	struct writer_config c;
 	int problems = config_load(ov, &c, stdout);
 
+	char why[1024];
+
+	if (problems == 0 && hooks_conf_check(c.hooks, why, sizeof(why)) < 0) {
+		printf("logbus-writer: %s: %s\n", ov->config_path, why);
+		problems++;
+	}
 	if (problems == 0)
 		printf("logbus-writer: %s: configuration OK\n",
 		       ov->config_path ? ov->config_path : "(no file)");
@@ -327,6 +338,18 @@ static int start_sinks(struct writer *w)
 		return -1;
 	w->nsinks = (size_t)n;
 	return 0;
+}
+
+/* The hooks of the configuration; loads nothing yet (plugins and
+ * commands start when an entry first matches them). */
+static int start_hooks(struct writer *w)
+{
+	int r = service.config.hooks ? hooks_start(service.config.hooks, NULL, &w->hooks) : 0;
+
+	service.config.hooks = NULL;   /* the hook set owns it now */
+	if (r < 0)
+		fprintf(stderr, "logbus-writer: cannot start the hooks: %s\n", strerror(-r));
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -349,6 +372,10 @@ int main(int argc, char **argv)
 	if (r)
 		return r;
 	if (start_sinks(&w) < 0) {
+		lb_bus_detach(&w.bus);
+		return 1;
+	}
+	if (start_hooks(&w) < 0) {
 		lb_bus_detach(&w.bus);
 		return 1;
 	}
@@ -375,6 +402,7 @@ int main(int argc, char **argv)
 	writer_stats_close(&w);
 	lb_bus_writer_end(&w.bus);
 	print_counters(&w);
+	hooks_stop(w.hooks, HOOKS_STOP_WAIT_MS, stderr);
 	writer_fini(&w);
 	lb_bus_detach(&w.bus);
 	config_free(&service.config);

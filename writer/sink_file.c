@@ -27,7 +27,7 @@
  * restart with a new segment, so a state of another segment is ignored):
  * the named file is cut back to the recorded size (a kill between the
  * write and the state's rename left a batch that the drain will deliver
- * again; a file left empty is removed), and the entries delivered again
+ * again; files left empty are removed), and the entries delivered again
  * whose lane_seq is at most the recorded one are skipped. That works the same for zstd files,
  * with no decompression: batches end at frame boundaries.
  *
@@ -148,10 +148,8 @@ static void recover_file(struct file_sink *s, const char *name, uint64_t size)
 	fd = openat(s->dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > size) {
-		if (ftruncate(fd, (off_t)size) == 0 && size == 0)
-			(void)unlinkat(s->dirfd, name, 0);
-	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > size)
+		(void)ftruncate(fd, (off_t)size);
 	close(fd);
 }
 
@@ -249,6 +247,21 @@ static long list_files(struct file_sink *s, struct old_file **out)
 	return (long)n;
 }
 
+/* A file left empty (a kill between its creation and its first batch)
+ * holds nothing, and `zstd -d` refuses an empty .zst: remove it. */
+static void remove_empty(struct file_sink *s)
+{
+	struct old_file *v = NULL;
+	long n = list_files(s, &v);
+
+	for (long i = 0; i < n; i++) {
+		if (v[i].size == 0)
+			(void)unlinkat(s->dirfd, v[i].name, 0);
+		free(v[i].name);
+	}
+	free(v);
+}
+
 /* Remove the oldest of our files beyond keep_files or keep_bytes, never
  * the current one. */
 static void retention(struct file_sink *s)
@@ -296,6 +309,15 @@ static int open_file(struct file_sink *s)
 	s->fd = fd;
 	s->size = 0;
 	s->opened_ns = now_ns();
+	/* The state names the new file at once: a batch written to it and
+	 * then cut off by a kill before the next state is removed at start. */
+	int r = state_write(s);
+	if (r < 0) {
+		close_file(s);
+		(void)unlinkat(s->dirfd, s->name, 0);
+		s->name[0] = '\0';
+		return r;
+	}
 	retention(s);
 	return 0;
 }
@@ -419,6 +441,7 @@ int sink_file_new(const struct file_options *o, struct sink **out)
 		return r;
 	}
 	state_load(s);
+	remove_empty(s);
 	retention(s);
 	*out = &s->sink;
 	return 0;

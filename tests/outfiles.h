@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the file-sink tests: a configuration file for a harness
+ * writer, its stderr captured, every entry of every .jsonl and .jsonl.zst
+ * file read back, the files listed, a producer that numbers its entries.
+ * Every helper asserts (cmocka).
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "harness.h"
+
+/* outfiles_config - write json (printf format) to <h->dir>.json and
+ * return that path (static storage, valid until the next call). */
+const char *outfiles_config(const struct harness *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* outfiles_start - harness_start_writer with --config path (NULL: none),
+ * --lanes 8 --lane-size 1M, extra arguments, and the writer's stderr going
+ * to <h->dir>.err. */
+void outfiles_start(struct harness *h, const char *config, const char *const *extra);
+
+/* outfiles_stderr - what the writer printed so far (malloc()ed). */
+char *outfiles_stderr(const struct harness *h);
+
+/* outfiles_count - files in dir whose names end in suffix. */
+size_t outfiles_count(const char *dir, const char *suffix);
+
+/* outfiles_entries - every entry of every *.jsonl and *.jsonl.zst file in
+ * dir, in name then line order; asserts every line is whole, valid JSON
+ * and every .zst file decompresses with `zstd -d` (exit 0). */
+json_t *outfiles_entries(const char *dir);
+
+/* outfiles_add_lines - append each line of data[0..len) as JSON to out,
+ * asserting it is valid; a last line without its newline fails, unless
+ * cut_ok (then it is left out). */
+void outfiles_add_lines(json_t *out, const char *path, const char *data, size_t len,
+			bool cut_ok);
+
+/* outfiles_zstd_ok - whether `zstd -d` decompresses the file (exit 0). */
+bool outfiles_zstd_ok(const char *path);
+
+/* outfiles_decompress - a zstd file's bytes, through libzstd's streaming
+ * decoder, stopping quietly at a frame cut short; malloc()ed, *len set. */
+char *outfiles_decompress(const char *path, size_t *len);
+
+/* A producer process publishing "n <i>" with field n=<i>, i = 0, 1, ...,
+ * retrying while its lane is full, until *stop; *done counts what it
+ * published. outfiles_producer_stop waits for it (after flushing). */
+struct outfiles_producer {
+	pid_t pid;
+	_Atomic int *stop;
+	_Atomic uint64_t *done;
+};
+void outfiles_producer_start(struct outfiles_producer *p, const char *bus, const char *tag,
+			     long pause_us);
+uint64_t outfiles_producer_stop(struct outfiles_producer *p);
+
+/* outfiles_check_once - every "n" in 0..count-1 appears exactly once among
+ * the entries of tag. */
+void outfiles_check_once(json_t *entries, const char *tag, uint64_t count);
