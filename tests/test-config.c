@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* Description: `logbus-writer --check-config` accepts the annotated example
+ * configuration and refuses each bad configuration of a table (wrong
+ * types, unknown keys, unwritable paths, bad levels, bad globs, bad
+ * overrides) with exit status 1 and a line naming the key's JSON path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* Run --check-config on a file holding json (NULL: no file), with env
+ * ("NAME=value" or NULL) set; returns the exit status and what it printed
+ * in out. */
+static int check(const char *json, const char *env, char *out, size_t cap)
+{
+	char path[] = "/tmp/logbus-config-XXXXXX", cmd[1024];
+	FILE *p;
+	size_t n;
+	int st;
+
+	if (json) {
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+		close(fd);
+	}
+	snprintf(cmd, sizeof(cmd), "env -u LOGBUS_BUS -u LOGBUS_DIR -u LOGBUS_FORMAT %s '%s' "
+		 "--check-config %s%s 2>&1", env ? env : "", harness_writer_path(),
+		 json ? "--config " : "", json ? path : "");
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	if (json)
+		unlink(path);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The example shipped beside the unit file is valid. */
+static void test_example_valid(void **state)
+{
+	const char *path = getenv("LOGBUS_TEST_EXAMPLE_CONFIG");
+	char cmd[1024], out[4096];
+	FILE *p;
+	size_t n;
+
+	(void)state;
+	assert_non_null(path);
+	snprintf(cmd, sizeof(cmd), "'%s' --check-config --config '%s' 2>&1",
+		 harness_writer_path(), path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	if (pclose(p) != 0)
+		fail_msg("the example configuration is refused:\n%s", out);
+	assert_non_null(strstr(out, "configuration OK"));
+}
+
+/* A minimal valid file and no file at all pass. */
+static void test_minimal_valid(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(check("{\"file\":{\"dir\":\"/tmp/logbus-config-ok\"}}", NULL, out,
+			       sizeof(out)), 0);
+	assert_int_equal(check(NULL, NULL, out, sizeof(out)), 0);
+}
+
+static const struct bad {
+	const char *json;
+	const char *env;
+	const char *want;   /* in the output: the key's path and the reason */
+} bad[] = {
+	{ "{\"file\":{\"rotate_size\":true}}", NULL, "$.file.rotate_size: is not a size" },
+	{ "{\"file\":{\"rotate_size\":\"12Q\"}}", NULL, "$.file.rotate_size: is not a size" },
+	{ "{\"file\":{\"rotate_age\":-5}}", NULL, "$.file.rotate_age: is not a duration" },
+	{ "{\"file\":{\"keep_files\":\"many\"}}", NULL, "$.file.keep_files: is not a count" },
+	{ "{\"file\":{\"dir\":7}}", NULL, "$.file.dir: is not a non-empty string" },
+	{ "{\"file\":{\"compress\":\"gzip\"}}", NULL, "$.file.compress: is not \"none\" or \"zstd\"" },
+	{ "{\"file\":{\"zstd_level\":99}}", NULL, "$.file.zstd_level: is not a zstd level" },
+	{ "{\"file\":[]}", NULL, "$.file: is not an object" },
+	{ "{\"lanes\":\"x\"}", NULL, "$.lanes: is not a count" },
+	{ "{\"lanes\":0}", NULL, "$.lanes:" },
+	{ "{\"bus\":\"a/b\"}", NULL, "$.bus: 'a/b' is not a bus name" },
+	{ "{\"colour\":\"blue\"}", NULL, "$.colour: unknown key" },
+	{ "{\"file\":{\"keepfiles\":3}}", NULL, "$.file.keepfiles: unknown key" },
+	{ "{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"levels\":1}]}", NULL,
+	  "$.entry_files[0].levels: unknown key" },
+	{ "{\"file\":{\"dir\":\"/etc/passwd/logs\"}}", NULL,
+	  "$.file.dir: unwritable: '/etc/passwd/logs': Not a directory" },
+	{ "{\"entry_files\":[{\"dir\":\"/proc/sys/logbus\",\"tag\":\"r*\"}]}", NULL,
+	  "$.entry_files[0].dir: unwritable" },
+	{ "{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"level_max\":\"loud\"}]}", NULL,
+	  "$.entry_files[0].level_max: is not a level" },
+	{ "{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"level_min\":9}]}", NULL,
+	  "$.entry_files[0].level_min: is not a level" },
+	{ "{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"level_min\":\"info\","
+	  "\"level_max\":\"err\"}]}", NULL, "$.entry_files[0]: level_min (info) is less severe" },
+	{ "{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"resp[onse\"}]}", NULL,
+	  "$.entry_files[0].tag: 'resp[onse' is not a tag glob" },
+	{ "{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"has space*\"}]}", NULL,
+	  "$.entry_files[0].tag: 'has space*' is not a tag glob" },
+	{ "{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"\"}]}", NULL,
+	  "$.entry_files[0].tag: is not a non-empty string" },
+	{ "{\"entry_files\":[{\"tag\":\"r*\"}]}", NULL, "$.entry_files[0]: needs \"dir\"" },
+	{ "{\"entry_files\":{}}", NULL, "$.entry_files: is not a list" },
+	{ "{\"syslog\":[{\"transport\":\"udp\"}]}", NULL,
+	  "$.syslog[0].transport: is not \"unix\", \"tcp\" or \"relp\"" },
+	{ "{\"syslog\":[{\"transport\":\"tcp\"}]}", NULL, "$.syslog[0]: needs \"host\" and \"port\"" },
+	{ "{\"syslog\":[{\"facility\":\"kitchen\"}]}", NULL,
+	  "$.syslog[0].facility: is not a syslog facility" },
+	{ "{\"format\":[\"json\",\"carrier-pigeon\"]}", NULL,
+	  "$.format: 'carrier-pigeon' names no sink" },
+	{ "{\"format\":[]}", NULL, "$.format: chooses no sink" },
+	{ "{\"file\":{}", NULL, "$: " },
+	{ "{\"bus\":\"a\",\"bus\":\"b\"}", NULL, "$: duplicate object key" },
+	{ "{}", "LOGBUS_FORMAT=json,fax", "LOGBUS_FORMAT 'json,fax': 'fax' names no sink" },
+	{ "{}", "LOGBUS_DIR=/etc/passwd/x", "$.file.dir: unwritable" },
+	{ "{}", "LOGBUS_BUS=../x", "LOGBUS_BUS '../x': '../x' is not a bus name" },
+};
+
+/* Each bad configuration: exit 1, its key's path named. */
+static void test_bad_table(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int st = check(bad[i].json, bad[i].env, out, sizeof(out));
+		if (st != 1 || !strstr(out, bad[i].want))
+			fail_msg("config %s %s: exit %d, want 1 and \"%s\"; got:\n%s", bad[i].json,
+				 bad[i].env ? bad[i].env : "", st, bad[i].want, out);
+	}
+}
+
+/* Every problem of a file is reported, not only the first. */
+static void test_all_problems(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(check("{\"a\":1,\"file\":{\"b\":2,\"rotate_size\":\"x\"}}", NULL, out,
+			       sizeof(out)), 1);
+	assert_non_null(strstr(out, "$.a: unknown key"));
+	assert_non_null(strstr(out, "$.file.b: unknown key"));
+	assert_non_null(strstr(out, "$.file.rotate_size: is not a size"));
+	assert_non_null(strstr(out, "3 problems found"));
+}
+
+/* A writer started with a bad configuration exits 2 before touching the
+ * bus. */
+static void test_start_refused(void **state)
+{
+	char cmd[1024];
+	int st;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "'%s' --bus cfg-refused-%d --format nothing 2>/dev/null",
+		 harness_writer_path(), (int)getpid());
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_valid),
+		cmocka_unit_test(test_minimal_valid),
+		cmocka_unit_test(test_bad_table),
+		cmocka_unit_test(test_all_problems),
+		cmocka_unit_test(test_start_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

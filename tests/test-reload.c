@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* Description: SIGHUP reloads the configuration under load: the new sinks
+ * take over between two batches, so the union of the files holds every
+ * entry exactly once; a bad new configuration is refused with its reason,
+ * the running one keeps writing (its files reopened). */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "logbus.h"
+#include "outfiles.h"
+
+/* Wait until the writer's stderr holds what, up to 10 s. */
+static void wait_stderr(const struct harness *h, const char *what)
+{
+	for (int i = 0; i < 1000; i++) {
+		char *err = outfiles_stderr(h);
+		bool found = strstr(err, what) != NULL;
+		free(err);
+		if (found)
+			return;
+		harness_sleep_us(10000);
+	}
+	fail_msg("the writer never said \"%s\"", what);
+}
+
+/* JSON lines, then zstd after a reload, then a bad reload: nothing lost,
+ * nothing twice, the zstd files still growing. */
+static void test_reload_under_load(void **state)
+{
+	struct outfiles_producer p;
+	struct harness h;
+	const char *config;
+	size_t zst;
+	json_t *all;
+	char *err;
+
+	(void)state;
+	harness_init(&h, "reload");
+	config = outfiles_config(&h, "{\"file\":{\"compress\":\"none\"}}");
+	outfiles_start(&h, config, NULL);
+	outfiles_producer_start(&p, h.bus, "r", 20);
+	harness_sleep_us(200000);
+
+	outfiles_config(&h, "{\"file\":{\"compress\":\"zstd\"}}");
+	assert_int_equal(kill(h.writer, SIGHUP), 0);
+	wait_stderr(&h, "reloaded the configuration");
+	harness_sleep_us(200000);
+	zst = outfiles_count(h.dir, ".jsonl.zst");
+	assert_int_equal(zst, 1);
+
+	outfiles_config(&h, "{\"file\":{\"compress\":\"gzip\"}}");
+	assert_int_equal(kill(h.writer, SIGHUP), 0);
+	wait_stderr(&h, "reload failed; keeping the running configuration");
+	harness_sleep_us(200000);
+
+	uint64_t n = outfiles_producer_stop(&p);
+	harness_stop_writer(&h);
+	err = outfiles_stderr(&h);
+	assert_non_null(strstr(err, "$.file.compress: is not \"none\" or \"zstd\""));
+	free(err);
+	/* The old sinks reopened: a second zstd file, and no new plain one. */
+	assert_int_equal(outfiles_count(h.dir, ".jsonl.zst"), 2);
+	assert_int_equal(outfiles_count(h.dir, ".jsonl"), 1);
+	all = outfiles_entries(h.dir);
+	outfiles_check_once(all, "r", n);
+	json_decref(all);
+	harness_fini(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reload_under_load),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
