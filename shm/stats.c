@@ -210,6 +210,15 @@ void lb_stats_close(struct lb_stats_segment *s)
 	s->base = NULL;
 }
 
+int lb_stats_unlink(const char *name)
+{
+	char path[LB_BUS_PATH_MAX];
+
+	if (lb_bus_path(name, LB_STATS_SUFFIX, path) < 0)
+		return -EINVAL;
+	return shm_unlink(path) < 0 ? -errno : 0;
+}
+
 void lb_stats_heartbeat(const struct lb_stats_segment *s, uint64_t monotonic_ns)
 {
 	struct stats_header *h = (struct stats_header *)s->base;

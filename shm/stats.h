@@ -173,6 +173,10 @@ int lb_stats_create(const char *name, uint32_t lane_count, struct lb_stats_segme
  * mapped). */
 void lb_stats_close(struct lb_stats_segment *s);
 
+/* lb_stats_unlink - remove the stats segment of bus name. Returns 0 or a
+ * negative errno. */
+int lb_stats_unlink(const char *name);
+
 /* lb_stats_heartbeat - the writer's sign of life, CLOCK_MONOTONIC ns. */
 void lb_stats_heartbeat(const struct lb_stats_segment *s, uint64_t monotonic_ns);
 

@@ -18,6 +18,7 @@
 
 #include "bus.h"
 #include "harness.h"
+#include "stats.h"
 
 const char *harness_writer_path(void)
 {
@@ -133,6 +134,7 @@ void harness_fini(struct harness *h)
 		h->writer = 0;
 	}
 	(void)lb_bus_unlink(h->bus);
+	(void)lb_stats_unlink(h->bus);
 	(void)remove_tree(h->dir);
 }
 
