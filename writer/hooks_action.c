@@ -192,8 +192,8 @@ static void run_one(struct hooks *set, struct hook *h, const struct hook_job *j)
 	int r = h->c->argv ? hook_command_call(h, j, &set->abandon) : plugin_call(h, j);
 	uint64_t took = hook_now_ns() - start;
 
-	if (r == -ENOEXEC) {          /* never called: cannot load or start */
-		hook_count(&h->n->errors, 1);
+	if (r == -ENOEXEC || r == -ESHUTDOWN) {   /* never called */
+		hook_count(r == -ENOEXEC ? &h->n->errors : &h->n->queue_drops, 1);
 		return;
 	}
 	hook_count_time(h, took);

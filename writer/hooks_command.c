@@ -10,8 +10,10 @@
  * takes longer is killed (its whole process group) and restarted. A command
  * that exits is restarted too, after a backoff that doubles from
  * HOOK_RESTART_MIN_MS to HOOK_RESTART_MAX_MS and resets after a success;
- * entries that arrive during the backoff are counted as errors, so every
- * matching entry is either delivered or counted.
+ * entries wait in the hook's queue meanwhile (its overflow is counted). An
+ * entry is delivered (ok), failed (errors: the command died on it, answered
+ * other than OK, or could not start), timed out, or dropped from the queue:
+ * every matching entry is counted once.
  *
  * Without confirm, an entry counts as delivered once the pipe took its
  * line: entries in the pipe when a command dies are lost unseen.
@@ -123,8 +125,25 @@ static int spawn(struct hook *h)
 	return 0;
 }
 
-/* Running, or started now; -ENOEXEC while it cannot be. */
-static int ensure_running(struct hook *h)
+/* Sleep until the restart backoff ends; false when stopped first. */
+static bool wait_backoff(const struct hook_command *c, const _Atomic bool *stop)
+{
+	uint64_t now;
+
+	while ((now = hook_now_ns()) < c->not_before_ns) {
+		uint64_t ns = c->not_before_ns - now;
+		if (atomic_load_explicit(stop, memory_order_relaxed))
+			return false;
+		if (ns > POLL_SLICE_MS * 1000000u)
+			ns = POLL_SLICE_MS * 1000000u;
+		nanosleep(&(struct timespec){ .tv_sec = 0, .tv_nsec = (long)ns }, NULL);
+	}
+	return true;
+}
+
+/* Running, or started now (after the backoff: entries wait in the queue
+ * meanwhile); -ENOEXEC when it cannot be, -ESHUTDOWN when the set stops. */
+static int ensure_running(struct hook *h, const _Atomic bool *stop)
 {
 	struct hook_command *c = &h->cmd;
 	int r, status;
@@ -137,8 +156,8 @@ static int ensure_running(struct hook *h)
 	}
 	if (c->pid > 0)
 		return 0;
-	if (hook_now_ns() < c->not_before_ns)
-		return -ENOEXEC;
+	if (!wait_backoff(c, stop))
+		return -ESHUTDOWN;
 	if ((r = spawn(h)) < 0) {
 		if (!c->failing)
 			hook_say(h, "cannot run '%s': %s", h->c->argv[0], strerror(-r));
@@ -245,7 +264,7 @@ int hook_command_call(struct hook *h, const struct hook_job *j, const _Atomic bo
 	uint64_t deadline = hook_now_ns() + (uint64_t)h->c->timeout_ms * 1000000u;
 	int r;
 
-	if ((r = ensure_running(h)) < 0)
+	if ((r = ensure_running(h, stop)) < 0)
 		return r;
 	c->line.len = 0;
 	lb_entry_json_put(&c->line, &j->e, j->ts_ns, &ids);

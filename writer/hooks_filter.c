@@ -71,6 +71,7 @@ static void edit_load(struct edit *ed)
 		f->key[v.key_len] = '\0';
 		f->value = v.value;
 		f->len = v.value_len;
+		f->own = NULL;
 	}
 	ed->nfields = ed->e->nfields;
 }

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/* Description: command hooks: a crashing command is restarted and every
+ * entry accounted for; a hanging one is timed out without holding up the
+ * drain; a hostile entry reaches the command verbatim, and no shell runs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "hooktest.h"
+#include "logbus.h"
+
+/* Start a writer whose one action hook runs argv_json, publish n entries. */
+static void run(struct hooktest *t, const char *argv_json, const char *extra, int n)
+{
+	char hooks[2048];
+	logbus_t *lb;
+
+	snprintf(hooks, sizeof(hooks),
+		 "[ { \"name\": \"cmd\", \"type\": \"action\", \"command\": %s, "
+		 "    \"confirm\": true %s } ]", argv_json, extra);
+	hooktest_start(t, hooks);
+	lb = logbus_open(t->h.bus);
+	assert_non_null(lb);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(logbus_publishf(lb, LOGBUS_ERR, "app", "entry %d", i), 0);
+	assert_int_equal(logbus_flush(lb, 5000), 0);
+	logbus_close(lb);
+}
+
+/* A command that exits on every third entry of each run, unanswered: 10
+ * entries make 3 failures and 3 restarts, the other 7 confirmed; it was
+ * fed all 10, and the file has all 10. */
+static void test_crash_restart(void **state)
+{
+	struct hooktest t;
+	char argv[1024], cmd[512], fed[512];
+	json_t *all;
+
+	(void)state;
+	hooktest_init(&t, "hook-crash");
+	snprintf(argv, sizeof(argv), "[ \"%s\", \"crash\", \"3\", \"%s\" ]",
+		 hooktest_path(cmd, sizeof(cmd), "hook-cmd"),
+		 hooktest_file(&t, fed, sizeof(fed), "fed.txt"));
+	run(&t, argv, "", 10);
+	assert_int_equal(hooktest_wait_lines(fed, 10), 10);
+	harness_stop_writer(&t.h);
+
+	struct hooktest_metrics m = hooktest_metrics(&t, "cmd");
+	assert_int_equal(m.matched, 10);
+	assert_int_equal(m.ok, 7);
+	assert_int_equal(m.errors, 3);
+	assert_int_equal(m.restarts, 3);
+	assert_int_equal(m.timeouts + m.queue_drops, 0);
+	all = harness_entries(&t.h);
+	assert_int_equal(json_array_size(all), 10);
+	json_decref(all);
+	hooktest_fini(&t);
+}
+
+/* A command that never answers: each entry times out after 300 ms and the
+ * command is killed and restarted; meanwhile the drain goes on. */
+static void test_hang_timeout(void **state)
+{
+	struct hooktest t;
+	char argv[1024], cmd[512], fed[512];
+	json_t *all;
+
+	(void)state;
+	hooktest_init(&t, "hook-hang");
+	snprintf(argv, sizeof(argv), "[ \"%s\", \"hang\", \"%s\" ]",
+		 hooktest_path(cmd, sizeof(cmd), "hook-cmd"),
+		 hooktest_file(&t, fed, sizeof(fed), "fed.txt"));
+	run(&t, argv, ", \"timeout_ms\": 300", 3);
+	all = harness_entries(&t.h);   /* written while the hook hangs */
+	assert_int_equal(json_array_size(all), 3);
+	json_decref(all);
+	assert_int_equal(hooktest_wait_lines(fed, 3), 3);
+	harness_stop_writer(&t.h);
+
+	struct hooktest_metrics m = hooktest_metrics(&t, "cmd");
+	assert_int_equal(m.matched, 3);
+	assert_int_equal(m.timeouts, 3);
+	assert_int_equal(m.restarts, 2);
+	assert_int_equal(m.ok + m.errors + m.queue_drops, 0);
+	hooktest_fini(&t);
+}
+
+/* Fill n bytes with shell syntax. */
+static void hostile(char *p, size_t n)
+{
+	static const char s[] = "$(touch PWNED) `touch PWNED`; rm -rf PWNED | & > < ' \" \\ \n\t*?";
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = s[i % (sizeof(s) - 1)];
+}
+
+/* The shipped logbus-alert, its file named with shell syntax, fed an
+ * entry full of shell syntax with a 256 KiB field: the alert file holds
+ * exactly the JSON line of the writer's file, and no PWNED file appears. */
+static void test_hostile_entry_verbatim(void **state)
+{
+	struct hooktest t;
+	char hooks[2048], alerts[512], pwned[512], msg[200];
+	size_t big_len = 256 * 1024, len;
+	char *big = malloc(big_len), *got;
+	const char *payload;
+	struct logbus_field f = { "payload", big, big_len };
+	logbus_t *lb;
+	json_t *all, *fed;
+
+	(void)state;
+	assert_non_null(big);
+	hostile(big, big_len);
+	hostile(msg, sizeof(msg));
+	hooktest_init(&t, "hook-hostile");
+	hooktest_file(&t, alerts, sizeof(alerts), "alerts; touch PWNED $(id).txt");
+	snprintf(hooks, sizeof(hooks),
+		 "[ { \"name\": \"alert\", \"type\": \"action\", \"confirm\": true, "
+		 "    \"command\": [ \"%s\", \"%s\" ] } ]", getenv("LOGBUS_TEST_ALERT"), alerts);
+	hooktest_start(&t, hooks);
+	lb = logbus_open(t.h.bus);
+	assert_non_null(lb);
+	assert_int_equal(logbus_publishv(lb, LOGBUS_CRIT, "a$(id)`id`;|&", msg, sizeof(msg), &f, 1),
+			 0);
+	assert_int_equal(logbus_flush(lb, 5000), 0);
+	assert_int_equal(hooktest_wait_lines(alerts, 1), 1);
+	harness_stop_writer(&t.h);
+
+	got = hooktest_read(alerts, &len);
+	assert_true(len > big_len && got[len - 1] == '\n');
+	assert_ptr_equal(strchr(got, '\n'), got + len - 1);
+	fed = json_loads(got, 0, NULL);
+	assert_non_null(fed);
+	all = harness_entries(&t.h);
+	assert_int_equal(json_array_size(all), 1);
+	assert_true(json_equal(fed, json_array_get(all, 0)));
+	payload = json_string_value(json_object_get(json_object_get(fed, "fields"), "payload"));
+	assert_non_null(payload);
+	assert_int_equal(strlen(payload), big_len);
+	assert_memory_equal(payload, big, big_len);
+	assert_memory_equal(json_string_value(json_object_get(fed, "msg")), msg, sizeof(msg));
+	assert_int_equal(access("PWNED", F_OK), -1);
+	assert_int_equal(access(hooktest_file(&t, pwned, sizeof(pwned), "PWNED"), F_OK), -1);
+	assert_int_equal(hooktest_metrics(&t, "alert").ok, 1);
+	json_decref(fed);
+	json_decref(all);
+	free(got);
+	free(big);
+	logbus_close(lb);
+	hooktest_fini(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crash_restart),
+		cmocka_unit_test(test_hang_timeout),
+		cmocka_unit_test(test_hostile_entry_verbatim),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
