@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -52,6 +53,10 @@
 #include "sink_file.h"
 
 #define STATE_MAGIC "logbus-file-state 1"
+/* After ENOSPC, writes resume once this much room is free beyond the
+ * batch: a file system at the brink would otherwise fail and recover
+ * batch after batch, and every flip is a line on stderr. */
+#define RESUME_FREE (UINT64_C(256) << 10)
 
 struct file_sink {
 	struct sink sink;
@@ -64,6 +69,7 @@ struct file_sink {
 	char name[160];         /* the current file, relative to the directory */
 	uint64_t size;          /* bytes of whole batches in the current file */
 	uint64_t opened_ns;     /* CLOCK_MONOTONIC, for rotation by age */
+	bool full;              /* the last write met ENOSPC */
 	struct lb_buf line;
 	struct lb_buf z;
 	ZSTD_CCtx *cctx;
@@ -351,6 +357,16 @@ static int format_batch(struct file_sink *s, const struct batch *b)
 	return 0;
 }
 
+/* Whether the file system has room for n bytes and RESUME_FREE more. */
+static bool room_for(const struct file_sink *s, size_t n)
+{
+	struct statvfs v;
+
+	if (fstatvfs(s->fd, &v) < 0)
+		return true;   /* cannot tell: let the write find out */
+	return (uint64_t)v.f_bavail * v.f_frsize >= n + RESUME_FREE;
+}
+
 static int file_write(struct sink *sink, const struct batch *b)
 {
 	struct file_sink *s = (struct file_sink *)sink;
@@ -366,6 +382,8 @@ static int file_write(struct sink *sink, const struct batch *b)
 		r = outfile_zstd(s->cctx, s->line.data, s->line.len, &s->z);
 		out = &s->z;
 	}
+	if (r == 0 && s->full && !room_for(s, out->len))
+		return -ENOSPC;
 	if (r == 0)
 		r = outfile_write_all(s->fd, out->data, out->len);
 	if (r == 0) {
@@ -374,6 +392,7 @@ static int file_write(struct sink *sink, const struct batch *b)
 		if (r < 0)
 			s->size -= out->len;
 	}
+	s->full = r == -ENOSPC || r == -EDQUOT;
 	if (r < 0) {
 		/* Cut back to the last whole batch: the file stays valid and
 		 * a retry duplicates nothing. */
