@@ -306,6 +306,7 @@ void *bench_shared(size_t size)
 
 	if (p == MAP_FAILED)
 		bench_fail("shared memory", errno);
+	memset(p, 0, size);   /* fault it in now, not in a timed loop */
 	return p;
 }
 

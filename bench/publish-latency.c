@@ -7,6 +7,7 @@
  *	                [--count N] [--warmup N] [--rate PER_S] [--lanes N]
  *	                [--lane-size BYTES] [--path FILE] [--socket PATH]
  *	                [--cdf FILE] [--label TEXT]
+ *	publish-latency --list
  *
  * DESCRIPTION
  *	Starts --procs processes of --threads threads each; every thread logs
@@ -26,7 +27,7 @@
  *
  *	Other targets: fprintf (--path), syslog (--socket: the rsyslogd socket
  *	the process sees as /dev/log), journald, spdlog (--path), lttng (into
- *	the session the caller started), when built in.
+ *	the session the caller started), when built in: --list names them.
  *
  *	Prints one JSON object on stdout; --cdf writes "percentile ns" lines.
  *
@@ -180,7 +181,8 @@ static void usage_exit(void)
 {
 	fputs("Usage: publish-latency [--target NAME] [--size BYTES] [--procs N] [--threads N]\n"
 	      "         [--count N] [--warmup N] [--rate PER_S] [--lanes N] [--lane-size BYTES]\n"
-	      "         [--path FILE] [--socket PATH] [--cdf FILE] [--label TEXT]\n",
+	      "         [--path FILE] [--socket PATH] [--cdf FILE] [--label TEXT]\n"
+	      "       publish-latency --list\n",
 	      stderr);
 	exit(1);
 }
@@ -203,14 +205,14 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "threads", 1, NULL, 'T' }, { "count", 1, NULL, 'n' }, { "warmup", 1, NULL, 'w' },
 		{ "rate", 1, NULL, 'r' }, { "lanes", 1, NULL, 'L' }, { "lane-size", 1, NULL, 'S' },
 		{ "path", 1, NULL, 'p' }, { "socket", 1, NULL, 'u' }, { "cdf", 1, NULL, 'c' },
-		{ "label", 1, NULL, 'l' }, { 0 },
+		{ "label", 1, NULL, 'l' }, { "list", 0, NULL, 'i' }, { 0 },
 	};
 	int c;
 
 	*o = (struct options){ .be = &backend_logbus, .size = 100, .procs = 1, .threads = 1,
 			       .count = 1000000, .warmup = 10000, .lanes = "8",
 			       .lane_size = "256M", .label = "" };
-	while ((c = getopt_long(argc, argv, "t:s:P:T:n:w:r:L:S:p:u:c:l:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:s:P:T:n:w:r:L:S:p:u:c:l:i", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!(o->be = backend_find(optarg))) {
@@ -230,6 +232,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'u': o->args.socket = optarg; break;
 		case 'c': o->cdf = optarg; break;
 		case 'l': o->label = optarg; break;
+		case 'i':
+			for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+				puts(backends[i]->name);
+			exit(0);
 		default: usage_exit();
 		}
 	}
