@@ -8,6 +8,7 @@ packages=(
 	libjansson-dev libzstd-dev libsystemd-dev libncurses-dev
 	libcmocka-dev libseccomp-dev
 	zstd jq tmux systemd rsyslog rsyslog-relp librelp-dev
+	gnuplot-nox libspdlog-dev lttng-tools liblttng-ust-dev
 )
 
 missing=()
