@@ -10,7 +10,7 @@
  *                                line 2: seq, the seqlock word
  *   192    struct stats_meta     writer pid, start, last publish, counts
  *   256    struct lb_stats_bus
- *   384    struct lb_stats_client x lane_count
+ *   448    struct lb_stats_client x lane_count
  *          struct lb_stats_sink   x LB_STATS_SINKS_MAX
  *          struct lb_stats_hook   x LB_STATS_HOOKS_MAX
  *          struct lb_stats_hist   latency, then batch sizes

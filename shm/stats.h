@@ -43,7 +43,8 @@
 #define LB_STATS_HIST_BUCKETS 496u
 
 /* Bus-wide counters and gauges. Counters only ever grow while one writer
- * runs: a lane's counts move to the retired part when it is reclaimed. */
+ * runs: a lane's counts move to the retired part when it is reclaimed.
+ * published = written + filtered + dropped_* + what still waits in lanes. */
 struct lb_stats_bus {
 	uint64_t lane_count;
 	uint64_t lane_size;
@@ -61,6 +62,8 @@ struct lb_stats_bus {
 	uint64_t reclaimed;       /* lanes freed after their owner left */
 	uint64_t batches_failed;  /* batches no sink took (retried) */
 	uint64_t clients_retired; /* claims whose counts moved to the totals */
+	uint64_t filtered;        /* entries a filter hook dropped (on purpose) */
+	uint64_t reserved[7];
 };
 
 enum lb_stats_client_state {
@@ -85,7 +88,7 @@ struct lb_stats_client {
 	uint64_t dropped_abandoned;
 	uint64_t fill_bytes;
 	uint64_t last_publish_ns; /* CLOCK_REALTIME of its last written entry, 0 none */
-	uint64_t reserved;
+	uint64_t filtered;        /* entries a filter hook dropped */
 };
 
 struct lb_stats_sink {
@@ -127,7 +130,7 @@ struct lb_stats_hist {
 	uint64_t buckets[LB_STATS_HIST_BUCKETS];
 };
 
-_Static_assert(sizeof(struct lb_stats_bus) == 128, "bus record: two cache lines");
+_Static_assert(sizeof(struct lb_stats_bus) == 192, "bus record: three cache lines");
 _Static_assert(sizeof(struct lb_stats_client) == 128, "client record: two cache lines");
 _Static_assert(sizeof(struct lb_stats_sink) == 128, "sink record: two cache lines");
 _Static_assert(sizeof(struct lb_stats_hook) == 192, "hook record: three cache lines");

@@ -258,6 +258,7 @@ static int deliver(struct writer *w)
 {
 	size_t took = 0;
 
+	writer_stats_collected(w);
 	/* Filters first: dropped entries take no sequence number; rewritten
 	 * ones live in the hook set until the next batch. */
 	w->next_seq -= hooks_filter(w->hooks, &w->merged);

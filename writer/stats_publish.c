@@ -27,6 +27,7 @@
 
 #include "clock.h"
 #include "drain.h"
+#include "hooks.h"
 #include "lane.h"
 #include "stats.h"
 #include "stats_publish.h"
@@ -44,18 +45,26 @@ struct lane_stats {
 	uint64_t retired_claim;
 	struct lane_counts final;/* its last counts */
 	uint64_t written;        /* entries written since the last reclaim */
+	uint64_t filtered;       /* entries filter hooks dropped since then */
 	uint64_t abandoned;      /* lane sequences skipped since then */
 	bool seq_known;
 	uint64_t next_seq;       /* the lane sequence expected next */
 	uint64_t last_ts;        /* CLOCK_REALTIME of the last written entry */
+	/* The batch being delivered: its entries of this lane before the
+	 * filters, and how many of them the sinks took. */
+	uint64_t batch_taken, batch_written;
+	uint64_t batch_first_seq, batch_last_seq;
 };
 
 struct writer_stats {
 	struct lb_stats_segment seg;
 	struct lb_stats_snapshot snap;   /* the next values to publish */
 	struct lane_stats *lanes;
+	uint32_t *touched;               /* lanes with entries in the batch */
+	uint32_t ntouched;
 	struct lane_counts retired;
 	uint64_t retired_abandoned;
+	struct hook_metrics hooks[LB_STATS_HOOKS_MAX];
 	uint64_t next_publish_ns;
 };
 
@@ -96,6 +105,7 @@ static void sample_lane(struct writer *w, uint32_t i, struct lb_stats_client *c,
 	c->dropped_too_large = fresh(info.dropped_too_large, first, ls->final.dropped_too_large);
 	c->published = c->queued + c->dropped_full + c->dropped_too_large;
 	c->written = ls->written;
+	c->filtered = ls->filtered;
 	c->dropped_abandoned = ls->abandoned;
 	c->last_publish_ns = ls->last_ts;
 	live->queued += c->queued;
@@ -156,15 +166,52 @@ static void fill_sinks(struct writer *w)
 	}
 }
 
+static void fill_hooks(struct writer *w)
+{
+	struct writer_stats *st = w->stats;
+	size_t n = w->hooks ? hooks_metrics(w->hooks, st->hooks, LB_STATS_HOOKS_MAX) : 0;
+
+	st->snap.nhooks = n < LB_STATS_HOOKS_MAX ? (uint32_t)n : LB_STATS_HOOKS_MAX;
+	for (uint32_t i = 0; i < st->snap.nhooks; i++) {
+		const struct hook_metrics *m = &st->hooks[i];
+		struct lb_stats_hook *o = &st->snap.hooks[i];
+
+		*o = (struct lb_stats_hook){
+			.matched = m->matched,
+			.calls = m->calls,
+			.ok = m->ok,
+			.dropped = m->dropped,
+			.rewritten = m->rewritten,
+			.errors = m->errors,
+			.timeouts = m->timeouts,
+			.queue_drops = m->queue_drops,
+			.restarts = m->restarts,
+			.time_ns_sum = m->time_ns_sum,
+			.time_ns_max = m->time_ns_max,
+		};
+		snprintf(o->name, sizeof(o->name), "%s", m->name);
+		snprintf(o->type, sizeof(o->type), "%s", m->type ? m->type : "?");
+	}
+}
+
 static void publish(struct writer *w)
 {
 	struct writer_stats *st = w->stats;
 
 	fill_bus(w);
 	fill_sinks(w);
+	fill_hooks(w);
 	st->snap.updated_ns = lb_clock_ns(CLOCK_REALTIME);
 	st->snap.publishes++;
 	lb_stats_publish(&st->seg, &st->snap);
+}
+
+static void stats_free(struct writer_stats *st)
+{
+	free(st->lanes);
+	free(st->touched);
+	free(st->snap.clients);
+	free(st);
 }
 
 int writer_stats_open(struct writer *w, const char *bus)
@@ -176,16 +223,15 @@ int writer_stats_open(struct writer *w, const char *bus)
 	if (!st)
 		return -ENOMEM;
 	st->lanes = calloc(w->bus.lane_count, sizeof(*st->lanes));
+	st->touched = calloc(w->bus.lane_count, sizeof(*st->touched));
 	st->snap.clients = calloc(w->bus.lane_count, sizeof(*st->snap.clients));
-	r = st->lanes && st->snap.clients ? 0 : -ENOMEM;
+	r = st->lanes && st->touched && st->snap.clients ? 0 : -ENOMEM;
 	if (r == 0)
 		r = lb_stats_create(bus, w->bus.lane_count, &st->seg, &err);
 	if (r < 0) {
 		fprintf(stderr, "logbus-writer: running without stats: %s\n",
 			r == -ENOMEM ? "out of memory" : err.why);
-		free(st->lanes);
-		free(st->snap.clients);
-		free(st);
+		stats_free(st);
 		return r;
 	}
 	st->snap.version = LB_STATS_VERSION;
@@ -211,14 +257,41 @@ void writer_stats_tick(struct writer *w, uint64_t now)
 	publish(w);
 }
 
-/* The lane sequences between the expected one and seq were never written. */
-static void seq_seen(struct lane_stats *ls, uint64_t seq)
+void writer_stats_collected(struct writer *w)
 {
-	if (ls->seq_known && seq > ls->next_seq)
-		ls->abandoned += seq - ls->next_seq;
-	if (!ls->seq_known || seq >= ls->next_seq)
-		ls->next_seq = seq + 1;
+	struct writer_stats *st = w->stats;
+
+	if (!st)
+		return;
+	for (uint32_t k = 0; k < st->ntouched; k++)   /* a batch that failed */
+		st->lanes[st->touched[k]].batch_taken = 0;
+	st->ntouched = 0;
+	for (size_t k = 0; k < w->merged.count; k++) {
+		const struct batch_entry *be = &w->merged.entries[k];
+		struct lane_stats *ls = &st->lanes[be->lane];
+
+		if (!ls->batch_taken++) {
+			st->touched[st->ntouched++] = be->lane;
+			ls->batch_first_seq = be->e.seq;
+			ls->batch_written = 0;
+		}
+		ls->batch_last_seq = be->e.seq;
+	}
+}
+
+/* The lane's entries of the delivered batch: sequences skipped before
+ * them were abandoned; those the filters took out were filtered. */
+static void lane_delivered(struct writer_stats *st, struct lane_stats *ls)
+{
+	if (ls->seq_known && ls->batch_first_seq > ls->next_seq)
+		ls->abandoned += ls->batch_first_seq - ls->next_seq;
+	if (!ls->seq_known || ls->batch_last_seq >= ls->next_seq)
+		ls->next_seq = ls->batch_last_seq + 1;
 	ls->seq_known = true;
+	ls->written += ls->batch_written;
+	ls->filtered += ls->batch_taken - ls->batch_written;
+	st->snap.bus.filtered += ls->batch_taken - ls->batch_written;
+	ls->batch_taken = 0;
 }
 
 void writer_stats_delivered(struct writer *w)
@@ -226,7 +299,7 @@ void writer_stats_delivered(struct writer *w)
 	struct writer_stats *st = w->stats;
 	uint64_t now;
 
-	if (!st || !w->merged.count)
+	if (!st)
 		return;
 	now = lb_clock_ns(CLOCK_REALTIME);
 	for (size_t k = 0; k < w->merged.count; k++) {
@@ -234,11 +307,14 @@ void writer_stats_delivered(struct writer *w)
 		struct lane_stats *ls = &st->lanes[be->lane];
 
 		lb_stats_hist_add(&st->snap.latency, now > be->ts_ns ? now - be->ts_ns : 0, 1);
-		ls->written++;
+		ls->batch_written++;
 		ls->last_ts = be->ts_ns;
-		seq_seen(ls, be->e.seq);
 	}
-	lb_stats_hist_add(&st->snap.batch, w->merged.count, 1);
+	for (uint32_t k = 0; k < st->ntouched; k++)
+		lane_delivered(st, &st->lanes[st->touched[k]]);
+	st->ntouched = 0;
+	if (w->merged.count)
+		lb_stats_hist_add(&st->snap.batch, w->merged.count, 1);
 }
 
 void writer_stats_retire(struct writer *w, uint32_t i, const struct lb_lane_info *info)
@@ -275,8 +351,6 @@ void writer_stats_close(struct writer *w)
 	st->snap.writer_pid = 0;
 	publish(w);
 	lb_stats_close(&st->seg);
-	free(st->lanes);
-	free(st->snap.clients);
-	free(st);
+	stats_free(st);
 	w->stats = NULL;
 }

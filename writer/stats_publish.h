@@ -22,8 +22,13 @@ int writer_stats_open(struct writer *w, const char *bus);
  * old (now: CLOCK_MONOTONIC ns). Called every round of the drain loop. */
 void writer_stats_tick(struct writer *w, uint64_t now);
 
-/* writer_stats_delivered - count the merged batch the sinks just took:
- * per-lane written counts, publish-to-written latency, batch size. */
+/* writer_stats_collected - note the merged batch before the filter hooks
+ * run on it: which lanes it drains, up to which lane sequence. */
+void writer_stats_collected(struct writer *w);
+
+/* writer_stats_delivered - count the batch the sinks just took (after the
+ * filters): per-lane written and filtered counts, sequences abandoned,
+ * publish-to-written latency, batch size. */
 void writer_stats_delivered(struct writer *w);
 
 /* writer_stats_retire - lane i was reclaimed with the header info: move
