@@ -7,11 +7,13 @@
  *
  * The queue holds at most buffer_entries messages. When a batch does not
  * fit:
- * - the collector is up (just slower than the bus): write() waits up to
+ * - the collector is up, or not tried yet (just slower than the bus):
+ *   write() waits up to
  *   ROOM_WAIT_MS for room, then refuses the whole batch with -EAGAIN; the
  *   drain keeps it in the bus and tries again, or counts it dropped for
  *   this sink when other sinks took it;
- * - the collector is down: write() keeps what fits and counts the rest in
+ * - the collector is down (a connect failed, or the link broke, and no
+ *   connect worked since): write() keeps what fits and counts the rest in
  *   counters.dropped, so the bus keeps moving for the other sinks.
  * Reconnects back off from RETRY_MIN_MS, doubling up to reconnect_max_ms.
  * On destroy the thread gets up to FLUSH_MS to send what is queued.
@@ -35,7 +37,7 @@
 #define DEFAULT_RECONNECT_MAX_MS 5000
 #define RETRY_MIN_MS 50
 #define ROOM_WAIT_MS 50
-#define FLUSH_MS 2000
+#define FLUSH_MS 5000
 #define SEND_CHUNK 64
 
 struct syslog_sink {
@@ -50,9 +52,12 @@ struct syslog_sink {
 	pthread_mutex_t lock;
 	pthread_cond_t work;    /* to the sender: messages, reconnect, stop */
 	pthread_cond_t room;    /* to the drain: the queue shrank */
-	struct syslog_msg *q;   /* ring of cap messages */
-	size_t cap, head, count;
+	struct syslog_msg *q;   /* ring of size messages */
+	size_t size, head, count;
+	size_t cap;             /* what it keeps while the collector is down */
 	bool up;                /* connected */
+	bool down;              /* the last connect failed or the link broke:
+				 * the collector is down, not just slow */
 	bool reconnect;         /* SIGHUP asked for a new connection */
 	bool stopping;
 	uint64_t stop_by_ns;    /* CLOCK_MONOTONIC */
@@ -81,7 +86,7 @@ static void pop(struct syslog_sink *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(s->q[s->head].data);
-		s->head = (s->head + 1) % s->cap;
+		s->head = (s->head + 1) % s->size;
 	}
 	s->count -= n;
 }
@@ -92,13 +97,13 @@ static size_t peek(const struct syslog_sink *s, struct syslog_msg *out)
 	size_t n = s->count < SEND_CHUNK ? s->count : SEND_CHUNK;
 
 	for (size_t i = 0; i < n; i++)
-		out[i] = s->q[(s->head + i) % s->cap];
+		out[i] = s->q[(s->head + i) % s->size];
 	return n;
 }
 
 static bool thread_done(const struct syslog_sink *s)
 {
-	return s->stopping && (s->count == 0 || !s->up || mono_ns() >= s->stop_by_ns);
+	return s->stopping && (s->count == 0 || mono_ns() >= s->stop_by_ns);
 }
 
 /* Not connected: try, and back off after a failure. Lock held. */
@@ -109,12 +114,12 @@ static void try_connect(struct syslog_sink *s, unsigned *backoff_ms)
 	pthread_mutex_lock(&s->lock);
 	if (r == 0) {
 		s->up = true;
+		s->down = false;
 		*backoff_ms = RETRY_MIN_MS;
 		return;
 	}
 	s->send_errors++;
-	if (s->stopping)
-		return;
+	s->down = true;
 	wait_ms(s, &s->work, *backoff_ms);
 	*backoff_ms = *backoff_ms * 2 > s->reconnect_max_ms ? s->reconnect_max_ms
 							     : *backoff_ms * 2;
@@ -131,6 +136,7 @@ static void send_some(struct syslog_sink *s)
 	pthread_mutex_lock(&s->lock);
 	if (r < 0) {
 		s->up = false;
+		s->down = true;
 		s->send_errors++;
 		link_close(&s->link);
 		return;
@@ -198,14 +204,37 @@ static void fold_counters(struct syslog_sink *s)
 	s->sent_bytes = s->send_errors = s->refused = 0;
 }
 
-/* Whether the batch may go in now; waits a little for room while the
- * collector is up. Lock held. */
+/* Whether the batch may go in now; waits a little for room unless the
+ * collector is down. A batch larger than the bound goes in whole when the
+ * queue is empty, so the queue may hold cap + one batch. Lock held. */
 static bool admit(struct syslog_sink *s, size_t n)
 {
-	if (n > s->cap || !s->up || s->cap - s->count >= n)
+	if (s->down || s->count == 0 || s->cap - s->count >= n)
 		return true;
 	wait_ms(s, &s->room, ROOM_WAIT_MS);
-	return !s->up || s->cap - s->count >= n;
+	return s->down || s->count == 0 || s->cap - s->count >= n;
+}
+
+/* Make the ring hold n more messages; false when memory ran out. */
+static bool reserve(struct syslog_sink *s, size_t n)
+{
+	size_t size = s->size;
+	struct syslog_msg *q;
+
+	if (s->count + n <= size)
+		return true;
+	while (size < s->count + n)
+		size *= 2;
+	q = malloc(size * sizeof(*q));
+	if (!q)
+		return false;
+	for (size_t i = 0; i < s->count; i++)
+		q[i] = s->q[(s->head + i) % s->size];
+	free(s->q);
+	s->q = q;
+	s->size = size;
+	s->head = 0;
+	return true;
 }
 
 static int syslog_write(struct sink *sink, const struct batch *b)
@@ -225,8 +254,14 @@ static int syslog_write(struct sink *sink, const struct batch *b)
 		free(m);
 		return -EAGAIN;
 	}
-	for (i = 0; i < b->count && s->count < s->cap; i++)
-		s->q[(s->head + s->count++) % s->cap] = m[i];
+	/* Down: keep up to the bound. Up: take it all (admit() said so). */
+	size_t take = !s->down ? b->count : s->count < s->cap ? s->cap - s->count : 0;
+	if (take > b->count)
+		take = b->count;
+	if (!reserve(s, take))
+		take = 0;
+	for (i = 0; i < take; i++)
+		s->q[(s->head + s->count++) % s->size] = m[i];
 	s->sink.counters.dropped += b->count - i;
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->lock);
@@ -305,7 +340,8 @@ int sink_syslog_new(const struct syslog_options *o, struct sink **out)
 						  : DEFAULT_RECONNECT_MAX_MS;
 	if (s->reconnect_max_ms < RETRY_MIN_MS)
 		s->reconnect_max_ms = RETRY_MIN_MS;
-	s->q = calloc(s->cap, sizeof(*s->q));
+	s->size = s->cap;
+	s->q = calloc(s->size, sizeof(*s->q));
 	r = s->q ? link_init(&s->link, o) : -ENOMEM;
 	if (r == 0) {
 		r = -pthread_create(&s->thread, NULL, sender, s);

@@ -125,6 +125,13 @@ static int tcp_connect(struct syslog_link *l)
 	return 0;
 }
 
+/* librelp calls its debug hook unconditionally, and it has none of its
+ * own. */
+static void __attribute__((format(printf, 1, 2))) relp_quiet(char *fmt, ...)
+{
+	(void)fmt;
+}
+
 static int relp_connect(struct syslog_link *l)
 {
 	relpRetVal r;
@@ -132,6 +139,7 @@ static int relp_connect(struct syslog_link *l)
 	if (!l->relp) {
 		if (relpEngineConstruct(&l->relp) != RELP_RET_OK)
 			return -ENOMEM;
+		relpEngineSetDbgprint(l->relp, relp_quiet);
 		relpEngineSetEnableCmd(l->relp, (unsigned char *)"syslog",
 				       eRelpCmdState_Required);
 		if (relpEngineCltConstruct(l->relp, &l->clt) != RELP_RET_OK)

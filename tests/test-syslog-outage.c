@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Description: rsyslogd killed and restarted under the syslog sink:
+ * nothing is lost within the sink's buffer bound, and its dropped counter
+ * accounts for every entry beyond it. Over RELP the kill comes mid-stream
+ * (SIGKILL while entries flow); over TCP and the unix socket between
+ * bursts, since there what sat in the kernel's buffers when the collector
+ * died is lost in transit (RELP exists for that). */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "logbus.h"
+#include "services.h"
+
+#define BUFFER 1000
+#define BEFORE 2000     /* entries published before the kill */
+#define DURING 4000     /* after it, while rsyslogd is down */
+#define TOTAL (BEFORE + DURING)
+
+static void sleep_ms(int ms)
+{
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L },
+		  NULL);
+}
+
+#define CHUNK 100
+
+/* Publish entries first..last-1, each with field i, as a stream of
+ * chunks that the writer takes one after another (the sink may take a
+ * whole batch beyond its bound while it believes the collector up); waits
+ * out a full lane rather than losing an entry at the client. */
+static void publish_range(logbus_t *lb, int first, int last)
+{
+	for (int i = first; i < last; i++) {
+		if (i % CHUNK == 0)
+			assert_int_equal(logbus_flush(lb, 10000), 0);
+		char v[16];
+		int n = snprintf(v, sizeof(v), "%d", i), r;
+		struct logbus_field f = { "i", v, (size_t)n };
+		while ((r = logbus_publishv(lb, LOGBUS_INFO, "outage", v, (size_t)n, &f, 1)) ==
+		       -EAGAIN)
+			sleep_ms(1);
+		assert_int_equal(r, 0);
+	}
+}
+
+/* Which entries rsyslogd logged, by their i; returns how many distinct
+ * (RELP may deliver one twice after a reconnect). */
+static int received(const struct rsyslogd *rs, const char *name, bool *seen)
+{
+	json_t *all = services_rsyslogd_read(rs, name), *e;
+	size_t k;
+	int distinct = 0;
+
+	memset(seen, 0, TOTAL * sizeof(*seen));
+	json_array_foreach(all, k, e) {
+		int i = atoi(json_string_value(json_object_get(e, "msg")));
+		assert_true(i >= 0 && i < TOTAL);
+		distinct += !seen[i];
+		seen[i] = true;
+	}
+	json_decref(all);
+	return distinct;
+}
+
+/* Wait until rsyslogd logged want distinct entries, or two seconds
+ * brought none. */
+static int await_received(const struct rsyslogd *rs, const char *name, int want, bool *seen)
+{
+	int got = 0, last = -1, still = 0;
+
+	while (got < want && still < 40) {
+		got = received(rs, name, seen);
+		still = got == last ? still + 1 : 0;
+		last = got;
+		sleep_ms(50);
+	}
+	return got;
+}
+
+static void read_counters(const struct harness *h, unsigned long long *written,
+			  unsigned long long *dropped)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/counters", h->dir);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "written=%llu dropped=%llu", written, dropped), 2);
+	fclose(f);
+}
+
+static struct rsyslogd rs;
+static struct harness h;
+
+static void outage(const char *name, bool mid_stream)
+{
+	static bool seen[TOTAL];
+	char target[400], buffer[16];
+	const char *args[] = { "--syslog", target, "--buffer", buffer, NULL };
+	unsigned long long written, dropped;
+	logbus_t *lb;
+
+	services_use_sink_writer();
+	services_rsyslogd_start(&rs, name);
+	if (!strcmp(name, "unix"))
+		snprintf(target, sizeof(target), "unix:%s", rs.unix_path);
+	else
+		snprintf(target, sizeof(target), "%s:127.0.0.1:%s", name,
+			 !strcmp(name, "tcp") ? rs.tcp_port : rs.relp_port);
+	snprintf(buffer, sizeof(buffer), "%d", BUFFER);
+	harness_init(&h, name);
+	harness_start_writer(&h, args);
+	lb = logbus_open(h.bus);
+	assert_non_null(lb);
+
+	publish_range(lb, 0, BEFORE);
+	if (!mid_stream) {
+		assert_int_equal(logbus_flush(lb, 10000), 0);
+		assert_int_equal(await_received(&rs, name, BEFORE, seen), BEFORE);
+	}
+	/* What arrived so far: at least this much came before the kill. */
+	int before_kill = received(&rs, name, seen);
+	services_rsyslogd_kill(&rs, SIGKILL);
+	publish_range(lb, BEFORE, TOTAL);
+	assert_int_equal(logbus_flush(lb, 10000), 0);
+	services_rsyslogd_start(&rs, name);
+	/* The sink reconnects and sends what it kept. */
+	await_received(&rs, name, TOTAL, seen);
+	harness_stop_writer(&h);
+	read_counters(&h, &written, &dropped);
+	logbus_close(lb);
+	harness_fini(&h);
+
+	int got = received(&rs, name, seen);
+	/* Every entry arrived or was counted; the sink kept BUFFER entries
+	 * through the outage, at least; what arrived is the first `got`, no
+	 * gap. */
+	assert_int_equal(written, TOTAL);
+	assert_int_equal(got + (int)dropped, TOTAL);
+	if (dropped == 0 || got < before_kill + BUFFER)
+		fail_msg("%llu dropped, %d arrived, %d before the kill", dropped, got,
+			 before_kill);
+	for (int i = 0; i < got; i++)
+		if (!seen[i])
+			fail_msg("entry %d lost (%d arrived, %llu dropped)", i, got, dropped);
+}
+
+/* Also after a failure: no writer or rsyslogd outlives its test. */
+static int stop_services(void **state)
+{
+	(void)state;
+	if (h.bus[0])
+		harness_fini(&h);
+	h = (struct harness){ .writer = 0 };
+	services_rsyslogd_fini(&rs);
+	rs = (struct rsyslogd){ .dir = "" };
+	return 0;
+}
+
+/* RELP, rsyslogd SIGKILLed while entries flow. */
+static void test_relp_mid_stream(void **state)
+{
+	(void)state;
+	outage("relp", true);
+}
+
+/* TCP, rsyslogd SIGKILLed between bursts. */
+static void test_tcp(void **state)
+{
+	(void)state;
+	outage("tcp", false);
+}
+
+/* The unix socket, rsyslogd SIGKILLed between bursts. */
+static void test_unix(void **state)
+{
+	(void)state;
+	outage("unix", false);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_relp_mid_stream, stop_services),
+		cmocka_unit_test_teardown(test_tcp, stop_services),
+		cmocka_unit_test_teardown(test_unix, stop_services),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* Description: a real rsyslogd, started with a private config, receives
+ * the syslog sink's RFC 5424 messages over a unix socket, TCP and RELP,
+ * and their structured data round-trips: metadata, every field with '"',
+ * '\' and ']' in it, binary values and keys too long for an SD-NAME. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "logbus.h"
+#include "services.h"
+
+#define LONG_KEY "k234567890123456789012345678901234567890"   /* 40 > 32 */
+
+static struct rsyslogd rs;
+
+/* The SD-ELEMENTs of a structured-data string as {id: {name: value}};
+ * fails the test on anything that is not RFC 5424 SD. */
+static json_t *parse_sd(const char *p)
+{
+	json_t *all = json_object();
+	char name[64], *val = malloc(strlen(p) + 1);
+
+	assert_non_null(val);
+	while (*p == '[') {
+		size_t n = strcspn(++p, " ]");
+		json_t *el = json_object();
+		assert_true(n < sizeof(name));
+		memcpy(name, p, n);
+		name[n] = '\0';
+		json_object_set_new(all, name, el);
+		p += n;
+		while (*p == ' ') {
+			n = strcspn(++p, "=");
+			assert_true(n < sizeof(name) && p[n] == '=' && p[n + 1] == '"');
+			memcpy(name, p, n);
+			name[n] = '\0';
+			size_t k = 0;
+			for (p += n + 2; *p != '"'; p++) {
+				assert_true(*p != '\0' && *p != ']');
+				if (*p == '\\' && (p[1] == '"' || p[1] == '\\' || p[1] == ']'))
+					p++;
+				val[k++] = *p;
+			}
+			val[k] = '\0';
+			json_object_set_new(el, name, json_string(val));
+			p++;
+		}
+		assert_int_equal(*p++, ']');
+	}
+	assert_int_equal(*p, '\0');
+	free(val);
+	return all;
+}
+
+/* Poll the rsyslogd output until it holds want lines; rsyslogd writes
+ * what it got in its own time. */
+static json_t *await_lines(const char *name, size_t want)
+{
+	json_t *got = NULL;
+
+	for (int i = 0; i < 200; i++) {
+		json_decref(got);
+		got = services_rsyslogd_read(&rs, name);
+		if (json_array_size(got) >= want)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000 }, NULL);
+	}
+	return got;
+}
+
+static const char *get(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	if (!s)
+		fail_msg("key %s missing", key);
+	return s;
+}
+
+/* Publish three entries through a writer whose syslog sink sends to
+ * target, and check what rsyslogd logged as name. */
+static void round_trip(const char *target, const char *name)
+{
+	struct logbus_field f[] = {
+		{ "user", "bob", 3 }, { "quote", "a\"b", 3 }, { "back", "c\\d", 3 },
+		{ "bracket", "e]f", 3 }, { "all", "\"\\]", 3 }, { "utf8", "h\xc3\xa9llo", 6 },
+		{ "bin", "\xff\xfe", 2 }, { LONG_KEY, "v]", 2 },
+	};
+	const char *args[] = { "--syslog", target, NULL };
+	struct harness h;
+	char tag[64], pid[16];
+	logbus_t *lb;
+	json_t *got, *sd, *fields, *e;
+
+	harness_init(&h, name);
+	harness_start_writer(&h, args);
+	lb = logbus_open(h.bus);
+	assert_non_null(lb);
+	snprintf(tag, sizeof(tag), "app-%s", name);
+	assert_int_equal(logbus_publishv(lb, LOGBUS_ERR, tag, "hello", 5, f, 8), 0);
+	assert_int_equal(logbus_publish(lb, LOGBUS_DEBUG, tag, "two\nlines", 9), 0);
+	assert_int_equal(logbus_flush(lb, 10000), 0);
+	harness_stop_writer(&h);
+	logbus_close(lb);
+	harness_fini(&h);
+
+	got = await_lines(name, 2);
+	assert_int_equal(json_array_size(got), 2);
+	e = json_array_get(got, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	assert_string_equal(get(e, "pri"), "131");      /* local0.err */
+	assert_string_equal(get(e, "app"), tag);
+	assert_string_equal(get(e, "procid"), pid);
+	assert_string_equal(get(e, "msg"), "hello");
+	sd = parse_sd(get(e, "sd"));
+	fields = json_object_get(sd, "fields@32473");
+	assert_non_null(json_object_get(sd, "logbus@32473"));
+	assert_string_equal(get(json_object_get(sd, "logbus@32473"), "lane_seq"), "0");
+	assert_string_equal(get(fields, "user"), "bob");
+	assert_string_equal(get(fields, "quote"), "a\"b");
+	assert_string_equal(get(fields, "back"), "c\\d");
+	assert_string_equal(get(fields, "bracket"), "e]f");
+	assert_string_equal(get(fields, "all"), "\"\\]");
+	assert_string_equal(get(fields, "utf8"), "h\xc3\xa9llo");
+	assert_string_equal(get(fields, "bin.b64"), "//4=");
+	assert_string_equal(get(fields, "long-key"), LONG_KEY "=v]");
+	json_decref(sd);
+	e = json_array_get(got, 1);
+	assert_string_equal(get(e, "pri"), "135");      /* local0.debug */
+	assert_string_equal(get(e, "msg"), "two\nlines");
+	json_decref(got);
+}
+
+/* Over the private unix datagram socket. */
+static void test_unix(void **state)
+{
+	char target[400];
+
+	(void)state;
+	snprintf(target, sizeof(target), "unix:%s", rs.unix_path);
+	round_trip(target, "unix");
+}
+
+/* Over TCP with octet counting. */
+static void test_tcp(void **state)
+{
+	char target[64];
+
+	(void)state;
+	snprintf(target, sizeof(target), "tcp:127.0.0.1:%s", rs.tcp_port);
+	round_trip(target, "tcp");
+}
+
+/* Over RELP. */
+static void test_relp(void **state)
+{
+	char target[64];
+
+	(void)state;
+	snprintf(target, sizeof(target), "relp:127.0.0.1:%s", rs.relp_port);
+	round_trip(target, "relp");
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	services_use_sink_writer();
+	services_rsyslogd_start(&rs, "syslog");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	services_rsyslogd_fini(&rs);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unix),
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_relp),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
