@@ -657,7 +657,9 @@ static bool on_key(struct top *t, int ch)
 
 static bool idle_too_long(const struct top *t, uint64_t now)
 {
-	return t->exit_idle > 0 && now - t->last_change_ns >= (uint64_t)(t->exit_idle * 1e9);
+	/* The last change may be newer than now: a sample taken since. */
+	return t->exit_idle > 0 && now > t->last_change_ns &&
+	       now - t->last_change_ns >= (uint64_t)(t->exit_idle * 1e9);
 }
 
 static void run(struct top *t)

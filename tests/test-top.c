@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Description: logbus-top driven in tmux: the screen shows the bus's
  * clients and counts that grow, 's' changes the order of the clients, a
- * resize to 80x24 keeps the header, a dead writer is shown as dead, and 'q'
- * exits cleanly; without a bus it says so and exits 1. */
+ * resize to 80x24 keeps the header, a dead writer is shown as dead, 'q'
+ * exits cleanly, --exit-when-idle exits by itself; without a bus it says
+ * so and exits 1. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -45,13 +46,14 @@ static void tmux_do(const char *args)
 	free(tmux("%s", args));
 }
 
-/* Start logbus-top on bus in a detached cols x rows session; the shell
- * prints how it exited. */
-static void top_start(const char *bus, int cols, int rows)
+/* Start logbus-top on bus with extra options in a detached cols x rows
+ * session; the shell prints how it exited. */
+static void top_start(const char *bus, int cols, int rows, const char *extra)
 {
 	snprintf(socket_name, sizeof(socket_name), "logbus-test-top-%d", (int)getpid());
-	free(tmux("new-session -d -s top -x %d -y %d \"LANG=C.UTF-8 %s --bus %s --interval 0.25;"
-		  " echo top-exited-\\$?; sleep 60\"", cols, rows, stattest_top_path(), bus));
+	free(tmux("new-session -d -s top -x %d -y %d \"LANG=C.UTF-8 %s --bus %s --interval 0.25"
+		  " %s; echo top-exited-\\$?; sleep 60\"", cols, rows, stattest_top_path(), bus,
+		  extra));
 }
 
 static void top_end(void)
@@ -133,7 +135,7 @@ static void test_top_live(void **state)
 	harness_start_writer(&h, small_bus);
 	fast = stattest_spawn_publisher(h.bus, FAST, 20, 50);
 	slow = stattest_spawn_publisher(h.bus, SLOW, 1, 200);
-	top_start(h.bus, 100, 30);
+	top_start(h.bus, 100, 30, "");
 
 	s = wait_text(SLOW);
 	free(s);
@@ -176,13 +178,28 @@ static void test_top_writer_dead(void **state)
 	(void)state;
 	harness_init(&h, "top-dead");
 	harness_start_writer(&h, small_bus);
-	top_start(h.bus, 80, 24);
+	top_start(h.bus, 80, 24, "");
 	free(wait_text("alive"));
 	harness_kill_writer(&h);
 	free(wait_text("WRITER DEAD"));
 	tmux_do("send-keys -t top q");
 	free(wait_text("top-exited-0"));
 	top_end();
+	harness_fini(&h);
+}
+
+/* --exit-when-idle: with no entry coming, it exits 0 by itself. */
+static void test_top_exit_when_idle(void **state)
+{
+	struct harness h;
+
+	(void)state;
+	harness_init(&h, "top-idle");
+	harness_start_writer(&h, small_bus);
+	top_start(h.bus, 80, 24, "--exit-when-idle 1");
+	free(wait_text("top-exited-0"));
+	top_end();
+	harness_stop_writer(&h);
 	harness_fini(&h);
 }
 
@@ -204,6 +221,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_top_live),
 		cmocka_unit_test(test_top_writer_dead),
+		cmocka_unit_test(test_top_exit_when_idle),
 		cmocka_unit_test(test_top_missing_bus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
