@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -120,10 +121,57 @@ json_t *services_rsyslogd_read(const struct rsyslogd *r, const char *name)
 	return all;
 }
 
-void services_use_sink_writer(void)
+const char *services_syslog_config(const struct rsyslogd *r, const char *transport,
+				   unsigned buffer)
 {
-	const char *w = getenv("LOGBUS_TEST_SINK_WRITER");
+	static char path[400];
+	json_t *dest = json_pack("{s:s, s:s, s:i, s:i}", "transport", transport, "facility",
+				 "local0", "buffer_entries", (int)buffer, "reconnect_max_ms", 500);
 
-	assert_non_null(w);
-	setenv("LOGBUS_TEST_WRITER", w, 1);
+	if (!strcmp(transport, "unix"))
+		json_object_set_new(dest, "socket", json_string(r->unix_path));
+	else
+		json_object_update_new(dest, json_pack("{s:s, s:s}", "host", "127.0.0.1", "port",
+						       strcmp(transport, "tcp") ? r->relp_port
+										 : r->tcp_port));
+	json_t *conf = json_pack("{s:[s], s:[o]}", "format", "syslog", "syslog", dest);
+	snprintf(path, sizeof(path), "%s/writer-%s.json", r->dir, transport);
+	assert_int_equal(json_dump_file(conf, path, 0), 0);
+	json_decref(conf);
+	return path;
+}
+
+/* The sink's counters in one logbus-stat --json report; NULL if none. */
+static json_t *sink_report(const char *bus, const char *sink)
+{
+	char cmd[512];
+	static char out[1 << 16];
+	json_t *all, *s, *found = NULL;
+	size_t i;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --bus '%s' --json", getenv("LOGBUS_TEST_STAT"), bus);
+	if (!services_run(cmd, out, sizeof(out)))
+		return NULL;
+	all = json_loads(out, 0, NULL);
+	json_array_foreach(json_object_get(all, "sinks"), i, s)
+		if (!found && !strcmp(json_string_value(json_object_get(s, "name")), sink))
+			found = json_incref(s);
+	json_decref(all);
+	return found;
+}
+
+unsigned long long services_sink_dropped(const char *bus, const char *sink,
+					 unsigned long long want)
+{
+	for (int i = 0; i < 400; i++) {
+		json_t *s = sink_report(bus, sink);
+		unsigned long long written = json_integer_value(json_object_get(s, "written"));
+		unsigned long long dropped = json_integer_value(json_object_get(s, "dropped"));
+		json_decref(s);
+		if (written >= want)
+			return dropped;
+		nanosleep(&(struct timespec){ .tv_nsec = 25 * 1000000 }, NULL);
+	}
+	fail_msg("logbus-stat never reported %llu entries taken by sink %s", want, sink);
+	return 0;
 }

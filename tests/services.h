@@ -38,9 +38,18 @@ void services_rsyslogd_fini(struct rsyslogd *r);
  * "tcp", "relp"), as an array; an empty one when there is no file. */
 json_t *services_rsyslogd_read(const struct rsyslogd *r, const char *name);
 
-/* services_use_sink_writer - make harness_start_writer run the test
- * program that drains into one journald or syslog sink. */
-void services_use_sink_writer(void);
+/* services_syslog_config - write a writer configuration into r->dir
+ * that runs one syslog sink to the rsyslogd over transport ("unix",
+ * "tcp", "relp") keeping buffer entries while it is down; returns its
+ * path (static storage). */
+const char *services_syslog_config(const struct rsyslogd *r, const char *transport,
+				   unsigned buffer);
+
+/* services_sink_counters - wait until the writer on bus reports that its
+ * sink named sink took at least want entries (logbus-stat --json), and
+ * return what it reported as dropped. */
+unsigned long long services_sink_dropped(const char *bus, const char *sink,
+					 unsigned long long want);
 
 /* services_run - run a shell command, return its stdout (at most cap-1
  * bytes, NUL-terminated) and whether it exited 0. */

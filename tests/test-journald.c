@@ -29,10 +29,9 @@ struct jtest {
  * record is half a lane, so 4 MiB lanes take the 1 MiB message. */
 static void start(struct jtest *t, const char *name)
 {
-	const char *args[] = { "--journald", "", "--lanes", "4", "--lane-size", "4M", NULL };
+	const char *args[] = { "--format", "journald", "--lanes", "4", "--lane-size", "4M", NULL };
 
 	services_journald();
-	services_use_sink_writer();
 	harness_init(&t->h, name);
 	harness_start_writer(&t->h, args);
 	t->lb = logbus_open(t->h.bus);
