@@ -135,6 +135,12 @@ size_t outfiles_count(const char *dir, const char *suffix)
 	return n;
 }
 
+const char *outfiles_msg(json_t *entries, size_t i)
+{
+	const char *m = json_string_value(json_object_get(json_array_get(entries, i), "msg"));
+	return m ? m : "";
+}
+
 bool outfiles_zstd_ok(const char *path)
 {
 	char cmd[700];

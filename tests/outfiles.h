@@ -42,6 +42,9 @@ json_t *outfiles_entries(const char *dir);
 void outfiles_add_lines(json_t *out, const char *path, const char *data, size_t len,
 			bool cut_ok);
 
+/* outfiles_msg - the "msg" of entry i of entries ("" when there is none). */
+const char *outfiles_msg(json_t *entries, size_t i);
+
 /* outfiles_zstd_ok - whether `zstd -d` decompresses the file (exit 0). */
 bool outfiles_zstd_ok(const char *path);
 

@@ -47,12 +47,8 @@ static void test_files_decompress(void **state)
 	assert_in_range(outfiles_count(h.dir, ".jsonl.zst"), 2, 3000);
 	all = outfiles_entries(h.dir);
 	assert_int_equal(json_array_size(all), 3000);
-	for (int i = 0; i < 3000; i += 997) {
-		char want[32];
-		snprintf(want, sizeof(want), "entry number %d", i);
-		assert_string_equal(json_string_value(json_object_get(json_array_get(all, i), "msg")),
-				    want);
-	}
+	for (int i = 0; i < 3000; i += 997)
+		assert_int_equal(atoi(outfiles_msg(all, i) + strlen("entry number ")), i);
 	json_decref(all);
 	logbus_close(lb);
 	harness_fini(&h);
