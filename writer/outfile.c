@@ -2,12 +2,13 @@
 /*
  * Output-file helpers shared by the file sink and the per-entry sink.
  *
- * zstd: every batch becomes whole frames (ZSTD_e_end), never a frame left
- * open across batches. zstd 1.5.4's `zstd -d` refuses a file whose last
+ * zstd: what a sink writes at once (a batch, or a 1 MiB chunk of a big
+ * one) becomes whole frames (ZSTD_e_end), never a frame left open across
+ * writes. zstd 1.5.4's `zstd -d` refuses a file whose last
  * frame was flushed but not ended ("Read error (39) : premature end",
  * exit 1, and with -o it deletes its output), so a file cut by a crash
- * after ZSTD_e_flush would not decompress. Ending a frame per batch costs
- * a frame header and a checksum per batch and the window across batches;
+ * after ZSTD_e_flush would not decompress. Ending a frame per write costs
+ * a frame header and a checksum each time and the window across writes;
  * batches are large when the rate is high, so the ratio barely moves.
  */
 #include <errno.h>
