@@ -99,7 +99,6 @@ static int parse_args(int argc, char **argv, struct stat_options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char *end;
 	int c;
 
 	*o = (struct stat_options){ .bus = getenv("LOGBUS_BUS"), .format = FORMAT_TEXT };
@@ -120,12 +119,9 @@ static int parse_args(int argc, char **argv, struct stat_options *o)
 			o->format = FORMAT_PROMETHEUS;
 			break;
 		case 'w':
-			o->watch = strtod(optarg, &end);
-			if (*end || end == optarg || !(o->watch >= 0.01 && o->watch <= 86400)) {
-				fprintf(stderr, "logbus-stat: --watch '%s' is not a number of "
-					"seconds in 0.01..86400\n", optarg);
+			if (mon_parse_seconds("logbus-stat", "--watch", optarg, 0.01, 86400,
+					      &o->watch) < 0)
 				return -EINVAL;
-			}
 			break;
 		case 'o':
 			o->output = optarg;

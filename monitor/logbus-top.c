@@ -117,20 +117,6 @@ struct top {
 	size_t rows_cap;
 };
 
-static int parse_seconds(const char *opt, const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*end || end == s || !(v >= lo && v <= hi)) {
-		fprintf(stderr, "logbus-top: %s '%s' is not a number of seconds in %g..%g\n", opt,
-			s, lo, hi);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct top *t)
 {
 	static const struct option longopts[] = {
@@ -152,12 +138,13 @@ static int parse_args(int argc, char **argv, struct top *t)
 			t->bus = optarg;
 			break;
 		case 'i':
-			if (parse_seconds("--interval", optarg, INTERVAL_MIN, INTERVAL_MAX,
-					  &t->interval) < 0)
+			if (mon_parse_seconds("logbus-top", "--interval", optarg, INTERVAL_MIN,
+					      INTERVAL_MAX, &t->interval) < 0)
 				return -EINVAL;
 			break;
 		case 'x':
-			if (parse_seconds("--exit-when-idle", optarg, 0.1, 86400, &t->exit_idle) < 0)
+			if (mon_parse_seconds("logbus-top", "--exit-when-idle", optarg, 0.1, 86400,
+					      &t->exit_idle) < 0)
 				return -EINVAL;
 			break;
 		case 'h':

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -104,6 +105,21 @@ const struct lb_stats_client *mon_client_find(const struct mon_sample *m,
 		return NULL;
 	const struct lb_stats_client *o = &m->s.clients[c->lane];
 	return o->claim == c->claim && o->state != LB_STATS_CLIENT_FREE ? o : NULL;
+}
+
+int mon_parse_seconds(const char *tool, const char *opt, const char *s, double lo, double hi,
+		      double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || end == s || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "%s: %s '%s' is not a number of seconds in %g..%g\n", tool, opt, s,
+			lo, hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
 }
 
 const char *mon_fmt_count(char buf[16], double v)

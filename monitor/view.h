@@ -55,6 +55,11 @@ bool mon_same_writer(const struct mon_sample *a, const struct mon_sample *b);
 const struct lb_stats_client *mon_client_find(const struct mon_sample *m,
 					      const struct lb_stats_client *c);
 
+/* mon_parse_seconds - *out = s as seconds in lo..hi; else prints
+ * "<tool>: <opt> '<s>' is not ..." and returns -EINVAL. */
+int mon_parse_seconds(const char *tool, const char *opt, const char *s, double lo, double hi,
+		      double *out);
+
 /* mon_fmt_count - v in at most 6 characters: 999, 12.3k, 4.56M, ... */
 const char *mon_fmt_count(char buf[16], double v);
 

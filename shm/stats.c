@@ -239,6 +239,16 @@ static void store_words(const struct lb_stats_segment *s, size_t off, const void
 	}
 }
 
+/* A histogram: buckets above the one of its maximum were never counted
+ * and are still zero in the segment, so they are not stored again. */
+static void store_hist(const struct lb_stats_segment *s, size_t off, const struct lb_stats_hist *h)
+{
+	size_t used = h->count ? lb_stats_hist_index(h->max) + 1 : 0;
+
+	store_words(s, off, h,
+		    offsetof(struct lb_stats_hist, buckets) + used * sizeof(h->buckets[0]));
+}
+
 static void store_areas(const struct lb_stats_segment *s, const struct lb_stats_snapshot *snap)
 {
 	struct stats_layout l = layout_for(s->lane_count);
@@ -257,8 +267,8 @@ static void store_areas(const struct lb_stats_segment *s, const struct lb_stats_
 	store_words(s, l.clients, snap->clients, nclients * sizeof(*snap->clients));
 	store_words(s, l.sinks, snap->sinks, sizeof(snap->sinks));
 	store_words(s, l.hooks, snap->hooks, sizeof(snap->hooks));
-	store_words(s, l.latency, &snap->latency, sizeof(snap->latency));
-	store_words(s, l.batch, &snap->batch, sizeof(snap->batch));
+	store_hist(s, l.latency, &snap->latency);
+	store_hist(s, l.batch, &snap->batch);
 }
 
 void lb_stats_publish(const struct lb_stats_segment *s, const struct lb_stats_snapshot *snap)
