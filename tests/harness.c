@@ -138,6 +138,22 @@ void harness_fini(struct harness *h)
 	(void)remove_tree(h->dir);
 }
 
+struct harness *harness_new(const char *test)
+{
+	struct harness *h = malloc(sizeof(*h));
+
+	assert_non_null(h);
+	harness_init(h, test);
+	return h;
+}
+
+int harness_teardown(void **state)
+{
+	harness_fini(*state);
+	free(*state);
+	return 0;
+}
+
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

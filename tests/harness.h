@@ -37,6 +37,12 @@ void harness_kill_writer(struct harness *h);
  * directory. */
 void harness_fini(struct harness *h);
 
+/* harness_new - harness_init into a new allocation, for a cmocka setup;
+ * harness_teardown is the matching teardown: it runs harness_fini even
+ * when the test failed half-way, so no writer or bus is left behind. */
+struct harness *harness_new(const char *test);
+int harness_teardown(void **state);
+
 /* harness_entries - every line of every *.jsonl file in the directory, in
  * file-name then line order, as a JSON array; asserts every line is valid
  * JSON (NUL escapes allowed). The caller json_decref()s it. */

@@ -2,6 +2,8 @@
 /* Description: filter hooks drop and rewrite entries before the file sink
  * writes them; the shipped redact.so removes secrets. */
 #include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -157,12 +159,61 @@ static void test_redact(void **state)
 	hooktest_fini(&t);
 }
 
+/* Wait until the writer's log says it reloaded. */
+static void wait_reloaded(const struct hooktest *t)
+{
+	for (int i = 0; i < 2000; i++) {
+		char *log = hooktest_read(t->log, NULL);
+		bool done = strstr(log, "reloaded the configuration") != NULL;
+		free(log);
+		if (done)
+			return;
+		harness_sleep_us(10000);
+	}
+	fail_msg("the writer did not reload");
+}
+
+/* SIGHUP replaces the hook set: after a reload whose filter matches
+ * another tag, "drop-me" is kept; the hook's counters carry over. */
+static void test_reload_replaces(void **state)
+{
+	struct hooktest t;
+	char hooks[1024];
+	logbus_t *lb;
+	json_t *all;
+
+	(void)state;
+	hooktest_init(&t, "hook-reload");
+	filter_hooks(hooks, sizeof(hooks), "");
+	hooktest_start(&t, hooks);
+	lb = logbus_open(t.h.bus);
+	assert_non_null(lb);
+	assert_int_equal(logbus_publish(lb, LOGBUS_INFO, "app", "drop-me", 7), 0);
+	assert_int_equal(logbus_flush(lb, 5000), 0);
+	filter_hooks(hooks, sizeof(hooks), ", \"match\": { \"tag\": \"other\" }");
+	hooktest_config(&t, hooks);
+	assert_int_equal(kill(t.h.writer, SIGHUP), 0);
+	wait_reloaded(&t);
+	assert_int_equal(logbus_publish(lb, LOGBUS_INFO, "app", "drop-me", 7), 0);
+	assert_int_equal(logbus_flush(lb, 5000), 0);
+	harness_stop_writer(&t.h);
+	all = harness_entries(&t.h);
+	assert_int_equal(json_array_size(all), 1);
+	struct hooktest_metrics m = hooktest_metrics(&t, "f");
+	assert_int_equal(m.matched, 1);
+	assert_int_equal(m.dropped, 1);
+	json_decref(all);
+	logbus_close(lb);
+	hooktest_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_drop_and_rewrite),
 		cmocka_unit_test(test_unmatched_untouched),
 		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_reload_replaces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -359,28 +359,26 @@ static void test_roundtrip(void **state)
 	struct proc_report *rep = harness_shared(sizeof(*rep) * PROCS);
 	struct checker *c = calloc(1, sizeof(*c));
 	pid_t pid[PROCS];
-	struct harness h;
+	struct harness *h = *state;
 
-	(void)state;
 	assert_non_null(c);
-	harness_init(&h, "roundtrip");
-	harness_start_writer(&h, geometry);
+	harness_start_writer(h, geometry);
 	for (unsigned p = 0; p < PROCS; p++) {
 		pid[p] = fork();
 		assert_true(pid[p] >= 0);
 		if (pid[p] == 0)
-			producer_process(h.bus, p, &rep[p]);
+			producer_process(h->bus, p, &rep[p]);
 	}
 	for (unsigned p = 0; p < PROCS; p++)
 		harness_wait_exit(pid[p], 0);
-	harness_stop_writer(&h);
+	harness_stop_writer(h);
 	for (unsigned p = 0; p < PROCS; p++)
 		report_check(&rep[p]);
 
 	*c = (struct checker){ .rep = rep, .e.msg = malloc(MSG_MAX), .decoded = malloc(MSG_MAX + 3) };
 	assert_true(c->e.msg && c->decoded);
 	memset(c->lane_seq, -1, sizeof(c->lane_seq));
-	harness_each_entry(&h, entry_check, c);
+	harness_each_entry(h, entry_check, c);
 	assert_int_equal(c->entries, TOTAL);
 	for (unsigned p = 0; p < PROCS; p++)
 		for (unsigned t = 0; t < THREADS; t++)
@@ -388,13 +386,18 @@ static void test_roundtrip(void **state)
 	free(c->e.msg);
 	free(c->decoded);
 	free(c);
-	harness_fini(&h);
+}
+
+static int setup(void **state)
+{
+	*state = harness_new("roundtrip");
+	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test_setup_teardown(test_roundtrip, setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
