@@ -23,8 +23,8 @@ static void run(struct hooktest *t, const char *argv_json, const char *extra, in
 	logbus_t *lb;
 
 	snprintf(hooks, sizeof(hooks),
-		 "[ { \"name\": \"cmd\", \"type\": \"action\", \"command\": %s, "
-		 "    \"confirm\": true %s } ]", argv_json, extra);
+		 "[ { \"name\": \"cmd\", \"type\": \"action\", \"command\": %s %s } ]",
+		 argv_json, extra);
 	hooktest_start(t, hooks);
 	lb = logbus_open(t->h.bus);
 	assert_non_null(lb);
@@ -48,7 +48,7 @@ static void test_crash_restart(void **state)
 	snprintf(argv, sizeof(argv), "[ \"%s\", \"crash\", \"3\", \"%s\" ]",
 		 hooktest_path(cmd, sizeof(cmd), "hook-cmd"),
 		 hooktest_file(&t, fed, sizeof(fed), "fed.txt"));
-	run(&t, argv, "", 10);
+	run(&t, argv, ", \"confirm\": true", 10);
 	assert_int_equal(hooktest_wait_lines(fed, 10), 10);
 	harness_stop_writer(&t.h);
 
@@ -77,7 +77,7 @@ static void test_hang_timeout(void **state)
 	snprintf(argv, sizeof(argv), "[ \"%s\", \"hang\", \"%s\" ]",
 		 hooktest_path(cmd, sizeof(cmd), "hook-cmd"),
 		 hooktest_file(&t, fed, sizeof(fed), "fed.txt"));
-	run(&t, argv, ", \"timeout_ms\": 300", 3);
+	run(&t, argv, ", \"confirm\": true, \"timeout_ms\": 300", 3);
 	all = harness_entries(&t.h);   /* written while the hook hangs */
 	assert_int_equal(json_array_size(all), 3);
 	json_decref(all);
@@ -89,6 +89,37 @@ static void test_hang_timeout(void **state)
 	assert_int_equal(m.timeouts, 3);
 	assert_int_equal(m.restarts, 2);
 	assert_int_equal(m.ok + m.errors + m.queue_drops, 0);
+	hooktest_fini(&t);
+}
+
+/* Without confirm, queued entries are fed several to a write: all 300
+ * arrive, in order, each counted once. */
+static void test_unconfirmed_all_fed(void **state)
+{
+	struct hooktest t;
+	char argv[1024], cmd[512], fed[512], want[32];
+	char *text, *line, *save;
+	int i = 0;
+
+	(void)state;
+	hooktest_init(&t, "hook-quiet");
+	snprintf(argv, sizeof(argv), "[ \"%s\", \"quiet\", \"%s\" ]",
+		 hooktest_path(cmd, sizeof(cmd), "hook-cmd"),
+		 hooktest_file(&t, fed, sizeof(fed), "fed.txt"));
+	run(&t, argv, "", 300);
+	assert_int_equal(hooktest_wait_lines(fed, 300), 300);
+	harness_stop_writer(&t.h);
+	text = hooktest_read(fed, NULL);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
+		snprintf(want, sizeof(want), "\"msg\":\"entry %d\"", i);
+		assert_non_null(strstr(line, want));
+	}
+	assert_int_equal(i, 300);
+	struct hooktest_metrics m = hooktest_metrics(&t, "cmd");
+	assert_int_equal(m.matched, 300);
+	assert_int_equal(m.calls, 300);
+	assert_int_equal(m.ok, 300);
+	free(text);
 	hooktest_fini(&t);
 }
 
@@ -162,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crash_restart),
 		cmocka_unit_test(test_hang_timeout),
+		cmocka_unit_test(test_unconfirmed_all_fed),
 		cmocka_unit_test(test_hostile_entry_verbatim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,9 +29,9 @@ void hook_count(_Atomic uint64_t *c, uint64_t v)
 	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
 
-void hook_count_time(struct hook *h, uint64_t ns)
+void hook_count_time(struct hook *h, uint64_t calls, uint64_t ns)
 {
-	hook_count(&h->n->calls, 1);
+	hook_count(&h->n->calls, calls);
 	hook_count(&h->n->time_ns_sum, ns);
 	if (ns > atomic_load_explicit(&h->n->time_ns_max, memory_order_relaxed))
 		atomic_store_explicit(&h->n->time_ns_max, ns, memory_order_relaxed);

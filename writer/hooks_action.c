@@ -185,42 +185,46 @@ static int plugin_call(struct hook *h, const struct hook_job *j)
 	return h->plugin.desc->action(h->plugin.data, &view);
 }
 
-/* Run hook h on j and count the outcome. */
-static void run_one(struct hooks *set, struct hook *h, const struct hook_job *j)
+/* Run hook h on n jobs (more than one only for a command without
+ * acknowledgements, fed in one write) and count the outcome for each. */
+static void run_jobs(struct hooks *set, struct hook *h, struct hook_job *const *j, size_t n)
 {
 	uint64_t start = hook_now_ns();
-	int r = h->c->argv ? hook_command_call(h, j, &set->abandon) : plugin_call(h, j);
+	int r = h->c->argv ? hook_command_call(h, (const struct hook_job *const *)j, n,
+					       &set->abandon)
+			   : plugin_call(h, j[0]);
 	uint64_t took = hook_now_ns() - start;
 
 	if (r == -ENOEXEC || r == -ESHUTDOWN) {   /* never called */
-		hook_count(r == -ENOEXEC ? &h->n->errors : &h->n->queue_drops, 1);
+		hook_count(r == -ENOEXEC ? &h->n->errors : &h->n->queue_drops, n);
 		return;
 	}
-	hook_count_time(h, took);
+	hook_count_time(h, n, took);
 	if (r == -ETIMEDOUT || (r == 0 && took > (uint64_t)h->c->timeout_ms * 1000000u))
-		hook_count(&h->n->timeouts, 1);
+		hook_count(&h->n->timeouts, n);
 	else
-		hook_count(r < 0 ? &h->n->errors : &h->n->ok, 1);
+		hook_count(r < 0 ? &h->n->errors : &h->n->ok, n);
 }
 
-/* Next job for the worker, NULL when it should end. LMM(worker_next:A)
- * pairs with hooks_stop:A through the queue mutex. */
-static struct hook_job *worker_next(struct hooks *set, struct hook_queue *q)
+/* Take up to max jobs into out; 0 when the worker should end.
+ * LMM(worker_next:A) pairs with hooks_stop:A through the queue mutex. */
+static size_t worker_next(struct hooks *set, struct hook_queue *q, struct hook_job **out,
+			  size_t max)
 {
-	struct hook_job *j = NULL;
+	size_t n = 0;
 
 	pthread_mutex_lock(&q->lock);
 	q->busy = false;
 	while (!q->count && !atomic_load_explicit(&set->stopping, memory_order_relaxed))
 		pthread_cond_wait(&q->more, &q->lock);
-	if (q->count) {
-		j = q->ring[q->head];
+	for (; q->count && n < max; n++) {
+		out[n] = q->ring[q->head];
 		q->head = (q->head + 1) % q->cap;
 		q->count--;
-		q->busy = true;
 	}
+	q->busy = n > 0;
 	pthread_mutex_unlock(&q->lock);
-	return j;
+	return n;
 }
 
 struct worker_arg {
@@ -232,15 +236,17 @@ static void *worker(void *arg)
 {
 	struct worker_arg a = *(struct worker_arg *)arg;
 	struct hook *h = &a.set->hooks[a.index];
-	struct hook_job *j;
+	size_t max = h->c->argv && !h->c->confirm ? HOOK_BATCH_MAX : 1, n;
+	struct hook_job *jobs[HOOK_BATCH_MAX];
 
 	free(arg);
-	while ((j = worker_next(a.set, &h->q))) {
+	while ((n = worker_next(a.set, &h->q, jobs, max))) {
 		if (atomic_load_explicit(&a.set->abandon, memory_order_relaxed))
-			hook_count(&h->n->queue_drops, 1);
+			hook_count(&h->n->queue_drops, n);
 		else
-			run_one(a.set, h, j);
-		job_finish(a.set, a.index, j);
+			run_jobs(a.set, h, jobs, n);
+		for (size_t i = 0; i < n; i++)
+			job_finish(a.set, a.index, jobs[i]);
 	}
 	if (h->c->argv)
 		hook_command_end(h);

@@ -6,7 +6,7 @@
  * answers one line per entry on stdout, "OK" for success (rsyslog omprog's
  * confirmMessages); any other line counts as an error for that entry.
  *
- * Each entry has timeout_ms to be written (and confirmed): a command that
+ * Each entry (or batch) has timeout_ms to be written (and confirmed): one that
  * takes longer is killed (its whole process group) and restarted. A command
  * that exits is restarted too, after a backoff that doubles from
  * HOOK_RESTART_MIN_MS to HOOK_RESTART_MAX_MS and resets after a success;
@@ -15,8 +15,9 @@
  * other than OK, or could not start), timed out, or dropped from the queue:
  * every matching entry is counted once.
  *
- * Without confirm, an entry counts as delivered once the pipe took its
- * line: entries in the pipe when a command dies are lost unseen.
+ * Without confirm, the entries waiting in the queue (up to HOOK_BATCH_MAX)
+ * are written in one go, and an entry counts as delivered once the pipe
+ * took its line: entries in the pipe when a command dies are lost unseen.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -203,7 +204,7 @@ static void clear_sigpipe(void)
 	(void)sigtimedwait(&s, NULL, &(struct timespec){ 0 });
 }
 
-static int write_line(struct hook_command *c, uint64_t deadline, const _Atomic bool *stop)
+static int write_lines(struct hook_command *c, uint64_t deadline, const _Atomic bool *stop)
 {
 	size_t off = 0;
 
@@ -257,20 +258,23 @@ static int read_ack(struct hook_command *c, uint64_t deadline, const _Atomic boo
 	}
 }
 
-int hook_command_call(struct hook *h, const struct hook_job *j, const _Atomic bool *stop)
+int hook_command_call(struct hook *h, const struct hook_job *const *j, size_t n,
+		      const _Atomic bool *stop)
 {
 	struct hook_command *c = &h->cmd;
-	struct lb_entry_ids ids = { .seq = j->seq, .lane = j->lane };
 	uint64_t deadline = hook_now_ns() + (uint64_t)h->c->timeout_ms * 1000000u;
 	int r;
 
 	if ((r = ensure_running(h, stop)) < 0)
 		return r;
 	c->line.len = 0;
-	lb_entry_json_put(&c->line, &j->e, j->ts_ns, &ids);
+	for (size_t i = 0; i < n; i++) {
+		struct lb_entry_ids ids = { .seq = j[i]->seq, .lane = j[i]->lane };
+		lb_entry_json_put(&c->line, &j[i]->e, j[i]->ts_ns, &ids);
+	}
 	if (c->line.failed)
 		return -ENOMEM;
-	r = write_line(c, deadline, stop);
+	r = write_lines(c, deadline, stop);
 	if (r == 0 && h->c->confirm)
 		r = read_ack(c, deadline, stop);
 	if (r == 0 || r == -EPROTO) {

@@ -202,7 +202,7 @@ static int filter_call(struct hooks *set, struct hook *h, struct batch_entry *be
 	edit_init(&ed, &be->e);
 	start = hook_now_ns();
 	r = h->plugin.desc->filter(h->plugin.data, &view, &ed.pub);
-	hook_count_time(h, hook_now_ns() - start);
+	hook_count_time(h, 1, hook_now_ns() - start);
 	if (r == LOGBUS_HOOK_REWRITE && edit_apply(set, &ed, &be->e) < 0)
 		r = -ENOMEM;
 	edit_release(&ed);

@@ -17,6 +17,8 @@
 #define HOOK_QUEUE_DEFAULT 1024
 #define HOOK_RESTART_MIN_MS 100
 #define HOOK_RESTART_MAX_MS 30000
+/* Entries a command without acknowledgements is fed in one write. */
+#define HOOK_BATCH_MAX 256
 
 enum hook_type { HOOK_FILTER, HOOK_ACTION };
 
@@ -142,7 +144,8 @@ void hook_entry_view(const struct lb_entry *e, uint64_t ts_ns, uint64_t seq,
 		     struct logbus_hook_field *fields, struct logbus_hook_entry *v);
 
 /* hooks_command.c */
-int hook_command_call(struct hook *h, const struct hook_job *j, const _Atomic bool *stop);
+int hook_command_call(struct hook *h, const struct hook_job *const *j, size_t n,
+		      const _Atomic bool *stop);
 void hook_command_end(struct hook *h);
 
 /* hooks_action.c */
@@ -153,5 +156,5 @@ void hook_workers_stop(struct hooks *set, int wait_ms);
 /* hooks.c */
 uint64_t hook_now_ns(void);
 void hook_count(_Atomic uint64_t *c, uint64_t v);
-void hook_count_time(struct hook *h, uint64_t ns);
+void hook_count_time(struct hook *h, uint64_t calls, uint64_t ns);
 void hook_say(const struct hook *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -3,6 +3,7 @@
  * Test command hook: reads JSON lines on stdin and appends each, exactly as
  * read, to FILE; answers OK per line. Modes:
  *	hook-cmd echo FILE       every line
+ *	hook-cmd quiet FILE      every line, no answer (for hooks without confirm)
  *	hook-cmd crash N FILE    exits 3 on every Nth line of a run, unanswered
  *	hook-cmd hang FILE       never answers, never exits by itself
  */
@@ -31,7 +32,7 @@ int main(int argc, char **argv)
 	ssize_t n;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: hook-cmd echo|crash N|hang FILE\n");
+		fprintf(stderr, "usage: hook-cmd echo|quiet|crash N|hang FILE\n");
 		return 2;
 	}
 	for (long i = 1; (n = getline(&line, &cap, stdin)) > 0; i++) {
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 			return 3;
 		while (strcmp(mode, "hang") == 0)
 			pause();
+		if (strcmp(mode, "quiet") == 0)
+			continue;
 		fputs("OK\n", stdout);
 		fflush(stdout);
 	}
