@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Description: the file sink rotates by size (100 rotations within a
- * second give 100 distinct files), removes the oldest files beyond
+ * second give 100 distinct files) and by age, removes the oldest files beyond
  * keep_files and keep_size (never a planted symlink nor another bus's
  * files), creates files 0640, and starts a new file on SIGHUP after
  * logrotate moved the current one away. */
@@ -58,6 +58,27 @@ static void test_hundred_rotations(void **state)
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(atoi(outfiles_msg(all, i) + 2), i);
 	json_decref(all);
+	logbus_close(lb);
+	harness_fini(&h);
+}
+
+/* rotate_age 1 s: a batch after the file turned a second old starts a
+ * new file; a batch before does not. */
+static void test_rotate_age(void **state)
+{
+	struct harness h;
+	logbus_t *lb;
+
+	(void)state;
+	harness_init(&h, "age");
+	outfiles_start(&h, outfiles_config(&h, "{\"file\":{\"rotate_age\":\"1s\"}}"), NULL);
+	lb = logbus_open(h.bus);
+	assert_non_null(lb);
+	publish_batches(lb, 2, 0);
+	harness_sleep_us(1100 * 1000);
+	publish_batches(lb, 1, 2);
+	harness_stop_writer(&h);
+	assert_int_equal(outfiles_count(h.dir, ".jsonl"), 2);
 	logbus_close(lb);
 	harness_fini(&h);
 }
@@ -186,6 +207,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hundred_rotations),
+		cmocka_unit_test(test_rotate_age),
 		cmocka_unit_test(test_retention_count),
 		cmocka_unit_test(test_retention_bytes),
 		cmocka_unit_test(test_mode),
