@@ -6,9 +6,13 @@
 #       when none does (as on a container or CI machine without systemd as
 #       PID 1; it needs nothing but /etc/machine-id and creates its own
 #       sockets under /run/systemd/journal), and wait for its native socket.
-#   scripts/services.sh rsyslogd DIR
+#   scripts/services.sh rsyslogd DIR [bench]
 #       Run a private rsyslogd for one test: config, sockets, pid file and
-#       output all in DIR. On first use it picks two free loopback ports
+#       output all in DIR. The test config hands each message to its file
+#       before rsyslogd acknowledges it (Direct queues), so a SIGKILL loses
+#       nothing acknowledged; "bench" uses rsyslogd's default in-memory
+#       queues instead (a write per batch of messages), as a production
+#       setup would, so the benchmark measures the sink more than rsyslogd. On first use it picks two free loopback ports
 #       and writes DIR/rsyslog.conf; later calls (a restart after a kill)
 #       reuse them. Prints "unix=PATH tcp=PORT relp=PORT pid=PID". What
 #       arrives is written, one JSON object a line, to DIR/unix.log,
@@ -62,22 +66,24 @@ free_port() {
 }
 
 write_rsyslog_conf() {
-	local dir=$1 tcp=$2 relp=$3
+	local dir=$1 tcp=$2 relp=$3 mode=$4 queue='queue.type="Direct"'
+	[ "$mode" = bench ] && queue='queue.type="FixedArray" queue.size="200000"'
 	cat >"$dir/rsyslog.conf" <<CONF
 # Private rsyslogd of one logbus test. tcp=$tcp relp=$relp
 global(workDirectory="$dir" maxMessageSize="4m"
        parser.escapeControlCharactersOnReceive="off")
-# Direct: an input hands each message to its action before it returns, so
-# what RELP acknowledged is in the file even if rsyslogd is killed.
-main_queue(queue.type="Direct")
+# Direct (tests): an input hands each message to its action before it
+# returns, so what RELP acknowledged is in the file even if rsyslogd is
+# killed.
+main_queue($queue)
 module(load="imuxsock" SysSock.Use="off")
 module(load="imtcp")
 module(load="imrelp")
 template(name="logbus_json" type="string"
 	string="{\"raw\":\"%rawmsg:::json%\",\"app\":\"%app-name:::json%\",\"procid\":\"%procid:::json%\",\"msgid\":\"%msgid:::json%\",\"pri\":\"%pri%\",\"host\":\"%hostname:::json%\",\"sd\":\"%structured-data:::json%\",\"msg\":\"%msg:::json%\"}\n")
-ruleset(name="unix" queue.type="Direct") { action(type="omfile" file="$dir/unix.log" template="logbus_json") }
-ruleset(name="tcp" queue.type="Direct") { action(type="omfile" file="$dir/tcp.log" template="logbus_json") }
-ruleset(name="relp" queue.type="Direct") { action(type="omfile" file="$dir/relp.log" template="logbus_json") }
+ruleset(name="unix" $queue) { action(type="omfile" file="$dir/unix.log" template="logbus_json") }
+ruleset(name="tcp" $queue) { action(type="omfile" file="$dir/tcp.log" template="logbus_json") }
+ruleset(name="relp" $queue) { action(type="omfile" file="$dir/relp.log" template="logbus_json") }
 input(type="imuxsock" Socket="$dir/log.sock" UseSpecialParser="off" CreatePath="on"
       Ruleset="unix")
 input(type="imtcp" Port="$tcp" Address="127.0.0.1" Ruleset="tcp"
@@ -102,7 +108,7 @@ start_rsyslogd() {
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	if [ ! -f "$dir/rsyslog.conf" ]; then
-		write_rsyslog_conf "$dir" "$(free_port)" "$(free_port)"
+		write_rsyslog_conf "$dir" "$(free_port)" "$(free_port)" "${2:-test}"
 	fi
 	read -r tcp relp < <(sed -n 's/^# Private .* tcp=\([0-9]*\) relp=\([0-9]*\)$/\1 \2/p' "$dir/rsyslog.conf")
 	if ! pid=$(rsyslogd_pid "$dir"); then
@@ -128,7 +134,7 @@ stop_rsyslogd() {
 
 case "${1:-journald}" in
 journald) start_journald ;;
-rsyslogd) start_rsyslogd "${2:-}" ;;
+rsyslogd) start_rsyslogd "${2:-}" "${3:-test}" ;;
 stop-rsyslogd) stop_rsyslogd "${2:-}" "${3:-TERM}" ;;
-*) die "usage: services.sh [journald | rsyslogd DIR | stop-rsyslogd DIR [SIGNAL]]" ;;
+*) die "usage: services.sh [journald | rsyslogd DIR [bench] | stop-rsyslogd DIR [SIGNAL]]" ;;
 esac
