@@ -16,15 +16,21 @@
 #include "hooktest.h"
 #include "logbus.h"
 
-/* Start a writer whose one action hook runs argv_json, publish n entries. */
-static void run(struct hooktest *t, const char *argv_json, const char *extra, int n)
+/* Start a writer whose one action hook (with extra keys) runs hook-cmd
+ * with mode (JSON strings) and fed (t's fed.txt, returned), and publish n
+ * entries. */
+static void run(struct hooktest *t, const char *name, const char *mode, const char *extra,
+		int n, char *fed, size_t fed_cap)
 {
-	char hooks[2048];
+	char hooks[2048], cmd[512];
 	logbus_t *lb;
 
+	hooktest_init(t, name);
 	snprintf(hooks, sizeof(hooks),
-		 "[ { \"name\": \"cmd\", \"type\": \"action\", \"command\": %s %s } ]",
-		 argv_json, extra);
+		 "[ { \"name\": \"cmd\", \"type\": \"action\", "
+		 "    \"command\": [ \"%s\", %s, \"%s\" ] %s } ]",
+		 hooktest_path(cmd, sizeof(cmd), "hook-cmd"), mode,
+		 hooktest_file(t, fed, fed_cap, "fed.txt"), extra);
 	hooktest_start(t, hooks);
 	lb = logbus_open(t->h.bus);
 	assert_non_null(lb);
@@ -40,15 +46,11 @@ static void run(struct hooktest *t, const char *argv_json, const char *extra, in
 static void test_crash_restart(void **state)
 {
 	struct hooktest t;
-	char argv[1024], cmd[512], fed[512];
+	char fed[512];
 	json_t *all;
 
 	(void)state;
-	hooktest_init(&t, "hook-crash");
-	snprintf(argv, sizeof(argv), "[ \"%s\", \"crash\", \"3\", \"%s\" ]",
-		 hooktest_path(cmd, sizeof(cmd), "hook-cmd"),
-		 hooktest_file(&t, fed, sizeof(fed), "fed.txt"));
-	run(&t, argv, ", \"confirm\": true", 10);
+	run(&t, "hook-crash", "\"crash\", \"3\"", ", \"confirm\": true", 10, fed, sizeof(fed));
 	assert_int_equal(hooktest_wait_lines(fed, 10), 10);
 	harness_stop_writer(&t.h);
 
@@ -69,15 +71,12 @@ static void test_crash_restart(void **state)
 static void test_hang_timeout(void **state)
 {
 	struct hooktest t;
-	char argv[1024], cmd[512], fed[512];
+	char fed[512];
 	json_t *all;
 
 	(void)state;
-	hooktest_init(&t, "hook-hang");
-	snprintf(argv, sizeof(argv), "[ \"%s\", \"hang\", \"%s\" ]",
-		 hooktest_path(cmd, sizeof(cmd), "hook-cmd"),
-		 hooktest_file(&t, fed, sizeof(fed), "fed.txt"));
-	run(&t, argv, ", \"confirm\": true, \"timeout_ms\": 300", 3);
+	run(&t, "hook-hang", "\"hang\"", ", \"confirm\": true, \"timeout_ms\": 300", 3, fed,
+	    sizeof(fed));
 	all = harness_entries(&t.h);   /* written while the hook hangs */
 	assert_int_equal(json_array_size(all), 3);
 	json_decref(all);
@@ -97,16 +96,12 @@ static void test_hang_timeout(void **state)
 static void test_unconfirmed_all_fed(void **state)
 {
 	struct hooktest t;
-	char argv[1024], cmd[512], fed[512], want[32];
+	char fed[512], want[32];
 	char *text, *line, *save;
 	int i = 0;
 
 	(void)state;
-	hooktest_init(&t, "hook-quiet");
-	snprintf(argv, sizeof(argv), "[ \"%s\", \"quiet\", \"%s\" ]",
-		 hooktest_path(cmd, sizeof(cmd), "hook-cmd"),
-		 hooktest_file(&t, fed, sizeof(fed), "fed.txt"));
-	run(&t, argv, "", 300);
+	run(&t, "hook-quiet", "\"quiet\"", "", 300, fed, sizeof(fed));
 	assert_int_equal(hooktest_wait_lines(fed, 300), 300);
 	harness_stop_writer(&t.h);
 	text = hooktest_read(fed, NULL);

@@ -79,8 +79,11 @@ static struct hooks_conf *conf(const char *dir)
 		 "    \"config\": { \"file\": \"%s/c\" } },"
 		 "  { \"name\": \"q\", \"type\": \"action\", \"plugin\": \"%s\", \"queue\": 1, "
 		 "    \"match\": { \"level\": \"debug..debug\" }, "
-		 "    \"config\": { \"file\": \"%s/q\", \"sleep_ms\": 500 } } ]",
-		 getenv("LOGBUS_TEST_HOOKS"), so, dir, so, dir, so, dir, so, dir);
+		 "    \"config\": { \"file\": \"%s/q\", \"sleep_ms\": 500 } },"
+		 "  { \"name\": \"s\", \"type\": \"action\", \"plugin\": \"%s\", \"timeout_ms\": 10, "
+		 "    \"match\": { \"level\": \"emerg..emerg\" }, "
+		 "    \"config\": { \"file\": \"%s/s\", \"sleep_ms\": 30 } } ]",
+		 getenv("LOGBUS_TEST_HOOKS"), so, dir, so, dir, so, dir, so, dir, so, dir);
 	j = json_loads(text, 0, NULL);
 	assert_non_null(j);
 	if (hooks_conf_parse(j, "$.hooks", &c, err, sizeof(err)) < 0)
@@ -122,7 +125,8 @@ static void assert_counts(const struct hook_metrics *m, uint64_t matched, uint64
 /* 64 entries, then the same again after a reload: filter f sees the 32 of
  * level err or worse, drops 8, rewrites 8; action a takes the 24 odd ones
  * left, b the 24 with a user (16 published with one, 8 given one by f's
- * rewrite), c none; q's queue of one overflows. */
+ * rewrite), c none; q's queue of one overflows; s, sleeping 30 ms in calls
+ * allowed 10, times out on each of the 16 emerg entries. */
 static void test_exact_counts(void **state)
 {
 	char dir[] = "/tmp/logbus-hook-metrics-XXXXXX";
@@ -135,7 +139,7 @@ static void test_exact_counts(void **state)
 	assert_int_equal(run(h), 8);
 	assert_int_equal(hooks_replace(&h, conf(dir)), 0);
 	assert_int_equal(run(h), 8);
-	assert_int_equal(hooks_metrics(h, m, HOOKS_MAX), 5);
+	assert_int_equal(hooks_metrics(h, m, HOOKS_MAX), 6);
 	assert_counts(&m[0], 64, 64, 16, 16);
 	assert_counts(&m[1], 48, 48, 0, 0);
 	assert_counts(&m[2], 48, 48, 0, 0);
@@ -144,8 +148,12 @@ static void test_exact_counts(void **state)
 	assert_int_equal(m[4].ok + m[4].queue_drops, 16);
 	assert_true(m[4].queue_drops >= 12);
 	assert_true(m[4].time_ns_max > 0 && m[4].time_ns_sum >= m[4].time_ns_max);
+	assert_int_equal(m[5].matched, 16);
+	assert_int_equal(m[5].calls, 16);
+	assert_int_equal(m[5].timeouts, 16);
+	assert_int_equal(m[5].ok + m[5].errors + m[5].queue_drops, 0);
 	hooks_stop(h, 0, NULL);
-	for (const char *f = "abcq"; *f; f++) {
+	for (const char *f = "abcqs"; *f; f++) {
 		char p[64];
 		snprintf(p, sizeof(p), "%s/%c", dir, *f);
 		unlink(p);

@@ -22,8 +22,11 @@
 struct hooks_conf;
 struct hooks;
 
-/* A snapshot of one hook's counters. For an action hook,
- * matched = ok + errors + timeouts + queue_drops once its queue is empty. */
+/* A snapshot of one hook's counters. Every matched entry is counted once
+ * as ok, errors, timeouts or queue_drops (for an action hook, once its
+ * queue is empty). A plugin call that overruns timeout_ms cannot be cut
+ * short: it counts as a timeout (a filter's verdict still applies); a
+ * command is killed and restarted. */
 struct hook_metrics {
 	char name[HOOK_NAME_MAX + 1];
 	const char *type;       /* "filter" or "action" */

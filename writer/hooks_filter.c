@@ -195,19 +195,23 @@ static int filter_call(struct hooks *set, struct hook *h, struct batch_entry *be
 	struct logbus_hook_field fields[LOGBUS_FIELDS_MAX];
 	struct logbus_hook_entry view;
 	struct edit ed;
-	uint64_t start;
+	uint64_t start, took;
 	int r;
 
 	hook_entry_view(&be->e, be->ts_ns, be->seq, fields, &view);
 	edit_init(&ed, &be->e);
 	start = hook_now_ns();
 	r = h->plugin.desc->filter(h->plugin.data, &view, &ed.pub);
-	hook_count_time(h, 1, hook_now_ns() - start);
+	took = hook_now_ns() - start;
+	hook_count_time(h, 1, took);
 	if (r == LOGBUS_HOOK_REWRITE && edit_apply(set, &ed, &be->e) < 0)
 		r = -ENOMEM;
 	edit_release(&ed);
 	if (r == LOGBUS_HOOK_KEEP || r == LOGBUS_HOOK_DROP || r == LOGBUS_HOOK_REWRITE) {
-		hook_count(&h->n->ok, 1);
+		/* A slow filter cannot be cut short: its verdict stands, and
+		 * the call counts as timed out. */
+		hook_count(took > (uint64_t)h->c->timeout_ms * 1000000u ? &h->n->timeouts
+									 : &h->n->ok, 1);
 		hook_count(r == LOGBUS_HOOK_DROP ? &h->n->dropped : &h->n->rewritten,
 			   r != LOGBUS_HOOK_KEEP);
 		return r;
