@@ -4,9 +4,9 @@
  * by a table of keys (name, type, where the value goes), and one walker
  * checks every key of the file against its table. A key the table does
  * not know is an error; keys starting with '_' ("_comment") are ignored,
- * so the example file can carry its own documentation. A new section
- * (issue 4's "hooks", say) is one more table and one more line in
- * top_keys.
+ * so the example file can carry its own documentation. A new section is
+ * one more table and one more line in top_keys (or, like "hooks", one
+ * more type whose parser lives with its feature).
  *
  * Errors are printed as they are found, all of them, each naming its JSON
  * path ("$.entry_files[1].tag"), so `--check-config` reads like

@@ -540,8 +540,3 @@ int sink_file_new(const struct file_options *o, struct sink **out)
 	*out = &s->sink;
 	return 0;
 }
-
-const char *sink_file_name(const struct sink *sink)
-{
-	return ((const struct file_sink *)sink)->name;
-}

@@ -26,7 +26,3 @@ struct file_options {
  * file is created with the first batch. Returns 0 with *out set, or a
  * negative errno; prints nothing. */
 int sink_file_new(const struct file_options *o, struct sink **out);
-
-/* sink_file_name - the current file's name relative to the directory, ""
- * before the first batch. */
-const char *sink_file_name(const struct sink *s);
