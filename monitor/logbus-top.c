@@ -342,21 +342,27 @@ static int state_attr(enum mon_state st)
 static void draw_header(const struct top *t)
 {
 	const struct lb_stats_snapshot *s = &t->cur.s;
-	uint64_t up = t->cur.taken_real_ns > s->start_ns ? t->cur.taken_real_ns - s->start_ns : 0;
-	char ups[24];
+	bool dead = t->cur.state == MON_DEAD;
+	/* A dead writer's clock stops at its last update. */
+	uint64_t end = dead ? s->updated_ns : t->cur.taken_real_ns;
+	uint64_t up = end > s->start_ns ? end - s->start_ns : 0;
+	char ups[24], pid[16] = "-";
 	int x, y;
 
+	if (s->writer_pid > 0)
+		snprintf(pid, sizeof(pid), "%d", (int)s->writer_pid);
 	put_attr(0, 0, A_BOLD, "logbus-top");
-	put_attr(0, 11, 0, " bus %s  writer %d ", t->bus, (int)s->writer_pid);
+	put_attr(0, 11, 0, " bus %s  writer %s ", t->bus, pid);
 	getyx(stdscr, y, x);
-	if (t->cur.state == MON_DEAD)
+	if (dead)
 		put_attr(0, x, state_attr(MON_DEAD), " WRITER DEAD ");
 	else
 		put_attr(0, x, state_attr(t->cur.state), "%s", mon_state_name(t->cur.state));
 	getyx(stdscr, y, x);
 	(void)y;
-	put_attr(0, x, 0, "  up %s  every %.2gs%s", mon_fmt_uptime(ups, up / 1000000000u),
-		 t->interval, t->paused ? "  [PAUSED]" : "");
+	put_attr(0, x, 0, "  %s %s  every %.2gs%s", dead ? "ran" : "up",
+		 mon_fmt_uptime(ups, up / 1000000000u), t->interval,
+		 t->paused ? "  [PAUSED]" : "");
 	if (t->error[0])
 		put_attr(1, 0, state_attr(MON_DEAD), "%s", t->error);
 }
