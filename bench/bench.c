@@ -322,18 +322,33 @@ bool bench_wait_children(const pid_t *pids, size_t n)
 	return ok;
 }
 
-long long bench_parse_size(const char *s)
+double bench_number(const char *s)
 {
 	char *end;
-	long long v;
+	double v;
 
 	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v < 0)
-		return -EINVAL;
+	v = strtod(s, &end);
 	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
+		v *= 1024, end++;
 	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	return *end ? -EINVAL : v;
+		v *= 1024 * 1024, end++;
+	if (errno || end == s || *end || v < 0) {
+		fprintf(stderr, "%s: '%s': not a number\n", program_invocation_short_name, s);
+		exit(1);
+	}
+	return v;
+}
+
+char *bench_message(size_t size)
+{
+	static const char text[] = "The quick brown fox jumps over the lazy dog 0123456789. ";
+	char *m = malloc(size + 1);
+
+	if (!m)
+		bench_fail("message", ENOMEM);
+	for (size_t i = 0; i < size; i++)
+		m[i] = text[i % (sizeof(text) - 1)];
+	m[size] = '\0';
+	return m;
 }

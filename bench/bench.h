@@ -107,8 +107,13 @@ void *bench_shared(size_t size);
 /* bench_wait_children - wait for n children; false when any failed. */
 bool bench_wait_children(const pid_t *pids, size_t n);
 
-/* bench_parse_size - "100", "4K", "1M": bytes, or -EINVAL. */
-long long bench_parse_size(const char *s);
+/* bench_number - "100", "0.5", "4K", "1M" as a number; exits with a
+ * message naming s when it is none. */
+double bench_number(const char *s);
+
+/* bench_message - size bytes of printable text, NUL-terminated; free()
+ * it. */
+char *bench_message(size_t size);
 
 /* bench_fail - print "prog: what: strerror(err)" and exit 1. */
 __attribute__((noreturn)) void bench_fail(const char *what, int err);

@@ -130,24 +130,12 @@ static void release_producers(struct shared *sh)
 	atomic_store_explicit(&sh->go, 1, memory_order_release);
 }
 
-static char *make_message(size_t size)
-{
-	char *m = malloc(size + 1);
-
-	if (!m)
-		bench_fail("message", ENOMEM);
-	for (size_t i = 0; i < size; i++)
-		m[i] = (char)('a' + i % 26);
-	m[size] = '\0';
-	return m;
-}
-
 /* backlog and e2e: the rate at which entries reach the file. */
 static int run_rate(struct bench_writer *w)
 {
 	struct shared *sh = bench_shared(sizeof(*sh));
 	bool backlog = !strcmp(o.mode, "backlog");
-	char *msg = make_message(o.size);
+	char *msg = bench_message(o.size);
 	pid_t pids[o.procs];
 	uint64_t t0, ns, total = (uint64_t)o.procs * o.count, written;
 	double cpu0;
@@ -289,7 +277,7 @@ static void publish_paced(const char *bus)
 {
 	uint64_t interval = (uint64_t)(1e9 / o.rate / tsc.ns_per_tick), next = bench_t0();
 	size_t n = (size_t)(o.rate * o.seconds);
-	char *msg = make_message(o.size < 24 ? 24 : o.size);
+	char *msg = bench_message(o.size < 24 ? 24 : o.size);
 	logbus_t *lb = logbus_open(bus);
 
 	if (!lb)
@@ -352,22 +340,6 @@ static void usage_exit(void)
 	exit(1);
 }
 
-static double need_number(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || *end || v < 0) {
-		long long k = bench_parse_size(s);
-		if (k < 0) {
-			fprintf(stderr, "drain-rate: '%s': not a number\n", s);
-			exit(1);
-		}
-		return (double)k;
-	}
-	return v;
-}
-
 static void parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -384,11 +356,11 @@ static void parse_args(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "m:P:n:s:r:d:L:S:c:l:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o.mode = optarg; break;
-		case 'P': o.procs = (unsigned)need_number(optarg); break;
-		case 'n': o.count = (size_t)need_number(optarg); break;
-		case 's': o.size = (size_t)need_number(optarg); break;
-		case 'r': o.rate = need_number(optarg); break;
-		case 'd': o.seconds = need_number(optarg); break;
+		case 'P': o.procs = (unsigned)bench_number(optarg); break;
+		case 'n': o.count = (size_t)bench_number(optarg); break;
+		case 's': o.size = (size_t)bench_number(optarg); break;
+		case 'r': o.rate = bench_number(optarg); break;
+		case 'd': o.seconds = bench_number(optarg); break;
 		case 'L': o.lanes = optarg; break;
 		case 'S': o.lane_size = optarg; break;
 		case 'c': o.config = optarg; break;

@@ -4,9 +4,9 @@
  *
  * SYNOPSIS
  *	publish-latency [--target NAME] [--size BYTES] [--procs N] [--threads N]
- *	                [--count N] [--warmup N] [--rate PER_S] [--lanes N]
+ *	                [--count N] [--warmup N] [--rate PER_S] [--burst N] [--lanes N]
  *	                [--lane-size BYTES] [--path FILE] [--socket PATH]
- *	                [--cdf FILE] [--label TEXT]
+ *	                [--cdf FILE] [--label TEXT] [--bus NAME]
  *	publish-latency --list
  *
  * DESCRIPTION
@@ -17,12 +17,15 @@
  *	own cost (the median of empty pairs) is subtracted from each sample;
  *	ticks become ns by a TSC rate calibrated against CLOCK_MONOTONIC_RAW.
  *	All samples of all threads are sorted together for the quantiles.
+ *	Then each thread makes --burst calls (default --count / 4) back to
+ *	back, timed as a whole: the burst rate per thread.
  *
  *	For the target logbus (the default) it starts a private logbus-writer
  *	(--lanes, --lane-size; the default lane of 256M holds --count 1M
  *	entries of 100 B, so a tight loop measures publishing, not a full
  *	lane) that drains to a file meanwhile, and checks afterwards that the
- *	file holds every entry not dropped. Calls that failed (lane full) are
+ *	file holds every entry not dropped; --bus NAME uses the writer that
+ *	runs on bus NAME instead. Calls that failed (lane full) are
  *	counted as drops and left out of the quantiles.
  *
  *	Other targets: fprintf (--path), syslog (--socket: the rsyslogd socket
@@ -55,7 +58,7 @@ struct options {
 	struct backend_args args;
 	size_t size;
 	unsigned procs, threads;
-	size_t count, warmup;
+	size_t count, warmup, burst;
 	double rate;
 	const char *lanes, *lane_size, *cdf, *label;
 };
@@ -65,7 +68,9 @@ struct shared {
 	atomic_uint ready;      /* LMM(ready:A) pairs with the parent's wait */
 	atomic_uint go;         /* LMM(go:A) pairs with the workers' spin */
 	atomic_ulong drops;
-	atomic_ulong warmup_drops;
+	atomic_ulong untimed_drops;   /* warm-up and burst calls that failed */
+	atomic_ulong burst_calls;
+	atomic_ulong burst_ticks;
 	atomic_ulong failed;
 	uint64_t start_tick;
 };
@@ -119,6 +124,19 @@ static void timed_loop(struct worker *w)
 	atomic_fetch_add_explicit(&w->sh->drops, drops, memory_order_relaxed);
 }
 
+/* The burst rate: o->burst calls back to back, timed as a whole. */
+static void burst_loop(struct worker *w)
+{
+	const struct options *o = w->o;
+	uint64_t drops = 0, t0 = bench_t0();
+
+	for (size_t i = 0; i < o->burst; i++)
+		drops += o->be->log(w->ctx, w->msg, o->size) < 0;
+	atomic_fetch_add_explicit(&w->sh->burst_ticks, bench_t1() - t0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->sh->burst_calls, o->burst - drops, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->sh->untimed_drops, drops, memory_order_relaxed);
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
@@ -128,7 +146,7 @@ static void *worker_run(void *arg)
 
 	for (size_t i = 0; i < o->warmup; i++)
 		drops += o->be->log(w->ctx, w->msg, o->size) < 0;
-	atomic_fetch_add_explicit(&w->sh->warmup_drops, drops, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->sh->untimed_drops, drops, memory_order_relaxed);
 	if (o->be->sync && o->be->sync(w->ctx) < 0)
 		atomic_fetch_add_explicit(&w->sh->failed, 1, memory_order_relaxed);
 	/* LMM(ready:A) pairs with parent_go's acquire load: counted once warm */
@@ -137,6 +155,7 @@ static void *worker_run(void *arg)
 	while (!atomic_load_explicit(&w->sh->go, memory_order_acquire))
 		_mm_pause();
 	timed_loop(w);
+	burst_loop(w);
 	return NULL;
 }
 
@@ -180,22 +199,12 @@ static void parent_go(struct shared *sh, unsigned workers)
 static void usage_exit(void)
 {
 	fputs("Usage: publish-latency [--target NAME] [--size BYTES] [--procs N] [--threads N]\n"
-	      "         [--count N] [--warmup N] [--rate PER_S] [--lanes N] [--lane-size BYTES]\n"
-	      "         [--path FILE] [--socket PATH] [--cdf FILE] [--label TEXT]\n"
+	      "         [--count N] [--warmup N] [--rate PER_S] [--burst N] [--lanes N]\n"
+	      "         [--lane-size BYTES]\n"
+	      "         [--path FILE] [--socket PATH] [--cdf FILE] [--label TEXT] [--bus NAME]\n"
 	      "       publish-latency --list\n",
 	      stderr);
 	exit(1);
-}
-
-static long long need_number(const char *s)
-{
-	long long v = bench_parse_size(s);
-
-	if (v < 0) {
-		fprintf(stderr, "publish-latency: '%s': not a number\n", s);
-		exit(1);
-	}
-	return v;
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
@@ -203,16 +212,17 @@ static void parse_args(int argc, char **argv, struct options *o)
 	static const struct option opts[] = {
 		{ "target", 1, NULL, 't' }, { "size", 1, NULL, 's' }, { "procs", 1, NULL, 'P' },
 		{ "threads", 1, NULL, 'T' }, { "count", 1, NULL, 'n' }, { "warmup", 1, NULL, 'w' },
-		{ "rate", 1, NULL, 'r' }, { "lanes", 1, NULL, 'L' }, { "lane-size", 1, NULL, 'S' },
+		{ "rate", 1, NULL, 'r' }, { "burst", 1, NULL, 'B' }, { "lanes", 1, NULL, 'L' }, { "lane-size", 1, NULL, 'S' },
 		{ "path", 1, NULL, 'p' }, { "socket", 1, NULL, 'u' }, { "cdf", 1, NULL, 'c' },
-		{ "label", 1, NULL, 'l' }, { "list", 0, NULL, 'i' }, { 0 },
+		{ "label", 1, NULL, 'l' }, { "list", 0, NULL, 'i' }, { "bus", 1, NULL, 'b' },
+		{ 0 },
 	};
 	int c;
 
 	*o = (struct options){ .be = &backend_logbus, .size = 100, .procs = 1, .threads = 1,
-			       .count = 1000000, .warmup = 10000, .lanes = "8",
+			       .count = 1000000, .warmup = 10000, .burst = SIZE_MAX, .lanes = "8",
 			       .lane_size = "256M", .label = "" };
-	while ((c = getopt_long(argc, argv, "t:s:P:T:n:w:r:L:S:p:u:c:l:i", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:s:P:T:n:w:r:B:L:S:p:u:c:l:ib:", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!(o->be = backend_find(optarg))) {
@@ -220,16 +230,18 @@ static void parse_args(int argc, char **argv, struct options *o)
 				exit(1);
 			}
 			break;
-		case 's': o->size = (size_t)need_number(optarg); break;
-		case 'P': o->procs = (unsigned)need_number(optarg); break;
-		case 'T': o->threads = (unsigned)need_number(optarg); break;
-		case 'n': o->count = (size_t)need_number(optarg); break;
-		case 'w': o->warmup = (size_t)need_number(optarg); break;
-		case 'r': o->rate = (double)need_number(optarg); break;
+		case 's': o->size = (size_t)bench_number(optarg); break;
+		case 'P': o->procs = (unsigned)bench_number(optarg); break;
+		case 'T': o->threads = (unsigned)bench_number(optarg); break;
+		case 'n': o->count = (size_t)bench_number(optarg); break;
+		case 'w': o->warmup = (size_t)bench_number(optarg); break;
+		case 'r': o->rate = (double)bench_number(optarg); break;
+		case 'B': o->burst = (size_t)bench_number(optarg); break;
 		case 'L': o->lanes = optarg; break;
 		case 'S': o->lane_size = optarg; break;
 		case 'p': o->args.path = optarg; break;
 		case 'u': o->args.socket = optarg; break;
+		case 'b': o->args.bus = optarg; break;
 		case 'c': o->cdf = optarg; break;
 		case 'l': o->label = optarg; break;
 		case 'i':
@@ -241,31 +253,19 @@ static void parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc || !o->procs || !o->threads || !o->count || o->threads > 64)
 		usage_exit();
+	if (o->burst == SIZE_MAX)
+		o->burst = o->count / 4;
 	if ((!strcmp(o->be->name, "fprintf") || !strcmp(o->be->name, "spdlog")) && !o->args.path) {
 		fprintf(stderr, "publish-latency: target %s needs --path\n", o->be->name);
 		exit(1);
 	}
 }
 
-static char *make_message(size_t size)
-{
-	static const char text[] = "The quick brown fox jumps over the lazy dog 0123456789. ";
-	char *m = malloc(size + 1);
-
-	if (!m)
-		bench_fail("message", ENOMEM);
-	for (size_t i = 0; i < size; i++)
-		m[i] = text[i % (sizeof(text) - 1)];
-	m[size] = '\0';
-	return m;
-}
-
 /* Run the workers; returns false when one of them failed. */
-static bool run_all(const struct options *o, struct shared *sh, uint64_t *lat, uint64_t *wall_ns)
+static bool run_all(const struct options *o, struct shared *sh, uint64_t *lat)
 {
 	pid_t pids[o->procs];
-	char *msg = make_message(o->size);
-	uint64_t t0;
+	char *msg = bench_message(o->size);
 
 	for (unsigned p = 0; p < o->procs; p++) {
 		pids[p] = fork();
@@ -275,19 +275,18 @@ static bool run_all(const struct options *o, struct shared *sh, uint64_t *lat, u
 			_exit(process_run(o, sh, lat + (size_t)p * o->threads * o->count, msg));
 	}
 	parent_go(sh, o->procs * o->threads);
-	t0 = bench_now_ns();
 	bool ok = bench_wait_children(pids, o->procs);
-	*wall_ns = bench_now_ns() - t0;
 	free(msg);
 	return ok && !atomic_load(&sh->failed);
 }
 
 static void report(const struct options *o, const struct shared *sh, uint64_t *lat, size_t n,
-		   uint64_t wall_ns, const struct bench_writer *w, double writer_cpu)
+		   const struct bench_writer *w, double writer_cpu)
 {
 	uint64_t drops = atomic_load(&sh->drops);
-	uint64_t expected = n / o->count * (o->count + o->warmup) - drops -
-			    atomic_load(&sh->warmup_drops);
+	uint64_t expected = n / o->count * (o->count + o->warmup + o->burst) - drops -
+			    atomic_load(&sh->untimed_drops);
+	uint64_t bticks = atomic_load(&sh->burst_ticks);
 	struct bench_quantiles q;
 	size_t kept = n - drops;
 	int r;
@@ -300,10 +299,11 @@ static void report(const struct options *o, const struct shared *sh, uint64_t *l
 	       o->label, o->be->name, o->size, o->procs, o->threads, n, o->rate,
 	       o->rate > 0 ? "paced" : "tight", (unsigned long long)drops);
 	bench_json_quantiles(stdout, &q);
-	printf(",\"timer_overhead_ns\":%.1f,\"tsc_ghz\":%.4f,\"wall_s\":%.6f,"
-	       "\"calls_per_s\":%.0f",
-	       (double)tsc.overhead * tsc.ns_per_tick, 1.0 / tsc.ns_per_tick, (double)wall_ns / 1e9,
-	       (double)n / ((double)wall_ns / 1e9));
+	printf(",\"timer_overhead_ns\":%.1f,\"tsc_ghz\":%.4f,\"burst\":%zu,"
+	       "\"burst_per_s_per_worker\":%.0f",
+	       (double)tsc.overhead * tsc.ns_per_tick, 1.0 / tsc.ns_per_tick, o->burst,
+	       bticks ? (double)atomic_load(&sh->burst_calls) * 1e9 / ((double)bticks * tsc.ns_per_tick)
+		      : 0.0);
 	if (w)
 		printf(",\"lanes\":\"%s\",\"lane_size\":\"%s\",\"expected\":%llu,"
 		       "\"written\":%llu,\"writer_cpu_s\":%.2f",
@@ -318,10 +318,10 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct bench_writer w = { 0 };
-	const bool own_writer = (parse_args(argc, argv, &o), o.be == &backend_logbus);
+	const bool own_writer = (parse_args(argc, argv, &o), o.be == &backend_logbus && !o.args.bus);
 	size_t n = (size_t)o.procs * o.threads * o.count;
 	struct shared *sh = bench_shared(sizeof(*sh));
-	uint64_t *lat = bench_shared(n * sizeof(*lat)), wall_ns;
+	uint64_t *lat = bench_shared(n * sizeof(*lat));
 	const char *extra[] = { "--lanes", o.lanes, "--lane-size", o.lane_size, NULL };
 	double cpu0 = 0;
 	bool ok;
@@ -334,16 +334,16 @@ int main(int argc, char **argv)
 		o.args.bus = w.bus;
 		cpu0 = bench_cpu_seconds(w.pid);
 	}
-	ok = run_all(&o, sh, lat, &wall_ns);
+	ok = run_all(&o, sh, lat);
 	if (own_writer) {
 		double cpu = bench_cpu_seconds(w.pid) - cpu0;
 		if ((r = bench_writer_stop(&w)) != 0)
 			fprintf(stderr, "publish-latency: logbus-writer exited with %d\n", r);
 		ok = ok && r == 0;
-		report(&o, sh, lat, n, wall_ns, &w, cpu);
+		report(&o, sh, lat, n, &w, cpu);
 		bench_writer_cleanup(&w);
 	} else {
-		report(&o, sh, lat, n, wall_ns, NULL, 0);
+		report(&o, sh, lat, n, NULL, 0);
 	}
 	if (!ok)
 		fprintf(stderr, "publish-latency: a worker failed (open, or its logger did not catch up)\n");

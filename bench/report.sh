@@ -148,7 +148,7 @@ EOF
 	echo "| throughput | original | logbus |"
 	echo "| --- | --- | --- |"
 	q 'r("lat-logbus-128-1t") as $l | ([.results[] | select(.label | test("^e2e-json-")) | .entries_per_s] | max) as $e |
-	  "| async enqueue rate, one thread | ~600,000/s | \(if $l then rate(1e9 / $l.mean_ns) else "n/a" end) (1 / mean call time) |",
+	  "| async enqueue rate, one thread | ~600,000/s | \(rate($l.burst_per_s_per_worker)) (burst, 128 B) |",
 	  "| sustained, written to the file | not given | \(rate($e)) |"'
 	echo
 	echo "| percentile | original async | logbus 128 B, 1 thread |"
@@ -178,8 +178,13 @@ EOF
 		  then "\nTODO: the \($s) sink was not measured in this run (sink or service not available)." else empty end'
 	done
 	echo
-	q 'r("lat-logbus-128-1t") as $a | r("lat-logbus-128-2t") as $b |
-	  "Burst publish rate per thread (1 / mean call time, 128 B): \(if $a then rate(1e9 / $a.mean_ns) else "n/a" end) with 1 thread, \(if $b then rate(1e9 / $b.mean_ns) else "n/a" end) per thread with 2."'
+	echo "Burst publish rate per thread (count/4 calls back to back after the timed run, no timer"
+	echo "per call; the writer drains meanwhile):"
+	echo
+	echo "| size | 1 thread | per thread of 2 | per process of 2 |"
+	echo "| --- | --- | --- | --- |"
+	q '. as $all | (32, 100, 128, 1024) as $s | [("1t", "2t", "2p") | . as $c | $all | r("lat-logbus-\($s)-\($c)")] as $x |
+	  "| \($s) | \(rate($x[0].burst_per_s_per_worker)) | \(rate($x[1].burst_per_s_per_worker)) | \(rate($x[2].burst_per_s_per_worker)) |"'
 	echo
 	q 'r("idle-10s") as $i | if $i then "Idle writer: \($i.writer_cpu_s) CPU seconds over \($i.seconds) s with nothing published." else "TODO: idle writer CPU not measured." end'
 	echo

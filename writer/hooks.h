@@ -108,7 +108,7 @@ size_t hooks_filter(struct hooks *h, struct batch *b);
  */
 void hooks_dispatch(struct hooks *h, const struct batch *b);
 
-/* hooks_idle - whether every action queue is empty and no call runs. */
+/* hooks_idle - whether every queued entry is done with (NULL h: true). */
 bool hooks_idle(const struct hooks *h);
 
 /*

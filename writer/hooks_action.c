@@ -22,6 +22,9 @@
  *	    left it before queueing it.
  *	job_unref:A (acq_rel fetch_sub on refs) pairs with itself: the one that
  *	    frees sees every other hook's use of the job done.
+ *	jobs_live:B (release fetch_sub) pairs with hooks_idle:A (acquire
+ *	    load): a set seen idle has done all the work of its jobs.
+ *	hooks_stop:A (release store of stopping) pairs with worker_next:A.
  *	The queues' mutexes order everything else (job contents before the
  *	worker reads them).
  */
@@ -35,11 +38,15 @@
 
 static void submit(struct hooks *set, size_t i, struct hook_job *j);
 
-static void job_unref(struct hook_job *j)
+static void job_unref(struct hooks *set, struct hook_job *j)
 {
 	/* LMM(job_unref:A) pairs with job_unref:A of the other hooks. */
-	if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) == 1)
-		free(j);
+	if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	free(j);
+	/* LMM(jobs_live:B) pairs with hooks_idle:A: the job's work done
+	 * before the set looks idle. */
+	atomic_fetch_sub_explicit(&set->jobs_live, 1, memory_order_release);
 }
 
 /* Hook i is done with j (called, failed or dropped): release the hooks
@@ -56,7 +63,7 @@ static void job_finish(struct hooks *set, size_t i, struct hook_job *j)
 		if (atomic_fetch_sub_explicit(&j->pending[d], 1, memory_order_acq_rel) == 1)
 			submit(set, d, j);
 	}
-	job_unref(j);
+	job_unref(set, j);
 }
 
 static void submit(struct hooks *set, size_t i, struct hook_job *j)
@@ -90,13 +97,14 @@ static size_t fields_span(const struct lb_entry *e)
 	return (size_t)(cur - e->fields);
 }
 
-static struct hook_job *job_new(const struct batch_entry *be, uint64_t mask)
+static struct hook_job *job_new(struct hooks *set, const struct batch_entry *be, uint64_t mask)
 {
 	size_t span = fields_span(&be->e);
 	struct hook_job *j = malloc(sizeof(*j) + be->e.tag_len + be->e.msg_len + span);
 
 	if (!j)
 		return NULL;
+	atomic_fetch_add_explicit(&set->jobs_live, 1, memory_order_relaxed);
 	memset(j, 0, sizeof(*j));
 	j->mask = mask;
 	j->e = be->e;
@@ -111,9 +119,11 @@ static struct hook_job *job_new(const struct batch_entry *be, uint64_t mask)
 
 /* Count, per matched hook, its matched predecessors; then queue the
  * hooks that wait for none. All counts are set before any submit, as a
- * worker may finish the job at once. */
+ * worker may finish the job at once; and once the last root is submitted
+ * the job may be gone, so the roots are picked beforehand. */
 static void job_start(struct hooks *set, struct hook_job *j)
 {
+	uint64_t roots = 0;
 	unsigned refs = 0;
 
 	for (size_t i = 0; i < set->count; i++) {
@@ -126,11 +136,11 @@ static void job_start(struct hooks *set, struct hook_job *j)
 		for (size_t k = 0; k < h->c->nafter; k++)
 			waits += (j->mask >> h->c->after[k]) & 1;
 		atomic_init(&j->pending[i], waits);
+		roots |= (uint64_t)(waits == 0) << i;
 	}
 	atomic_init(&j->refs, refs);
 	for (size_t i = 0; i < set->count; i++)
-		if ((j->mask & (UINT64_C(1) << i)) && atomic_load_explicit(&j->pending[i],
-									   memory_order_relaxed) == 0)
+		if (roots & (UINT64_C(1) << i))
 			submit(set, i, j);
 }
 
@@ -165,7 +175,7 @@ void hooks_dispatch(struct hooks *h, const struct batch *b)
 
 		if (!mask)
 			continue;
-		if (!(j = job_new(&b->entries[i], mask))) {
+		if (!(j = job_new(h, &b->entries[i], mask))) {
 			drop_all(h, mask);
 			continue;
 		}
@@ -214,15 +224,13 @@ static size_t worker_next(struct hooks *set, struct hook_queue *q, struct hook_j
 	size_t n = 0;
 
 	pthread_mutex_lock(&q->lock);
-	q->busy = false;
-	while (!q->count && !atomic_load_explicit(&set->stopping, memory_order_relaxed))
+	while (!q->count && !atomic_load_explicit(&set->stopping, memory_order_acquire))
 		pthread_cond_wait(&q->more, &q->lock);
 	for (; q->count && n < max; n++) {
 		out[n] = q->ring[q->head];
 		q->head = (q->head + 1) % q->cap;
 		q->count--;
 	}
-	q->busy = n > 0;
 	pthread_mutex_unlock(&q->lock);
 	return n;
 }
@@ -304,17 +312,8 @@ int hook_workers_start(struct hooks *set)
 
 bool hooks_idle(const struct hooks *h)
 {
-	bool idle = true;
-
-	for (size_t i = 0; h && i < h->count && idle; i++) {
-		struct hook_queue *q = (struct hook_queue *)&h->hooks[i].q;
-		if (!h->hooks[i].has_thread)
-			continue;
-		pthread_mutex_lock(&q->lock);
-		idle = !q->count && !q->busy;
-		pthread_mutex_unlock(&q->lock);
-	}
-	return idle;
+	/* LMM(hooks_idle:A) pairs with jobs_live:B. */
+	return !h || atomic_load_explicit(&h->jobs_live, memory_order_acquire) == 0;
 }
 
 static void wake_all(struct hooks *set)
@@ -337,8 +336,10 @@ void hook_workers_stop(struct hooks *set, int wait_ms)
 	while (!hooks_idle(set) && hook_now_ns() < deadline)
 		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
 	atomic_store_explicit(&set->abandon, true, memory_order_relaxed);
-	/* LMM(hooks_stop:A) pairs with worker_next:A: read under the queue lock. */
-	atomic_store_explicit(&set->stopping, true, memory_order_relaxed);
+	/* LMM(hooks_stop:A) pairs with worker_next:A: a worker that sees
+	 * stopping and leaves sees abandon too, and so does any thread that
+	 * takes its queue lock after it: nothing is queued to a gone worker. */
+	atomic_store_explicit(&set->stopping, true, memory_order_release);
 	wake_all(set);
 	for (size_t i = 0; i < set->count; i++) {
 		struct hook *h = &set->hooks[i];

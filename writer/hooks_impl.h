@@ -94,7 +94,6 @@ struct hook_queue {
 	pthread_cond_t more;
 	struct hook_job **ring;
 	size_t cap, head, count;
-	bool busy;              /* the worker is in a call */
 };
 
 struct hook {
@@ -117,6 +116,7 @@ struct hooks {
 	bool any_filter, any_action;
 	_Atomic bool stopping;        /* LMM(hooks_stop:A) pairs with worker_next:A */
 	_Atomic bool abandon;         /* give up on the queues */
+	_Atomic uint64_t jobs_live;   /* jobs some action hook still has to finish */
 	void **rewrites;              /* records of rewritten entries, this batch */
 	size_t nrewrites, rewrites_cap;
 };
