@@ -386,25 +386,25 @@ static int take_meta(struct lb_stats_snapshot *snap, const struct stats_meta *m,
 	return 0;
 }
 
-/* Fill snap from the copy of the seqlocked part, validating as it goes. */
+/* Fill snap from copy, the segment from the meta record on, validating
+ * as it goes. */
 static int take_copy(struct lb_stats_snapshot *snap, const uint8_t *copy, uint32_t lane_count,
 		     const char *path, struct lb_bus_error *err)
 {
 	struct stats_layout l = layout_for(lane_count);
-	const uint8_t *base = copy - l.meta;   /* offsets are from the segment's start */
 	struct stats_meta meta;
 	int r;
 
-	memcpy(&meta, base + l.meta, sizeof(meta));
+	memcpy(&meta, copy, sizeof(meta));
 	r = take_meta(snap, &meta, path, err);
 	if (r < 0)
 		return r;
-	memcpy(&snap->bus, base + l.bus, sizeof(snap->bus));
-	memcpy(snap->clients, base + l.clients, lane_count * sizeof(*snap->clients));
-	memcpy(snap->sinks, base + l.sinks, sizeof(snap->sinks));
-	memcpy(snap->hooks, base + l.hooks, sizeof(snap->hooks));
-	memcpy(&snap->latency, base + l.latency, sizeof(snap->latency));
-	memcpy(&snap->batch, base + l.batch, sizeof(snap->batch));
+	memcpy(&snap->bus, copy + (l.bus - l.meta), sizeof(snap->bus));
+	memcpy(snap->clients, copy + (l.clients - l.meta), lane_count * sizeof(*snap->clients));
+	memcpy(snap->sinks, copy + (l.sinks - l.meta), sizeof(snap->sinks));
+	memcpy(snap->hooks, copy + (l.hooks - l.meta), sizeof(snap->hooks));
+	memcpy(&snap->latency, copy + (l.latency - l.meta), sizeof(snap->latency));
+	memcpy(&snap->batch, copy + (l.batch - l.meta), sizeof(snap->batch));
 	snap->nclients = lane_count;
 	for (uint32_t i = 0; i < lane_count; i++) {
 		struct lb_stats_client *c = &snap->clients[i];
