@@ -13,30 +13,20 @@
  *
  * Exactly once across restarts. The drain moves the lanes' tails after the
  * sinks took a batch, so a writer killed in between reads that batch again
- * when it restarts: only the last batch is at risk. After each batch the
- * sink rewrites a small state file, ".<bus>.state", in place with one
- * pwrite(2) (see state_write for why that is enough and cheaper than a
- * rename):
- *
- *	logbus-file-state 2
- *	segment <id>         lb_bus_id() of the segment drained
- *	file <name> <size>   the current file and its size after the batch
- *	lane <i> <lane_seq>  the last lane_seq of each lane in the batch
- *	                     (and of lanes the restart filter holds)
- *	end <hash>           FNV-1a of the lines above
+ * when it restarts: only the last batch is at risk. After each batch (and
+ * after starting a file) the sink saves its lane marks (lane_marks.c) in
+ * ".<bus>.state", with the note "<current file> <its size>".
  *
  * At start, when the state's segment is the bus's segment (lane sequences
  * restart with a new segment, so a state of another segment is ignored):
  * the named file is cut back to the recorded size (a kill between the
  * write and the state's update left a batch that the drain will deliver
  * again; files left empty are removed), and the entries delivered again
- * whose lane_seq is at most the recorded one are skipped. That works the
+ * whose lane_seq is at most the recorded one (held) are skipped. That works the
  * same for zstd files, with no decompression: batches end at frame
  * boundaries.
  *
- * Cost: one pwrite of a few hundred bytes per batch (and per new file),
- * about a microsecond; the first version replaced the file by rename and
- * spent a fifth of the writer's time creating inodes on ext4.
+ * Cost: one pwrite of a few hundred bytes per batch (see lane_marks.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -51,14 +41,12 @@
 #include <zstd.h>
 
 #include "buf.h"
-#include "bus.h"
 #include "clock.h"
 #include "entry_json.h"
+#include "lane_marks.h"
 #include "outfile.h"
 #include "sink_file.h"
 
-#define STATE_MAGIC "logbus-file-state 2"
-#define STATE_MAX (LB_MAX_LANES * 32 + 4096)
 /* Bytes of JSON lines formatted before they are written (and, with zstd,
  * become one frame). */
 #define CHUNK (UINT64_C(1) << 20)
@@ -72,8 +60,7 @@ struct file_sink {
 	struct file_options o;
 	char prefix[80];
 	char state_name[100];
-	int state_fd;
-	struct lb_buf state;
+	struct lane_marks marks;
 	int dirfd;
 	int fd;
 	char name[160];         /* the current file, relative to the directory */
@@ -83,10 +70,6 @@ struct file_sink {
 	struct lb_buf line;
 	struct lb_buf z;
 	ZSTD_CCtx *cctx;
-	/* Per lane, indexed by lane: 1 + the lane_seq to skip up to (0: none),
-	 * and 1 + the last lane_seq of the last batch (0: not in it). */
-	uint64_t *skip, *last;
-	uint32_t nlanes;
 };
 
 static uint64_t now_ns(void)
@@ -94,84 +77,12 @@ static uint64_t now_ns(void)
 	return lb_clock_ns(CLOCK_MONOTONIC);
 }
 
-static bool lanes_reserve(struct file_sink *s, uint32_t lane)
-{
-	if (lane < s->nlanes)
-		return true;
-	uint32_t n = lane + 1 > 2 * s->nlanes ? lane + 1 : 2 * s->nlanes;
-	uint64_t *skip = realloc(s->skip, n * sizeof(*skip));
-	if (skip)
-		s->skip = skip;
-	uint64_t *last = realloc(s->last, n * sizeof(*last));
-	if (last)
-		s->last = last;
-	if (!skip || !last)
-		return false;
-	memset(s->skip + s->nlanes, 0, (n - s->nlanes) * sizeof(*skip));
-	memset(s->last + s->nlanes, 0, (n - s->nlanes) * sizeof(*last));
-	s->nlanes = n;
-	return true;
-}
-
-/* Whether the restart filter holds this entry back: lane sequences only
- * grow within a segment, so the filter never hides a new entry. */
-static bool skipped(const struct file_sink *s, const struct batch_entry *be)
-{
-	return be->lane < s->nlanes && be->e.seq < s->skip[be->lane];
-}
-
-/* ---- the state file ---- */
-
-/* FNV-1a: tells a whole state from one cut by a crash of the machine. */
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	while (n--)
-		h = (h ^ (uint8_t)*p++) * UINT64_C(0x100000001b3);
-	return h;
-}
-
-/* Rewrite the state in place with one pwrite(2) at offset 0: a process
- * killed at any instruction leaves the old state or the new one, never a
- * mix (a write of a few hundred bytes into the page cache is not cut by a
- * signal). Bytes of a longer old state beyond the "end" line are ignored.
- * No rename and no new inode per batch, which on ext4 cost more than the
- * batch itself. */
 static int state_write(struct file_sink *s)
 {
-	struct lb_buf *b = &s->state;
-	char num[64];
+	char note[200];
 
-	b->len = 0;
-	lb_buf_puts(b, STATE_MAGIC "\nsegment ");
-	lb_buf_put_u64(b, s->o.segment_id);
-	lb_buf_puts(b, "\nfile ");
-	lb_buf_put(b, s->name, strlen(s->name));
-	lb_buf_putc(b, ' ');
-	lb_buf_put_u64(b, s->size);
-	lb_buf_putc(b, '\n');
-	for (uint32_t i = 0; i < s->nlanes; i++) {
-		uint64_t mark = s->last[i] > s->skip[i] ? s->last[i] : s->skip[i];
-		if (!mark)
-			continue;
-		lb_buf_puts(b, "lane ");
-		lb_buf_put_u64(b, i);
-		lb_buf_putc(b, ' ');
-		lb_buf_put_u64(b, mark - 1);
-		lb_buf_putc(b, '\n');
-	}
-	int n = snprintf(num, sizeof(num), "end %016llx\n",
-			 (unsigned long long)fnv1a(b->data, b->len));
-	lb_buf_put(b, num, (size_t)n);
-	if (b->failed) {
-		b->failed = false;
-		return -ENOMEM;
-	}
-	ssize_t w = pwrite(s->state_fd, b->data, b->len, 0);
-	if (w < 0)
-		return -errno;
-	return (size_t)w == b->len ? 0 : -EIO;
+	snprintf(note, sizeof(note), "%s %llu", s->name, (unsigned long long)s->size);
+	return lane_marks_save(&s->marks, note);
 }
 
 /* Cut the previous writer's last file back to what its state vouches for. */
@@ -190,49 +101,17 @@ static void recover_file(struct file_sink *s, const char *name, uint64_t size)
 	close(fd);
 }
 
-/* The bytes of a whole state (up to its "end" line, hash checked) in
- * buf, NUL-terminated; false when there is none. */
-static bool state_read(struct file_sink *s, char *buf, size_t cap)
+/* Open the marks; cut the file they name back to its size then. */
+static int state_load(struct file_sink *s)
 {
-	ssize_t n = pread(s->state_fd, buf, cap - 1, 0);
-	unsigned long long hash;
-	char *end;
+	char note[200], name[160];
+	unsigned long long size;
+	int r = lane_marks_open(&s->marks, s->dirfd, s->state_name, s->o.segment_id, note,
+				sizeof(note));
 
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	end = strstr(buf, "\nend ");
-	if (!end || sscanf(end + 5, "%16llx", &hash) != 1 ||
-	    hash != fnv1a(buf, (size_t)(end + 1 - buf)))
-		return false;
-	end[1] = '\0';
-	return true;
-}
-
-static void state_load(struct file_sink *s)
-{
-	unsigned long long seg = 0, size, seq;
-	char name[160], *buf = malloc(STATE_MAX);
-	unsigned lane;
-	int used;
-
-	if (!buf || !state_read(s, buf, STATE_MAX) ||
-	    sscanf(buf, STATE_MAGIC "\nsegment %llu\n%n", &seg, &used) != 1 || seg == 0 ||
-	    seg != s->o.segment_id) {
-		free(buf);
-		return;
-	}
-	char *p = buf + used;
-	if (sscanf(p, "file %159s %llu\n%n", name, &size, &used) == 2) {
+	if (r == 0 && sscanf(note, "%159s %llu", name, &size) == 2)
 		recover_file(s, name, size);
-		p += used;
-	}
-	while (sscanf(p, "lane %u %llu\n%n", &lane, &seq, &used) == 2) {
-		if (lane < LB_MAX_LANES && lanes_reserve(s, lane))
-			s->skip[lane] = seq + 1;
-		p += used;
-	}
-	free(buf);
+	return r;
 }
 
 /* ---- retention ---- */
@@ -420,7 +299,7 @@ static int put_chunk(struct file_sink *s, uint64_t *done)
 	return r;
 }
 
-/* The batch as JSON lines, less what the restart filter holds back, in
+/* The batch as JSON lines, less what the restart marks hold back, in
  * chunks of CHUNK bytes (a batch can hold hundreds of megabytes: memory
  * stays bounded and warm); notes each lane's last lane_seq. */
 static int write_batch(struct file_sink *s, const struct batch *b, uint64_t *done)
@@ -428,15 +307,15 @@ static int write_batch(struct file_sink *s, const struct batch *b, uint64_t *don
 	int r = 0;
 
 	s->line.len = 0;
-	memset(s->last, 0, s->nlanes * sizeof(*s->last));
+	lane_marks_begin(&s->marks);
 	for (size_t i = 0; i < b->count && r == 0; i++) {
 		const struct batch_entry *be = &b->entries[i];
 		struct lb_entry_ids ids = { .seq = be->seq, .lane = be->lane };
+		int held = lane_marks_note(&s->marks, be->lane, be->e.seq);
 
-		if (!lanes_reserve(s, be->lane))
-			return -ENOMEM;
-		s->last[be->lane] = be->e.seq + 1;
-		if (!skipped(s, be))
+		if (held < 0)
+			return held;
+		if (!held)
 			lb_entry_json_put(&s->line, &be->e, be->ts_ns, &ids);
 		if (s->line.len >= CHUNK)
 			r = put_chunk(s, done);
@@ -487,14 +366,10 @@ static void file_destroy(struct sink *sink)
 	close_file(s);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	if (s->state_fd >= 0)
-		close(s->state_fd);
-	lb_buf_free(&s->state);
+	lane_marks_close(&s->marks);
 	lb_buf_free(&s->line);
 	lb_buf_free(&s->z);
 	ZSTD_freeCCtx(s->cctx);
-	free(s->skip);
-	free(s->last);
 	free(s);
 }
 
@@ -515,7 +390,7 @@ int sink_file_new(const struct file_options *o, struct sink **out)
 		.o = *o,
 		.dirfd = -1,
 		.fd = -1,
-		.state_fd = -1,
+		.marks = { .fd = -1 },
 	};
 	snprintf(s->prefix, sizeof(s->prefix), "%s", o->prefix);
 	snprintf(s->state_name, sizeof(s->state_name), ".%s.state", s->prefix);
@@ -526,15 +401,11 @@ int sink_file_new(const struct file_options *o, struct sink **out)
 		return -EINVAL;
 	}
 	s->dirfd = outfile_open_dir(o->dir);
-	if (s->dirfd >= 0)
-		s->state_fd = openat(s->dirfd, s->state_name,
-				     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (s->dirfd < 0 || s->state_fd < 0) {
-		int r = s->dirfd < 0 ? s->dirfd : -errno;
+	int r = s->dirfd < 0 ? s->dirfd : state_load(s);
+	if (r < 0) {
 		file_destroy(&s->sink);
 		return r;
 	}
-	state_load(s);
 	remove_empty(s);
 	retention(s);
 	*out = &s->sink;
