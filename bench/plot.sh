@@ -11,10 +11,11 @@ command -v gnuplot >/dev/null || { echo "plot.sh: gnuplot not installed (gnuplot
 
 # series FILE...: gnuplot plot clauses for the files that exist.
 series() {
-	local f clauses=()
+	local f dt clauses=()
 	for f in "$@"; do
 		[ -s "$dir/$f.dat" ] || continue
-		clauses+=("'$dir/$f.dat' using (\$1 < 100 ? 100 / (100 - \$1) : 1/0):(\$2 > 0 ? \$2 : 0.1) with lines lw 2 title '$f'")
+		dt=1; [[ $f == *-2p* ]] && dt=2   # processes dashed, threads solid
+		clauses+=("'$dir/$f.dat' using (\$1 < 100 ? 100 / (100 - \$1) : 1/0):(\$2 > 0 ? \$2 : 0.1) with lines lw 2 dt $dt title '$f'")
 	done
 	[ ${#clauses[@]} -gt 0 ] || clauses=("1/0 notitle")
 	local IFS=,

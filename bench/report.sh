@@ -37,7 +37,7 @@ machine() {
 	echo "- Compiler: $(version cc --version)"
 	echo "- Peers: spdlog $(pkg-config --modversion spdlog 2>/dev/null || echo none)," \
 		"lttng-ust $(pkg-config --modversion lttng-ust 2>/dev/null || echo none)," \
-		"$(version lttng --version), $(version rsyslogd -v)," \
+		"$(version lttng --version), $(version rsyslogd -v | sed 's/ compiled with.*//')," \
 		"$(version journalctl --version)"
 }
 
@@ -133,17 +133,18 @@ original() {
 The original (a Python session logger) timed N responses logged
 synchronously and through its async queue. Here: N entries of 1 KiB,
 fprintf+fflush (sync) against logbus_publish, the sum of the per-call times
-(after 10 warm-up calls, so the file is open and the lane claimed).
+(after 10 warm-up calls, so the file is open and the lane claimed), and the
+median call. With so few calls one preemption can dominate a sum.
 
-| responses | original sync | original async | original improvement | fprintf+fflush | logbus | improvement |
-| --- | --- | --- | --- | --- | --- | --- |
+| responses | original sync | original async | original improvement | fprintf+fflush | logbus | improvement | median call, sync / logbus |
+| --- | --- | --- | --- | --- | --- | --- | --- |
 EOF
 	q '
 	  {"10": ["0.001s", "0.000s", "98.2%"], "100": ["0.012s", "0.000s", "98.6%"], "500": ["0.061s", "0.001s", "98.7%"]} as $o |
 	  . as $all | ("10", "100", "500") as $n |
 	  ($all | r("orig-sync-" + $n)) as $s | ($all | r("orig-logbus-" + $n)) as $l |
 	  ($s.mean_ns // null) as $sm | ($l.mean_ns // null) as $lm |
-	  "| \($n) | \($o[$n][0]) | \($o[$n][1]) | \($o[$n][2]) | \(if $sm then ns($sm * ($n | tonumber)) else "n/a" end) | \(if $lm then ns($lm * ($n | tonumber)) else "n/a" end) | \(if $sm and $lm then num(100 * (1 - $lm / $sm); 2) + "%" else "n/a" end) |"'
+	  "| \($n) | \($o[$n][0]) | \($o[$n][1]) | \($o[$n][2]) | \(if $sm then ns($sm * ($n | tonumber)) else "n/a" end) | \(if $lm then ns($lm * ($n | tonumber)) else "n/a" end) | \(if $sm and $lm then num(100 * (1 - $lm / $sm); 2) + "%" else "n/a" end) | \(ns($s.p50_ns)) / \(ns($l.p50_ns)) |"'
 	echo
 	echo "| throughput | original | logbus |"
 	echo "| --- | --- | --- |"
@@ -217,7 +218,7 @@ end-to-end rate with one producer into the JSON file.
 | --- | --- | --- | --- | --- | --- | --- | --- |
 EOF
 	q '. as $all | .results[] | select(.label | test("^size-lat-")) |
-	  ($all | r("size-e2e-\(.size)")) as $e |
+	  .size as $size | ($all | r("size-e2e-\($size)")) as $e |
 	  "| \(.size) | \(ns(.p50_ns)) | \(ns(.p99_ns)) | \(ns(.p999_ns)) | \(.drops) | \(rate($e.entries_per_s)) | \(if $e then num($e.entries_per_s * $e.size / 1e6; 1) else "n/a" end) | \(if $e then num($e.writer_cpu_s_per_m; 2) else "n/a" end) |"'
 	echo
 	echo "By producer processes (128 B, tight, one thread each): publish latency; the end-to-end"

@@ -71,13 +71,13 @@ n() { awk -v c="$1" -v s="$scale" 'BEGIN { v = int(c * s); print (v < 10 ? 10 : 
 # record LABEL CMD...: run a measurement; its JSON line goes to the
 # results with the label, a failure becomes an error record.
 record() {
-	local label=$1 line
+	local label=$1 line t0=$SECONDS
 	shift
 	printf '  %-34s' "$label" >&2
 	if line=$("$@" --label "$label" 2>>"$log_err" | tail -n 1) && [ -n "$line" ]; then
 		echo "$line" >>"$results"
-		echo "$line" | jq -r '[.p50_ns // empty, .entries_per_s // empty] |
-			if length > 0 then "ok \(.[0])" else "ok" end' >&2
+		echo "$line" | jq -r --argjson t $((SECONDS - t0)) '[.p50_ns // empty, .entries_per_s // empty] |
+			(if length > 0 then "ok \(.[0])" else "ok" end) + " (\($t) s)"' >&2
 	else
 		jq -cn --arg l "$label" --arg c "$*" --arg e "$(tail -n 1 "$log_err" 2>/dev/null)" \
 			'{bench:"error", label:$l, command:$c, error:$e}' >>"$results"
@@ -166,7 +166,7 @@ for conf in 1t 2p; do
 	if [ -n "$rsyslog_socket" ]; then
 		peer syslog $conf 100000 --socket "$rsyslog_socket" "${flags[@]}"
 	fi
-	peer journald $conf 100000 "${flags[@]}"
+	peer journald $conf 50000 "${flags[@]}"
 	if "$lat" --list | grep -qx spdlog; then
 		peer spdlog $conf 200000 --path "$work/spdlog.log" "${flags[@]}"
 	fi
@@ -197,7 +197,7 @@ for sink in json zstd journald syslog; do
 	case $sink in
 	json) total=2000000 ;;
 	zstd) total=2000000; conf=(--config "$work/zstd.json") ;;
-	journald) total=200000; conf=(--config "$work/journald.json") ;;
+	journald) total=50000; conf=(--config "$work/journald.json") ;;
 	syslog) [ -n "$rsyslog_socket" ] || continue
 		total=200000; conf=(--config "$work/syslog.json") ;;
 	esac

@@ -16,7 +16,9 @@
  *   connect worked since): write() keeps what fits and counts the rest in
  *   counters.dropped, so the bus keeps moving for the other sinks.
  * Reconnects back off from RETRY_MIN_MS, doubling up to reconnect_max_ms.
- * On destroy the thread gets up to FLUSH_MS to send what is queued.
+ * counters.bytes counts the messages as they enter the queue. On destroy
+ * the thread gets up to FLUSH_MS to send what is queued, unless the
+ * collector is down; what is left is lost, and said on stderr.
  *
  * Locking: `lock` guards the queue, `up`, the thread's counters and the
  * flags; the sender never holds it while it sends. Only the drain pushes
@@ -25,6 +27,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,7 +64,7 @@ struct syslog_sink {
 	bool reconnect;         /* SIGHUP asked for a new connection */
 	bool stopping;
 	uint64_t stop_by_ns;    /* CLOCK_MONOTONIC */
-	uint64_t sent_bytes, send_errors, refused;  /* from the sender, folded in write() */
+	uint64_t send_errors, refused;  /* from the sender, folded in write() */
 };
 
 static uint64_t mono_ns(void)
@@ -101,9 +104,11 @@ static size_t peek(const struct syslog_sink *s, struct syslog_msg *out)
 	return n;
 }
 
+/* Stopping: done once the queue is sent, the collector is down (a reload
+ * during an outage must not hold the drain), or the time is up. */
 static bool thread_done(const struct syslog_sink *s)
 {
-	return s->stopping && (s->count == 0 || mono_ns() >= s->stop_by_ns);
+	return s->stopping && (s->count == 0 || s->down || mono_ns() >= s->stop_by_ns);
 }
 
 /* Not connected: try, and back off after a failure. Lock held. */
@@ -141,8 +146,6 @@ static void send_some(struct syslog_sink *s)
 		link_close(&s->link);
 		return;
 	}
-	for (long i = 0; i < r; i++)
-		s->sent_bytes += m[i].len;
 	s->refused += refused;
 	pop(s, (size_t)r);
 	pthread_cond_signal(&s->room);
@@ -198,10 +201,9 @@ static void fold_counters(struct syslog_sink *s)
 {
 	struct sink_counters *c = &s->sink.counters;
 
-	c->bytes += s->sent_bytes;
 	c->errors += s->send_errors + s->refused;
 	c->dropped += s->refused;
-	s->sent_bytes = s->send_errors = s->refused = 0;
+	s->send_errors = s->refused = 0;
 }
 
 /* Whether the batch may go in now; waits a little for room unless the
@@ -260,8 +262,10 @@ static int syslog_write(struct sink *sink, const struct batch *b)
 		take = b->count;
 	if (!reserve(s, take))
 		take = 0;
-	for (i = 0; i < take; i++)
+	for (i = 0; i < take; i++) {
 		s->q[(s->head + s->count++) % s->size] = m[i];
+		s->sink.counters.bytes += m[i].len;
+	}
 	s->sink.counters.dropped += b->count - i;
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->lock);
@@ -295,6 +299,9 @@ static void syslog_destroy(struct sink *sink)
 		pthread_cond_signal(&s->work);
 		pthread_mutex_unlock(&s->lock);
 		pthread_join(s->thread, NULL);
+		if (s->count)
+			fprintf(stderr, "logbus-writer: sink syslog: %zu messages the collector "
+				"did not take before the stop are lost\n", s->count);
 	}
 	if (s->q)
 		pop(s, s->count);
