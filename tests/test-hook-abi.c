@@ -100,7 +100,8 @@ static void test_running_writer_refuses(void **state)
 	hooktest_fini(&t);
 }
 
-/* Bad hook configurations: each message names the JSON path. */
+/* Bad hook configurations: each message names the JSON path, or the hook
+ * and what is wrong with it. */
 static void test_config_errors_name_paths(void **state)
 {
 	static const struct { const char *hooks, *want; } cases[] = {
@@ -113,6 +114,8 @@ static void test_config_errors_name_paths(void **state)
 		  "\"command\": [ \"true\" ], \"after\": [ \"a\" ] } ]", "$.hooks[0].after: makes a cycle" },
 		{ "[ { \"name\": \"a\", \"type\": \"action\", \"plugin\": \"x.so\", \"colour\": 1 } ]",
 		  "$.hooks[0]: unknown key 'colour'" },
+		{ "[ { \"name\": \"a\", \"type\": \"action\", \"command\": [ \"no-such-cmd\" ] } ]",
+		  "hook 'a': command 'no-such-cmd' is not an executable file" },
 	};
 	struct hooktest t;
 	char outfile[400];

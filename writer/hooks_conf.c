@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hooks_impl.h"
 #include "text.h"
@@ -393,15 +394,40 @@ size_t hooks_conf_count(const struct hooks_conf *c)
 	return c ? c->count : 0;
 }
 
+/* Whether argv0 names an executable file, directly or through $PATH, as
+ * posix_spawnp will look for it. */
+static bool runnable(const char *argv0)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(argv0, '/'))
+		return access(argv0, X_OK) == 0;
+	for (const char *p = path ? path : "/bin:/usr/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", argv0);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
 int hooks_conf_check(const struct hooks_conf *c, char *err, size_t errlen)
 {
 	for (size_t i = 0; c && i < c->count; i++) {
-		void *dl;
+		const struct hook_conf *h = &c->hooks[i];
 		const struct logbus_hook_plugin *desc;
+		void *dl;
 
-		if (!c->hooks[i].plugin)
+		if (h->argv && !runnable(h->argv[0])) {
+			snprintf(err, errlen, "hook '%s': command '%s' is not an executable file "
+				 "(nor found in $PATH)", h->name, h->argv[0]);
+			return -ENOENT;
+		}
+		if (!h->plugin)
 			continue;
-		int r = hook_plugin_open(&c->hooks[i], &dl, &desc, err, errlen);
+		int r = hook_plugin_open(h, &dl, &desc, err, errlen);
 		if (r < 0)
 			return r;
 		dlclose(dl);
