@@ -175,3 +175,12 @@ unsigned long long services_sink_dropped(const char *bus, const char *sink,
 	fail_msg("logbus-stat never reported %llu entries taken by sink %s", want, sink);
 	return 0;
 }
+
+const char *services_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (!s)
+		fail_msg("%s missing or not a string", key);
+	return s;
+}

@@ -51,6 +51,10 @@ const char *services_syslog_config(const struct rsyslogd *r, const char *transpo
 unsigned long long services_sink_dropped(const char *bus, const char *sink,
 					 unsigned long long want);
 
+/* services_str - the string under key in o; fails the test when there
+ * is none. */
+const char *services_str(json_t *o, const char *key);
+
 /* services_run - run a shell command, return its stdout (at most cap-1
  * bytes, NUL-terminated) and whether it exited 0. */
 bool services_run(const char *cmd, char *out, size_t cap);

@@ -91,14 +91,6 @@ static size_t field_bytes(json_t *e, const char *name, char *out, size_t cap)
 	return n;
 }
 
-static const char *str(json_t *e, const char *name)
-{
-	const char *s = json_string_value(json_object_get(e, name));
-	if (!s)
-		fail_msg("field %s missing or not text", name);
-	return s;
-}
-
 /* Message, priority, identifier, our fields and user fields, renamed
  * where journald would refuse the name. */
 static void test_fields(void **state)
@@ -121,24 +113,25 @@ static void test_fields(void **state)
 	all = journal_entries(t.tag);
 	assert_int_equal(json_array_size(all), 1);
 	e = json_array_get(all, 0);
-	assert_string_equal(str(e, "MESSAGE"), "hello journald");
-	assert_string_equal(str(e, "PRIORITY"), "4");
+	assert_string_equal(services_str(e, "MESSAGE"), "hello journald");
+	assert_string_equal(services_str(e, "PRIORITY"), "4");
 	snprintf(num, sizeof(num), "%d", (int)getpid());
-	assert_string_equal(str(e, "LOGBUS_PID"), num);
-	assert_string_equal(str(e, "SYSLOG_PID"), num);
+	assert_string_equal(services_str(e, "LOGBUS_PID"), num);
+	assert_string_equal(services_str(e, "SYSLOG_PID"), num);
 	snprintf(num, sizeof(num), "%d", (int)gettid());
-	assert_string_equal(str(e, "LOGBUS_TID"), num);
-	assert_int_equal(strlen(str(e, "LOGBUS_TS")), 30);
-	assert_string_equal(str(e, "LOGBUS_LANE_SEQ"), "0");
+	assert_string_equal(services_str(e, "LOGBUS_TID"), num);
+	assert_int_equal(strlen(services_str(e, "LOGBUS_TS")), 30);
+	assert_string_equal(services_str(e, "LOGBUS_LANE_SEQ"), "0");
 	assert_non_null(json_object_get(e, "LOGBUS_SEQ"));
-	assert_string_not_equal(str(e, "_PID"), str(e, "LOGBUS_PID"));
-	assert_string_equal(str(e, "USER"), "bob");
-	assert_string_equal(str(e, "F__TRUSTED"), "t");
-	assert_string_equal(str(e, "F_MESSAGE"), "m");
-	assert_string_equal(str(e, "F_9LIVES"), "cat");
+	assert_string_not_equal(services_str(e, "_PID"), services_str(e, "LOGBUS_PID"));
+	assert_string_equal(services_str(e, "USER"), "bob");
+	assert_string_equal(services_str(e, "F__TRUSTED"), "t");
+	assert_string_equal(services_str(e, "F_MESSAGE"), "m");
+	assert_string_equal(services_str(e, "F_9LIVES"), "cat");
 	/* A digit first: prefixed, and cut back to 64 characters. */
-	assert_string_equal(str(e, "F_1A345678901234567890123456789012345678901234567890123456789012"),
-			    "long");
+	assert_string_equal(
+		services_str(e, "F_1A345678901234567890123456789012345678901234567890123456789012"),
+		"long");
 	assert_int_equal(field_bytes(e, "BIN", buf, sizeof(buf)), 3);
 	assert_memory_equal(buf, "\xff\x00\x01", 3);
 	json_decref(all);

@@ -79,14 +79,6 @@ static json_t *await_lines(const char *name, size_t want)
 	return got;
 }
 
-static const char *get(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	if (!s)
-		fail_msg("key %s missing", key);
-	return s;
-}
-
 /* Publish two entries through a writer whose syslog sink sends over
  * transport name, and check what rsyslogd logged. */
 static void round_trip(const char *name)
@@ -119,26 +111,26 @@ static void round_trip(const char *name)
 	assert_int_equal(json_array_size(got), 2);
 	e = json_array_get(got, 0);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	assert_string_equal(get(e, "pri"), "131");      /* local0.err */
-	assert_string_equal(get(e, "app"), tag);
-	assert_string_equal(get(e, "procid"), pid);
-	assert_string_equal(get(e, "msg"), "hello");
-	sd = parse_sd(get(e, "sd"));
+	assert_string_equal(services_str(e, "pri"), "131");      /* local0.err */
+	assert_string_equal(services_str(e, "app"), tag);
+	assert_string_equal(services_str(e, "procid"), pid);
+	assert_string_equal(services_str(e, "msg"), "hello");
+	sd = parse_sd(services_str(e, "sd"));
 	fields = json_object_get(sd, "fields@32473");
 	assert_non_null(json_object_get(sd, "logbus@32473"));
-	assert_string_equal(get(json_object_get(sd, "logbus@32473"), "lane_seq"), "0");
-	assert_string_equal(get(fields, "user"), "bob");
-	assert_string_equal(get(fields, "quote"), "a\"b");
-	assert_string_equal(get(fields, "back"), "c\\d");
-	assert_string_equal(get(fields, "bracket"), "e]f");
-	assert_string_equal(get(fields, "all"), "\"\\]");
-	assert_string_equal(get(fields, "utf8"), "h\xc3\xa9llo");
-	assert_string_equal(get(fields, "bin.b64"), "//4=");
-	assert_string_equal(get(fields, "long-key"), LONG_KEY "=v]");
+	assert_string_equal(services_str(json_object_get(sd, "logbus@32473"), "lane_seq"), "0");
+	assert_string_equal(services_str(fields, "user"), "bob");
+	assert_string_equal(services_str(fields, "quote"), "a\"b");
+	assert_string_equal(services_str(fields, "back"), "c\\d");
+	assert_string_equal(services_str(fields, "bracket"), "e]f");
+	assert_string_equal(services_str(fields, "all"), "\"\\]");
+	assert_string_equal(services_str(fields, "utf8"), "h\xc3\xa9llo");
+	assert_string_equal(services_str(fields, "bin.b64"), "//4=");
+	assert_string_equal(services_str(fields, "long-key"), LONG_KEY "=v]");
 	json_decref(sd);
 	e = json_array_get(got, 1);
-	assert_string_equal(get(e, "pri"), "135");      /* local0.debug */
-	assert_string_equal(get(e, "msg"), "two\nlines");
+	assert_string_equal(services_str(e, "pri"), "135");      /* local0.debug */
+	assert_string_equal(services_str(e, "msg"), "two\nlines");
 	json_decref(got);
 }
 

@@ -86,19 +86,16 @@ static void put_field_name(struct journal_sink *s, const struct lb_field_view *f
 	lb_buf_putc(&s->text, '=');
 }
 
-static void put_u64_field(struct lb_buf *t, const char *name, size_t len, uint64_t v)
-{
-	lb_buf_put(t, name, len);
-	lb_buf_put_u64(t, v);
-}
-
-#define PUT_U64_FIELD(t, lit, v) put_u64_field((t), (lit), sizeof(lit) - 1, (v))
-
 /* The fields every entry has, each one "NAME=value" in s->text; offs[i]
  * receives where field i starts. Returns the count. */
 static int put_fixed(struct journal_sink *s, const struct batch_entry *be, size_t *offs)
 {
 	const struct lb_entry *e = &be->e;
+	const struct { const char *name; uint64_t v; } nums[] = {
+		{ "SYSLOG_PID=", e->pid }, { "LOGBUS_PID=", e->pid }, { "LOGBUS_TID=", e->tid },
+		{ "LOGBUS_SEQ=", be->seq }, { "LOGBUS_LANE=", be->lane },
+		{ "LOGBUS_LANE_SEQ=", e->seq },
+	};
 	struct lb_buf *t = &s->text;
 	int n = 0;
 
@@ -109,21 +106,14 @@ static int put_fixed(struct journal_sink *s, const struct batch_entry *be, size_
 	lb_buf_puts(t, "SYSLOG_IDENTIFIER=");
 	lb_buf_put(t, s->prefix, strlen(s->prefix));
 	lb_buf_put(t, e->tag, e->tag_len);
-	offs[n++] = t->len;
-	PUT_U64_FIELD(t, "SYSLOG_PID=", e->pid);
-	offs[n++] = t->len;
-	PUT_U64_FIELD(t, "LOGBUS_PID=", e->pid);
-	offs[n++] = t->len;
-	PUT_U64_FIELD(t, "LOGBUS_TID=", e->tid);
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		offs[n++] = t->len;
+		lb_buf_put(t, nums[i].name, strlen(nums[i].name));
+		lb_buf_put_u64(t, nums[i].v);
+	}
 	offs[n++] = t->len;
 	lb_buf_puts(t, "LOGBUS_TS=");
 	lb_rfc3339_put(t, be->ts_ns);
-	offs[n++] = t->len;
-	PUT_U64_FIELD(t, "LOGBUS_SEQ=", be->seq);
-	offs[n++] = t->len;
-	PUT_U64_FIELD(t, "LOGBUS_LANE=", be->lane);
-	offs[n++] = t->len;
-	PUT_U64_FIELD(t, "LOGBUS_LANE_SEQ=", e->seq);
 	offs[n++] = t->len;
 	lb_buf_puts(t, "MESSAGE=");
 	lb_buf_put(t, e->msg, e->msg_len);
