@@ -22,6 +22,17 @@
  * with neither '_' (trusted fields) nor a digit, and it would file a user
  * field named like one of ours as a second value of ours. Such a key is
  * renamed "F_" + KEY (cut to 64 characters) and counted, never dropped.
+ *
+ * Sizes: journald truncates nothing that comes over the native protocol
+ * below its hard limits of hundreds of MiB (a 64 MiB MESSAGE was stored
+ * whole by systemd 252 here); LineMax= only cuts stdout streams. So the bus's own limit, half a lane,
+ * is the one that counts: a 1 MiB message needs lanes of 2 MiB or more.
+ * Readers beware: `journalctl -o json` prints a field over 4096 bytes as
+ * null unless given --all, and a value that is not printable UTF-8 as an
+ * array of byte values.
+ *
+ * journald rate-limits per unit (RateLimitBurst=10000 per 30 s by
+ * default): the writer's unit sets LogRateLimitIntervalSec=0.
  */
 #include <errno.h>
 #include <stdio.h>
