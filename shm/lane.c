@@ -23,6 +23,14 @@
  * The writer frees a lane only when head == tail, so the next owner starts
  * on an empty ring and continues the same positions and lane sequence.
  *
+ * A released lane not yet freed may also be claimed again, straight from
+ * released (CAS pid|tid|RELEASED -> pid|tid'), by a thread of the process
+ * that released it (same pid and start time): the releasing thread's last
+ * head is final, and without this a process whose threads come and go
+ * faster than the writer reclaims would run out of lanes. The writer's
+ * free is a CAS on the released word, so it fails harmlessly if the lane
+ * was claimed again first.
+ *
  * Death: a producer killed at any instruction loses at most the record it
  * was writing. Bytes written after `head` are invisible until the head
  * store, so a half-written record is simply overwritten by the lane's next
@@ -59,6 +67,8 @@
  *        the final head is visible to the writer that sees the release.
  *   lane_free:A    (owner = 0)        -> lane_claim:A    (CAS, acquire)
  *        the new owner sees the writer's final tail.
+ *   lane_release:A (owner |= RELEASED) -> lane_claim:A   (CAS, acquire)
+ *        a thread claiming its process's released lane sees the final head.
  */
 #include <errno.h>
 #include <string.h>
@@ -71,16 +81,27 @@ static uint64_t owner_word(uint32_t pid, uint32_t tid)
 	return (uint64_t)pid << 32 | (tid & LB_OWNER_TID_MASK);
 }
 
+/* Whether c may claim a lane whose owner word is owner: it is free, or a
+ * thread of c's own process released it and the writer has not freed it. */
+static bool claimable(struct lb_lane *lane, uint64_t owner, const struct lb_claimant *c)
+{
+	if (owner == 0)
+		return true;
+	return (owner & LB_OWNER_RELEASED) && (uint32_t)(owner >> 32) == c->pid &&
+	       atomic_load_explicit(&lane->owner_start, memory_order_relaxed) == c->start;
+}
+
 static bool try_claim(const struct lb_bus *bus, uint32_t i, const struct lb_claimant *c,
 		      struct lb_producer *p)
 {
 	struct lb_lane *lane = lb_bus_lane(bus, i);
-	uint64_t expected = 0;
+	uint64_t expected = atomic_load_explicit(&lane->owner, memory_order_relaxed);
 	char comm[16] = { 0 };
 
-	if (atomic_load_explicit(&lane->owner, memory_order_relaxed) != 0)
+	if (!claimable(lane, expected, c))
 		return false;
-	/* LMM(lane_claim:A) pairs with lane_free:A. */
+	/* LMM(lane_claim:A) pairs with lane_free:A, or with lane_release:A
+	 * when the lane is taken back from released. */
 	if (!atomic_compare_exchange_strong_explicit(&lane->owner, &expected,
 						     owner_word(c->pid, c->tid),
 						     memory_order_acquire, memory_order_relaxed))
