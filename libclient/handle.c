@@ -77,8 +77,8 @@ LB_EXPORT logbus_t *logbus_open(const char *bus)
 	logbus_t *lb;
 	int r;
 
-	if (!name || !*name)
-		name = "default";
+	if (!bus && (!name || !*name))
+		name = "default";   /* an empty $LOGBUS_BUS is unset; an empty argument is bad */
 	if (!lb_bus_name_valid(name)) {
 		errno = EINVAL;
 		return NULL;
