@@ -54,12 +54,8 @@ static void test_crash_restart(void **state)
 	assert_int_equal(hooktest_wait_lines(fed, 10), 10);
 	harness_stop_writer(&t.h);
 
-	struct hooktest_metrics m = hooktest_metrics(&t, "cmd");
-	assert_int_equal(m.matched, 10);
-	assert_int_equal(m.ok, 7);
-	assert_int_equal(m.errors, 3);
-	assert_int_equal(m.restarts, 3);
-	assert_int_equal(m.timeouts + m.queue_drops, 0);
+	hooktest_expect(&t, "cmd", &(struct hooktest_metrics){
+		.matched = 10, .calls = 10, .ok = 7, .errors = 3, .restarts = 3 });
 	all = harness_entries(&t.h);
 	assert_int_equal(json_array_size(all), 10);
 	json_decref(all);
@@ -83,11 +79,8 @@ static void test_hang_timeout(void **state)
 	assert_int_equal(hooktest_wait_lines(fed, 3), 3);
 	harness_stop_writer(&t.h);
 
-	struct hooktest_metrics m = hooktest_metrics(&t, "cmd");
-	assert_int_equal(m.matched, 3);
-	assert_int_equal(m.timeouts, 3);
-	assert_int_equal(m.restarts, 2);
-	assert_int_equal(m.ok + m.errors + m.queue_drops, 0);
+	hooktest_expect(&t, "cmd", &(struct hooktest_metrics){
+		.matched = 3, .calls = 3, .timeouts = 3, .restarts = 2 });
 	hooktest_fini(&t);
 }
 
@@ -110,10 +103,8 @@ static void test_unconfirmed_all_fed(void **state)
 		assert_non_null(strstr(line, want));
 	}
 	assert_int_equal(i, 300);
-	struct hooktest_metrics m = hooktest_metrics(&t, "cmd");
-	assert_int_equal(m.matched, 300);
-	assert_int_equal(m.calls, 300);
-	assert_int_equal(m.ok, 300);
+	hooktest_expect(&t, "cmd", &(struct hooktest_metrics){
+		.matched = 300, .calls = 300, .ok = 300 });
 	free(text);
 	hooktest_fini(&t);
 }

@@ -67,6 +67,30 @@ struct hooktest_metrics hooktest_metrics(const struct hooktest *t, const char *n
 	return m;
 }
 
+static void metrics_print(char *buf, size_t cap, const struct hooktest_metrics *m)
+{
+	snprintf(buf, cap, "matched %llu calls %llu ok %llu dropped %llu rewritten %llu "
+		 "errors %llu timeouts %llu queue_drops %llu restarts %llu",
+		 (unsigned long long)m->matched, (unsigned long long)m->calls,
+		 (unsigned long long)m->ok, (unsigned long long)m->dropped,
+		 (unsigned long long)m->rewritten, (unsigned long long)m->errors,
+		 (unsigned long long)m->timeouts, (unsigned long long)m->queue_drops,
+		 (unsigned long long)m->restarts);
+}
+
+void hooktest_expect(const struct hooktest *t, const char *name,
+		     const struct hooktest_metrics *want)
+{
+	struct hooktest_metrics got = hooktest_metrics(t, name);
+	char a[256], b[256];
+
+	if (memcmp(&got, want, sizeof(got)) == 0)
+		return;
+	metrics_print(a, sizeof(a), &got);
+	metrics_print(b, sizeof(b), want);
+	fail_msg("hook %s: got %s\nwant %s", name, a, b);
+}
+
 void hooktest_fini(struct hooktest *t)
 {
 	harness_fini(&t->h);

@@ -38,6 +38,11 @@ void hooktest_start(struct hooktest *t, const char *hooks);
  * writer; asserts they are there. */
 struct hooktest_metrics hooktest_metrics(const struct hooktest *t, const char *name);
 
+/* hooktest_expect - assert that hook name's counters are exactly want,
+ * printing both sets when not. */
+void hooktest_expect(const struct hooktest *t, const char *name,
+		     const struct hooktest_metrics *want);
+
 /* hooktest_fini - stop what runs, remove the bus, directory and files. */
 void hooktest_fini(struct hooktest *t);
 
