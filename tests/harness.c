@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,17 @@ const char *harness_writer_path(void)
 {
 	const char *env = getenv("LOGBUS_TEST_WRITER");
 	return env ? env : LOGBUS_WRITER_PATH;
+}
+
+pid_t harness_fork(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+		_exit(127);
+	return pid;
 }
 
 void harness_init(struct harness *h, const char *test)
@@ -65,8 +77,7 @@ void harness_start_writer(struct harness *h, const char *const *extra)
 	for (; extra && *extra && argc < 31; extra++)
 		argv[argc++] = *extra;
 	argv[argc] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
+	pid = harness_fork();
 	if (pid == 0) {
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
@@ -259,8 +270,16 @@ void harness_wait_free_lanes(const struct harness *h, unsigned n)
 
 	for (int i = 0; i < 1000 && (got = harness_free_lanes(h)) < n; i++)
 		sleep_ms(10);
-	if (got < n)
+	if (got < n) {
+		struct lb_lane_info info[64];
+		unsigned lanes = harness_lanes(h, info, 64);
+		for (unsigned i = 0; i < lanes && i < 64; i++)
+			print_error("lane %u: owner pid %u tid %u%s, head %llu, tail %llu\n", i,
+				    info[i].pid, info[i].tid, info[i].released ? " released" : "",
+				    (unsigned long long)info[i].head,
+				    (unsigned long long)info[i].tail);
 		fail_msg("%u lanes free after 10 s, expected at least %u", got, n);
+	}
 }
 
 void harness_sleep_us(long us)

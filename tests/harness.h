@@ -23,6 +23,10 @@ struct harness {
  * starts nothing. */
 void harness_init(struct harness *h, const char *test);
 
+/* harness_fork - fork(), asserting; the child is SIGKILLed when the test
+ * process dies, so that a failed test leaves nothing running. */
+pid_t harness_fork(void);
+
 /* harness_start_writer - run logbus-writer on the bus with extra
  * arguments (NULL-terminated, may be NULL) and wait until it drains. */
 void harness_start_writer(struct harness *h, const char *const *extra);
