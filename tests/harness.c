@@ -170,8 +170,7 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every line of path as JSON, handed to fn (which keeps no reference). */
-static void read_file(const char *path, harness_entry_fn fn, void *ctx)
+void harness_each_line(const char *path, harness_entry_fn fn, void *ctx)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -215,12 +214,12 @@ void harness_each_entry(const struct harness *h, harness_entry_fn fn, void *ctx)
 	for (size_t i = 0; i < n; i++) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/%s", h->dir, names[i]);
-		read_file(path, fn, ctx);
+		harness_each_line(path, fn, ctx);
 		free(names[i]);
 	}
 }
 
-static void append_entry(json_t *e, void *all)
+void harness_append(json_t *e, void *all)
 {
 	json_array_append(all, e);
 }
@@ -229,7 +228,7 @@ json_t *harness_entries(const struct harness *h)
 {
 	json_t *out = json_array();
 
-	harness_each_entry(h, append_entry, out);
+	harness_each_entry(h, harness_append, out);
 	return out;
 }
 
