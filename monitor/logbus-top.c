@@ -343,9 +343,6 @@ static void draw_header(const struct top *t)
 {
 	const struct lb_stats_snapshot *s = &t->cur.s;
 	bool dead = t->cur.state == MON_DEAD;
-	/* A dead writer's clock stops at its last update. */
-	uint64_t end = dead ? s->updated_ns : t->cur.taken_real_ns;
-	uint64_t up = end > s->start_ns ? end - s->start_ns : 0;
 	char ups[24], pid[16] = "-";
 	int x, y;
 
@@ -361,7 +358,7 @@ static void draw_header(const struct top *t)
 	getyx(stdscr, y, x);
 	(void)y;
 	put_attr(0, x, 0, "  %s %s  every %.2gs%s", dead ? "ran" : "up",
-		 mon_fmt_uptime(ups, up / 1000000000u), t->interval,
+		 mon_fmt_uptime(ups, mon_uptime_s(&t->cur)), t->interval,
 		 t->paused ? "  [PAUSED]" : "");
 	if (t->error[0])
 		put_attr(1, 0, state_attr(MON_DEAD), "%s", t->error);

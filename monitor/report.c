@@ -194,11 +194,10 @@ static json_t *json_hist(const struct lb_stats_hist *h)
 static json_t *json_writer(const struct mon_sample *m)
 {
 	uint64_t age = m->taken_ns > m->s.heartbeat_ns ? m->taken_ns - m->s.heartbeat_ns : 0;
-	uint64_t up = m->taken_real_ns > m->s.start_ns ? m->taken_real_ns - m->s.start_ns : 0;
 
 	return json_pack("{s:i, s:s, s:o, s:o, s:o, s:b}", "pid", (int)m->s.writer_pid, "state",
 			 mon_state_name(m->state), "start_time", jtime(m->s.start_ns),
-			 "uptime_seconds", jint(up / 1000000000u), "heartbeat_age_ms",
+			 "uptime_seconds", jint(mon_uptime_s(m)), "heartbeat_age_ms",
 			 jint(age / 1000000u), "consistent", m->s.consistent);
 }
 
@@ -343,12 +342,12 @@ static void text_hooks(FILE *f, const struct mon_sample *m)
 void report_text(FILE *f, const char *bus, const struct mon_sample *m)
 {
 	char start[40], up[24];
-	uint64_t upns = m->taken_real_ns > m->s.start_ns ? m->taken_real_ns - m->s.start_ns : 0;
 
 	fprintf(f, "%-18s %s\n", "bus", bus);
-	fprintf(f, "%-18s %d, %s%s, started %s, up %s\n", "writer", (int)m->s.writer_pid,
+	fprintf(f, "%-18s %d, %s%s, started %s, %s %s\n", "writer", (int)m->s.writer_pid,
 		mon_state_name(m->state), m->s.consistent ? "" : " (stopped mid-update)",
-		mon_fmt_time(start, m->s.start_ns), mon_fmt_uptime(up, upns / 1000000000u));
+		mon_fmt_time(start, m->s.start_ns), m->state == MON_DEAD ? "ran" : "up",
+		mon_fmt_uptime(up, mon_uptime_s(m)));
 	for (size_t i = 0; i < COUNT(bus_fields); i++)
 		fprintf(f, "%-18s %llu\n", bus_fields[i].key,
 			(unsigned long long)value_of(&m->s.bus, &bus_fields[i]));

@@ -28,11 +28,29 @@ static bool bus_exists(const char *bus)
 	return true;
 }
 
-static enum mon_state writer_state(const struct lb_stats_snapshot *s, uint64_t now)
+/* Whether pid is gone: no such process, or a zombie nobody reaped yet. */
+static bool process_gone(pid_t pid)
 {
-	pid_t pid = s->writer_pid;
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool zombie = false;
 
 	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	if (p && p[1] == ' ')
+		zombie = p[2] == 'Z' || p[2] == 'X';
+	return zombie;
+}
+
+static enum mon_state writer_state(const struct lb_stats_snapshot *s, uint64_t now)
+{
+	if (process_gone(s->writer_pid))
 		return MON_DEAD;
 	if (now > s->heartbeat_ns && now - s->heartbeat_ns > MON_STALL_NS)
 		return MON_STALLED;
@@ -84,6 +102,13 @@ const char *mon_state_name(enum mon_state st)
 	default:
 		return "dead";
 	}
+}
+
+uint64_t mon_uptime_s(const struct mon_sample *m)
+{
+	uint64_t end = m->state == MON_DEAD ? m->s.updated_ns : m->taken_real_ns;
+
+	return end > m->s.start_ns ? (end - m->s.start_ns) / 1000000000u : 0;
 }
 
 double mon_rate(uint64_t now, uint64_t before, uint64_t dt_ns)

@@ -43,6 +43,10 @@ void mon_sample_free(struct mon_sample *m);
 /* mon_state_name - "alive", "stalled" or "dead". */
 const char *mon_state_name(enum mon_state st);
 
+/* mon_uptime_s - seconds the writer has run: until now, or until its
+ * last update when it is dead. */
+uint64_t mon_uptime_s(const struct mon_sample *m);
+
 /* mon_rate - per-second rate of a counter between two samples taken dt_ns
  * apart; 0 when dt_ns is 0 or the counter went back (a new writer). */
 double mon_rate(uint64_t now, uint64_t before, uint64_t dt_ns);

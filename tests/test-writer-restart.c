@@ -132,7 +132,8 @@ static void test_sigkill_writer(void **state)
 	harness_init(&h, "restart");
 	harness_start_writer(&h, args);
 	for (int i = 0; i < PRODUCERS; i++) {
-		pids[i] = harness_fork();
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
 		if (pids[i] == 0)
 			producer(h.bus, sh, i);
 	}
