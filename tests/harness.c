@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,17 @@ const char *harness_writer_path(void)
 {
 	const char *env = getenv("LOGBUS_TEST_WRITER");
 	return env ? env : LOGBUS_WRITER_PATH;
+}
+
+pid_t harness_fork(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+		_exit(127);
+	return pid;
 }
 
 void harness_init(struct harness *h, const char *test)
@@ -65,8 +77,7 @@ void harness_start_writer(struct harness *h, const char *const *extra)
 	for (; extra && *extra && argc < 31; extra++)
 		argv[argc++] = *extra;
 	argv[argc] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
+	pid = harness_fork();
 	if (pid == 0) {
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
@@ -159,8 +170,7 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every line of path as JSON, handed to fn (which keeps no reference). */
-static void read_file(const char *path, harness_entry_fn fn, void *ctx)
+void harness_each_line(const char *path, harness_entry_fn fn, void *ctx)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -204,12 +214,12 @@ void harness_each_entry(const struct harness *h, harness_entry_fn fn, void *ctx)
 	for (size_t i = 0; i < n; i++) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/%s", h->dir, names[i]);
-		read_file(path, fn, ctx);
+		harness_each_line(path, fn, ctx);
 		free(names[i]);
 	}
 }
 
-static void append_entry(json_t *e, void *all)
+void harness_append(json_t *e, void *all)
 {
 	json_array_append(all, e);
 }
@@ -218,7 +228,7 @@ json_t *harness_entries(const struct harness *h)
 {
 	json_t *out = json_array();
 
-	harness_each_entry(h, append_entry, out);
+	harness_each_entry(h, harness_append, out);
 	return out;
 }
 
@@ -259,8 +269,16 @@ void harness_wait_free_lanes(const struct harness *h, unsigned n)
 
 	for (int i = 0; i < 1000 && (got = harness_free_lanes(h)) < n; i++)
 		sleep_ms(10);
-	if (got < n)
+	if (got < n) {
+		struct lb_lane_info info[64];
+		unsigned lanes = harness_lanes(h, info, 64);
+		for (unsigned i = 0; i < lanes && i < 64; i++)
+			print_error("lane %u: owner pid %u tid %u%s, head %llu, tail %llu\n", i,
+				    info[i].pid, info[i].tid, info[i].released ? " released" : "",
+				    (unsigned long long)info[i].head,
+				    (unsigned long long)info[i].tail);
 		fail_msg("%u lanes free after 10 s, expected at least %u", got, n);
+	}
 }
 
 void harness_sleep_us(long us)

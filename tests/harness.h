@@ -23,6 +23,10 @@ struct harness {
  * starts nothing. */
 void harness_init(struct harness *h, const char *test);
 
+/* harness_fork - fork(), asserting; the child is SIGKILLed when the test
+ * process dies, so that a failed test leaves nothing running. */
+pid_t harness_fork(void);
+
 /* harness_start_writer - run logbus-writer on the bus with extra
  * arguments (NULL-terminated, may be NULL) and wait until it drains. */
 void harness_start_writer(struct harness *h, const char *const *extra);
@@ -52,6 +56,14 @@ json_t *harness_entries(const struct harness *h);
  * in turn and keeps none: for outputs too large to hold at once. */
 typedef void (*harness_entry_fn)(json_t *entry, void *ctx);
 void harness_each_entry(const struct harness *h, harness_entry_fn fn, void *ctx);
+
+/* harness_each_line - every line of the JSON-lines file path, checked as
+ * harness_entries checks them, handed to fn in turn (a fallback file). */
+void harness_each_line(const char *path, harness_entry_fn fn, void *ctx);
+
+/* harness_append - a harness_entry_fn that appends each entry to the JSON
+ * array ctx. */
+void harness_append(json_t *entry, void *array);
 
 /* harness_wait_pid - waitpid, asserting the child exited with status. */
 void harness_wait_exit(pid_t pid, int status);

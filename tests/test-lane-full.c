@@ -114,8 +114,7 @@ static void test_burst_while_stopped(void **state)
 	harness_start_writer(&h, args);
 	assert_int_equal(kill(h.writer, SIGSTOP), 0);
 	for (int i = 0; i < CLIENTS; i++) {
-		pids[i] = fork();
-		assert_true(pids[i] >= 0);
+		pids[i] = harness_fork();
 		if (pids[i] == 0)
 			client(h.bus, sh, &sh->c[i]);
 	}

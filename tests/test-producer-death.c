@@ -60,8 +60,8 @@ static void victim(const char *bus, struct shared *sh, int v)
 		if (r < 0)
 			_exit(1);
 		sh->done[v] = ++n;
-		if (n % 16 == 0)
-			harness_sleep_us(100);
+		if (n % 8 == 0)
+			harness_sleep_us(200);
 	}
 	_exit(1);
 }
@@ -77,16 +77,15 @@ static void survivor(const char *bus, struct shared *sh)
 		if (publish_retry(lb, "survivor", "s", n) < 0)
 			_exit(1);
 		sh->survivor_done = ++n;
-		harness_sleep_us(500);
+		harness_sleep_us(2000);
 	}
 	_exit(lb && logbus_flush(lb, 10000) == 0 ? 0 : 2);
 }
 
 static pid_t spawn(const char *bus, struct shared *sh, int v)
 {
-	pid_t pid = fork();
+	pid_t pid = harness_fork();
 
-	assert_true(pid >= 0);
 	if (pid == 0) {
 		if (v < 0)
 			survivor(bus, sh);
@@ -120,23 +119,26 @@ static void run_victims(struct harness *h, struct shared *sh)
 	}
 }
 
-/* Which numbers each producer's entries carry, from the output. */
+/* How often each of a producer's numbers appears in the output. */
 struct seen {
+	const struct shared *sh;
 	uint64_t *victim[VICTIMS];
 	uint64_t *survivor;
 };
 
-static void seen_count(struct seen *s, const struct shared *sh, const char *msg)
+static void seen_count(json_t *e, void *ctx)
 {
+	const char *msg = json_string_value(json_object_get(e, "msg"));
+	struct seen *s = ctx;
 	uint64_t n;
 	int v;
 
 	if (sscanf(msg, "v%d %" SCNu64, &v, &n) == 2 && v >= 0 && v < VICTIMS) {
-		if (n > sh->done[v])
+		if (n > s->sh->done[v])
 			fail_msg("victim %d wrote entry %" PRIu64 " but finished only %" PRIu64, v,
-				 n, (uint64_t)sh->done[v]);
+				 n, (uint64_t)s->sh->done[v]);
 		s->victim[v][n]++;
-	} else if (sscanf(msg, "s %" SCNu64, &n) == 1 && n < sh->survivor_done) {
+	} else if (sscanf(msg, "s %" SCNu64, &n) == 1 && n < s->sh->survivor_done) {
 		s->survivor[n]++;
 	} else {
 		fail_msg("unexpected entry '%s'", msg);
@@ -147,15 +149,12 @@ static void seen_count(struct seen *s, const struct shared *sh, const char *msg)
  * it died at most once. */
 static void check_output(const struct harness *h, const struct shared *sh)
 {
-	struct seen s;
-	json_t *all = harness_entries(h), *e;
-	size_t i;
+	struct seen s = { .sh = sh };
 
 	for (int v = 0; v < VICTIMS; v++)
 		s.victim[v] = calloc(sh->done[v] + 1, sizeof(uint64_t));
 	s.survivor = calloc(sh->survivor_done, sizeof(uint64_t));
-	json_array_foreach (all, i, e)
-		seen_count(&s, sh, json_string_value(json_object_get(e, "msg")));
+	harness_each_entry(h, seen_count, &s);
 	for (int v = 0; v < VICTIMS; v++) {
 		for (uint64_t n = 0; n < sh->done[v]; n++)
 			if (s.victim[v][n] != 1)
@@ -169,7 +168,6 @@ static void check_output(const struct harness *h, const struct shared *sh)
 			fail_msg("survivor entry %" PRIu64 " written %" PRIu64 " times", n,
 				 s.survivor[n]);
 	free(s.survivor);
-	json_decref(all);
 }
 
 /* 200 victims on a 4-lane bus beside a steady survivor: nothing finished

@@ -132,8 +132,7 @@ static void test_sigkill_writer(void **state)
 	harness_init(&h, "restart");
 	harness_start_writer(&h, args);
 	for (int i = 0; i < PRODUCERS; i++) {
-		pids[i] = fork();
-		assert_true(pids[i] >= 0);
+		pids[i] = harness_fork();
 		if (pids[i] == 0)
 			producer(h.bus, sh, i);
 	}
