@@ -18,9 +18,12 @@
  *   fini(state)            once, when the writer stops or reloads
  *
  * A filter runs on the drain thread, so it must be quick and must not
- * block. An action may take its time: it delays nothing but its own queue,
- * whose overflow the writer counts. filter and action are never called
- * concurrently for one hook instance.
+ * block: the writer drains nothing while a filter runs (a call longer than
+ * the hook's timeout_ms is counted as a timeout, but cannot be cut short).
+ * An action may take its time: it delays nothing but its own queue, whose
+ * overflow the writer counts. filter and action are never called
+ * concurrently for one hook instance. A plugin runs inside the writer: code
+ * that may crash or hang belongs in a command hook instead.
  *
  * Everything an entry view points at is valid only during the call.
  *
@@ -29,6 +32,8 @@
  *	static int drop_debug(void *state, const struct logbus_hook_entry *e,
  *			      struct logbus_hook_edit *ed)
  *	{
+ *		(void)state;
+ *		(void)ed;
  *		return e->level == LOGBUS_DEBUG ? LOGBUS_HOOK_DROP : LOGBUS_HOOK_KEEP;
  *	}
  *	LOGBUS_HOOK_DEFINE(.name = "drop-debug", .filter = drop_debug);
@@ -150,12 +155,20 @@ struct logbus_hook_plugin {
 	void *reserved[8];
 };
 
+#ifdef __cplusplus
+#define LOGBUS_HOOK_EXTERN extern "C"
+#else
+#define LOGBUS_HOOK_EXTERN extern
+#endif
+
 /* LOGBUS_HOOK_DEFINE(.name = ..., .filter = ...) - define and export the
- * plugin's descriptor with the ABI version of this header. */
+ * plugin's descriptor with the ABI version of this header (in C++, name
+ * the members in their order above). */
 #define LOGBUS_HOOK_DEFINE(...)                                                     \
-	__attribute__((visibility("default"))) const struct logbus_hook_plugin      \
-		logbus_hook_plugin = { .abi_version = LOGBUS_HOOK_ABI_VERSION,      \
-				       __VA_ARGS__ }
+	LOGBUS_HOOK_EXTERN __attribute__((visibility("default")))                   \
+	const struct logbus_hook_plugin logbus_hook_plugin;                         \
+	const struct logbus_hook_plugin logbus_hook_plugin = {                      \
+		.abi_version = LOGBUS_HOOK_ABI_VERSION, __VA_ARGS__ }
 
 #ifdef __cplusplus
 }
