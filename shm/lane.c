@@ -112,9 +112,14 @@ static bool try_claim(const struct lb_bus *bus, uint32_t i, const struct lb_clai
 	if (c->comm)
 		strncpy(comm, c->comm, sizeof(comm) - 1);
 	memcpy(lane->comm, comm, sizeof(comm));
-	atomic_store_explicit(&lane->published, 0, memory_order_relaxed);
-	atomic_store_explicit(&lane->dropped_full, 0, memory_order_relaxed);
-	atomic_store_explicit(&lane->dropped_too_large, 0, memory_order_relaxed);
+	/* The counters are per client: a lane taken back by its own process
+	 * keeps counting where it was, so the writer's totals for the client
+	 * stay whole; a free lane starts a new client at zero. */
+	if (expected == 0) {
+		atomic_store_explicit(&lane->published, 0, memory_order_relaxed);
+		atomic_store_explicit(&lane->dropped_full, 0, memory_order_relaxed);
+		atomic_store_explicit(&lane->dropped_too_large, 0, memory_order_relaxed);
+	}
 
 	*p = (struct lb_producer){
 		.lane = lane,
@@ -127,7 +132,14 @@ static bool try_claim(const struct lb_bus *bus, uint32_t i, const struct lb_clai
 		.max_record = bus->max_record,
 		.index = i,
 		.light_fence = c->light_fence,
+		.published = atomic_load_explicit(&lane->published, memory_order_relaxed),
+		.dropped_full = atomic_load_explicit(&lane->dropped_full, memory_order_relaxed),
+		.dropped_too_large =
+			atomic_load_explicit(&lane->dropped_too_large, memory_order_relaxed),
 	};
+	p->base_published = p->published;
+	p->base_dropped_full = p->dropped_full;
+	p->base_dropped_too_large = p->dropped_too_large;
 	/* A head the segment cannot have (garbage left by someone else):
 	 * start on the tail rather than trust it. */
 	if (p->head - p->tail > p->size || (p->head & (LB_RECORD_ALIGN - 1)))
@@ -261,9 +273,13 @@ bool lb_lane_free(const struct lb_bus *bus, uint32_t i, uint64_t owner)
 void lb_producer_counts(const struct lb_producer *p, uint64_t *published, uint64_t *dropped_full,
 			uint64_t *dropped_too_large)
 {
-	*published = atomic_load_explicit(&p->lane->published, memory_order_relaxed);
-	*dropped_full = atomic_load_explicit(&p->lane->dropped_full, memory_order_relaxed);
-	*dropped_too_large = atomic_load_explicit(&p->lane->dropped_too_large, memory_order_relaxed);
+	*published = atomic_load_explicit(&p->lane->published, memory_order_relaxed) -
+		     p->base_published;
+	*dropped_full = atomic_load_explicit(&p->lane->dropped_full, memory_order_relaxed) -
+			p->base_dropped_full;
+	*dropped_too_large =
+		atomic_load_explicit(&p->lane->dropped_too_large, memory_order_relaxed) -
+		p->base_dropped_too_large;
 }
 
 void lb_producer_progress(const struct lb_producer *p, uint64_t *head, uint64_t *tail)

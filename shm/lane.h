@@ -36,6 +36,9 @@ struct lb_producer {
 	uint64_t published;   /* mirrors of the lane's counters */
 	uint64_t dropped_full;
 	uint64_t dropped_too_large;
+	uint64_t base_published;  /* the counters when this producer claimed */
+	uint64_t base_dropped_full;
+	uint64_t base_dropped_too_large;
 	uint32_t max_record;
 	uint32_t index;
 	bool light_fence;     /* commit with a release store (doorbell.c) */
@@ -154,7 +157,7 @@ void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info 
  * whether it did. */
 bool lb_lane_free(const struct lb_bus *bus, uint32_t i, uint64_t owner);
 
-/* lb_producer_counts - the lane's counters, as the writer sees them. */
+/* lb_producer_counts - what this producer added to the lane's counters. */
 void lb_producer_counts(const struct lb_producer *p, uint64_t *published, uint64_t *dropped_full,
 			uint64_t *dropped_too_large);
 
