@@ -44,10 +44,7 @@ int lb_bus_path(const char *name, const char *suffix, char out[LB_BUS_PATH_MAX])
 	return 0;
 }
 
-static void set_why(struct lb_bus_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_why(struct lb_bus_error *err, const char *fmt, ...)
+void lb_set_why(struct lb_bus_error *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -61,12 +58,12 @@ static void set_why(struct lb_bus_error *err, const char *fmt, ...)
 int lb_bus_geometry_check(const struct lb_bus_geometry *g, struct lb_bus_error *err)
 {
 	if (g->lane_count < 1 || g->lane_count > LB_MAX_LANES) {
-		set_why(err, "lane count %u is outside 1..%u", g->lane_count, LB_MAX_LANES);
+		lb_set_why(err, "lane count %u is outside 1..%u", g->lane_count, LB_MAX_LANES);
 		return -EINVAL;
 	}
 	if (g->lane_size < LB_MIN_LANE_SIZE || g->lane_size > LB_MAX_LANE_SIZE ||
 	    (g->lane_size & (g->lane_size - 1))) {
-		set_why(err, "lane size %llu is not a power of two in %llu..%llu",
+		lb_set_why(err, "lane size %llu is not a power of two in %llu..%llu",
 			(unsigned long long)g->lane_size, (unsigned long long)LB_MIN_LANE_SIZE,
 			(unsigned long long)LB_MAX_LANE_SIZE);
 		return -EINVAL;
@@ -119,7 +116,7 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 
 	*bus = (struct lb_bus){ .fd = -1 };
 	if (lb_bus_path(name, NULL, path) < 0) {
-		set_why(err, "bad bus name (want 1-64 of [A-Za-z0-9_.-])");
+		lb_set_why(err, "bad bus name (want 1-64 of [A-Za-z0-9_.-])");
 		return -EINVAL;
 	}
 	r = lb_bus_geometry_check(g, err);
@@ -130,7 +127,7 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
 	if (fd < 0) {
 		r = -errno;
-		set_why(err, "cannot create %s: %s", path, strerror(errno));
+		lb_set_why(err, "cannot create %s: %s", path, strerror(errno));
 		return r;
 	}
 	/* Lock before the header exists: a second writer racing us sees the
@@ -138,20 +135,20 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fchmod(fd, 0660) < 0 ||
 	    ftruncate(fd, (off_t)size) < 0) {
 		r = -errno;
-		set_why(err, "cannot size %s: %s", path, strerror(errno));
+		lb_set_why(err, "cannot size %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	/* posix_fallocate returns the error instead of setting errno. */
 	r = posix_fallocate(fd, 0, (off_t)size);
 	if (r != 0) {
-		set_why(err, "cannot allocate %llu bytes for %s: %s",
+		lb_set_why(err, "cannot allocate %llu bytes for %s: %s",
 			(unsigned long long)size, path, strerror(r));
 		r = -r;
 		goto fail;
 	}
 	r = map_fd(fd, size, bus);
 	if (r < 0) {
-		set_why(err, "cannot map %s: %s", path, strerror(-r));
+		lb_set_why(err, "cannot map %s: %s", path, strerror(-r));
 		goto fail;
 	}
 
@@ -196,13 +193,13 @@ static int validate_header(const struct lb_bus_header *h, uint64_t file_size,
 	uint64_t stride, expect;
 
 	if (h->version != LB_LAYOUT_VERSION) {
-		set_why(err, "%s has layout version %u, this program speaks version %u", path,
+		lb_set_why(err, "%s has layout version %u, this program speaks version %u", path,
 			h->version, LB_LAYOUT_VERSION);
 		return -EPROTONOSUPPORT;
 	}
 	if (h->header_size != sizeof(*h) || h->lane_header_size != LB_LANE_HEADER_SIZE ||
 	    h->lanes_offset != sizeof(*h) || lb_bus_geometry_check(&g, NULL) < 0) {
-		set_why(err, "%s has an inconsistent header (lanes %u of %llu bytes)", path,
+		lb_set_why(err, "%s has an inconsistent header (lanes %u of %llu bytes)", path,
 			h->lane_count, (unsigned long long)h->lane_size);
 		return -EBADMSG;
 	}
@@ -211,7 +208,7 @@ static int validate_header(const struct lb_bus_header *h, uint64_t file_size,
 	if (h->lane_stride != stride || h->segment_size != expect || file_size != expect ||
 	    h->max_record != h->lane_size / 2 ||
 	    (h->ts_mode != LB_TS_TSC && h->ts_mode != LB_TS_REALTIME)) {
-		set_why(err, "%s is %llu bytes but its header describes %llu", path,
+		lb_set_why(err, "%s is %llu bytes but its header describes %llu", path,
 			(unsigned long long)file_size, (unsigned long long)expect);
 		return -EBADMSG;
 	}
@@ -233,24 +230,24 @@ int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err
 
 	*bus = (struct lb_bus){ .fd = -1 };
 	if (lb_bus_path(name, NULL, path) < 0) {
-		set_why(err, "bad bus name (want 1-64 of [A-Za-z0-9_.-])");
+		lb_set_why(err, "bad bus name (want 1-64 of [A-Za-z0-9_.-])");
 		return -EINVAL;
 	}
 	fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
 	if (fd < 0) {
 		r = -errno;
-		set_why(err, "cannot open %s: %s", path, strerror(errno));
+		lb_set_why(err, "cannot open %s: %s", path, strerror(errno));
 		return r;
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		set_why(err, "cannot stat %s: %s", path, strerror(errno));
+		lb_set_why(err, "cannot stat %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if ((uint64_t)st.st_size < sizeof(copy)) {
 		/* The creator sizes the file right after creating it. */
 		r = st.st_size == 0 ? -EAGAIN : -EBADMSG;
-		set_why(err, "%s is %lld bytes, too small for a bus header", path,
+		lb_set_why(err, "%s is %lld bytes, too small for a bus header", path,
 			(long long)st.st_size);
 		goto fail;
 	}
@@ -260,24 +257,24 @@ int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err
 	 * fence orders the header read after it. */
 	if (pread(fd, &copy.magic, sizeof(copy.magic), 0) != (ssize_t)sizeof(copy.magic)) {
 		r = -EIO;
-		set_why(err, "cannot read the header of %s", path);
+		lb_set_why(err, "cannot read the header of %s", path);
 		goto fail;
 	}
 	atomic_thread_fence(memory_order_acquire);
 	uint64_t magic = copy.magic;
 	if (pread(fd, &copy, sizeof(copy), 0) != (ssize_t)sizeof(copy)) {
 		r = -EIO;
-		set_why(err, "cannot read the header of %s", path);
+		lb_set_why(err, "cannot read the header of %s", path);
 		goto fail;
 	}
 	if (magic == 0) {
 		r = -EAGAIN;
-		set_why(err, "%s is still being created", path);
+		lb_set_why(err, "%s is still being created", path);
 		goto fail;
 	}
 	if (magic != LB_BUS_MAGIC || copy.magic != LB_BUS_MAGIC) {
 		r = -EPROTO;
-		set_why(err, "%s is not a logbus segment (bad magic)", path);
+		lb_set_why(err, "%s is not a logbus segment (bad magic)", path);
 		goto fail;
 	}
 	r = validate_header(&copy, (uint64_t)st.st_size, path, bus, err);
@@ -285,7 +282,7 @@ int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err
 		goto fail;
 	r = map_fd(fd, (size_t)st.st_size, bus);
 	if (r < 0) {
-		set_why(err, "cannot map %s: %s", path, strerror(-r));
+		lb_set_why(err, "cannot map %s: %s", path, strerror(-r));
 		goto fail;
 	}
 	return 0;

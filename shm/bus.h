@@ -47,6 +47,11 @@ struct lb_bus_error {
 	char why[160];
 };
 
+/* lb_set_why - printf into err->why, for the segment functions of shm/;
+ * err may be NULL. */
+void lb_set_why(struct lb_bus_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* lb_bus_name_valid - true for 1..64 characters of [A-Za-z0-9_.-], not
  * "." or "..". */
 bool lb_bus_name_valid(const char *name);

@@ -51,7 +51,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdalign.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,20 +115,6 @@ static struct stats_layout layout_for(uint32_t lane_count)
 	return l;
 }
 
-static void set_why(struct lb_bus_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_why(struct lb_bus_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->why, sizeof(err->why), fmt, ap);
-	va_end(ap);
-}
-
 /* ---- writer ---- */
 
 static int create_fd(const char *path, size_t size, struct lb_bus_error *err)
@@ -140,17 +125,17 @@ static int create_fd(const char *path, size_t size, struct lb_bus_error *err)
 	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		r = -errno;
-		set_why(err, "cannot create %s: %s", path, strerror(errno));
+		lb_set_why(err, "cannot create %s: %s", path, strerror(errno));
 		return r;
 	}
 	if (fchmod(fd, 0644) < 0 || ftruncate(fd, (off_t)size) < 0) {
 		r = -errno;
-		set_why(err, "cannot size %s: %s", path, strerror(errno));
+		lb_set_why(err, "cannot size %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	r = posix_fallocate(fd, 0, (off_t)size);
 	if (r != 0) {
-		set_why(err, "cannot allocate %zu bytes for %s: %s", size, path, strerror(r));
+		lb_set_why(err, "cannot allocate %zu bytes for %s: %s", size, path, strerror(r));
 		r = -r;
 		goto fail;
 	}
@@ -173,7 +158,7 @@ int lb_stats_create(const char *name, uint32_t lane_count, struct lb_stats_segme
 	*s = (struct lb_stats_segment){ 0 };
 	if (lb_bus_path(name, LB_STATS_SUFFIX, path) < 0 || lane_count < 1 ||
 	    lane_count > LB_MAX_LANES) {
-		set_why(err, "bad bus name or lane count for a stats segment");
+		lb_set_why(err, "bad bus name or lane count for a stats segment");
 		return -EINVAL;
 	}
 	fd = create_fd(path, l.size, err);
@@ -183,7 +168,7 @@ int lb_stats_create(const char *name, uint32_t lane_count, struct lb_stats_segme
 	close(fd);
 	if (p == MAP_FAILED) {
 		int r = -errno;
-		set_why(err, "cannot map %s: %s", path, strerror(errno));
+		lb_set_why(err, "cannot map %s: %s", path, strerror(errno));
 		(void)shm_unlink(path);
 		return r;
 	}
@@ -303,15 +288,15 @@ static int check_header(const struct stats_header *h, uint64_t file_size, const 
 	uint64_t magic = atomic_load_explicit(&h->magic, memory_order_relaxed);
 
 	if (magic == 0) {
-		set_why(err, "%s is being created", path);
+		lb_set_why(err, "%s is being created", path);
 		return -EAGAIN;
 	}
 	if (magic != LB_STATS_MAGIC) {
-		set_why(err, "%s is not a logbus stats segment (bad magic)", path);
+		lb_set_why(err, "%s is not a logbus stats segment (bad magic)", path);
 		return -EPROTO;
 	}
 	if (h->version != LB_STATS_VERSION) {
-		set_why(err, "%s has stats layout version %u; this reader knows version %u",
+		lb_set_why(err, "%s has stats layout version %u; this reader knows version %u",
 			path, h->version, LB_STATS_VERSION);
 		return -EPROTONOSUPPORT;
 	}
@@ -319,7 +304,7 @@ static int check_header(const struct stats_header *h, uint64_t file_size, const 
 	    h->sinks_max != LB_STATS_SINKS_MAX || h->hooks_max != LB_STATS_HOOKS_MAX ||
 	    h->hist_buckets != LB_STATS_HIST_BUCKETS ||
 	    h->segment_size != layout_for(h->lane_count).size || h->segment_size != file_size) {
-		set_why(err, "%s is damaged: its geometry does not match its size (%llu bytes)",
+		lb_set_why(err, "%s is damaged: its geometry does not match its size (%llu bytes)",
 			path, (unsigned long long)file_size);
 		return -EBADMSG;
 	}
@@ -372,7 +357,7 @@ static int take_meta(struct lb_stats_snapshot *snap, const struct stats_meta *m,
 {
 	if (m->writer_pid > INT32_MAX || m->nsinks > LB_STATS_SINKS_MAX ||
 	    m->nhooks > LB_STATS_HOOKS_MAX) {
-		set_why(err, "%s is damaged: writer pid %llu, %llu sinks, %llu hooks", path,
+		lb_set_why(err, "%s is damaged: writer pid %llu, %llu sinks, %llu hooks", path,
 			(unsigned long long)m->writer_pid, (unsigned long long)m->nsinks,
 			(unsigned long long)m->nhooks);
 		return -EBADMSG;
@@ -434,11 +419,11 @@ static int read_fd(int fd, const char *path, struct lb_stats_snapshot *snap,
 
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		set_why(err, "cannot stat %s: %s", path, strerror(errno));
+		lb_set_why(err, "cannot stat %s: %s", path, strerror(errno));
 		return r;
 	}
 	if ((uint64_t)st.st_size < sizeof(h)) {
-		set_why(err, "%s is not a logbus stats segment (%lld bytes)", path,
+		lb_set_why(err, "%s is not a logbus stats segment (%lld bytes)", path,
 			(long long)st.st_size);
 		return st.st_size == 0 ? -EAGAIN : -EPROTO;
 	}
@@ -448,7 +433,7 @@ static int read_fd(int fd, const char *path, struct lb_stats_snapshot *snap,
 	if (r == 0)
 		r = check_header(&h, (uint64_t)st.st_size, path, err);
 	else
-		set_why(err, "cannot read %s: %s", path, strerror(-r));
+		lb_set_why(err, "cannot read %s: %s", path, strerror(-r));
 	if (r < 0)
 		return r;
 	n = h.segment_size - sizeof(h);
@@ -456,12 +441,12 @@ static int read_fd(int fd, const char *path, struct lb_stats_snapshot *snap,
 	snap->clients = calloc(h.lane_count, sizeof(*snap->clients));
 	if (!copy || !snap->clients) {
 		free(copy);
-		set_why(err, "out of memory reading %s", path);
+		lb_set_why(err, "out of memory reading %s", path);
 		return -ENOMEM;
 	}
 	r = copy_consistent(fd, copy, n, &snap->consistent);
 	if (r < 0)
-		set_why(err, "%s changed size while being read", path);
+		lb_set_why(err, "%s changed size while being read", path);
 	else
 		r = take_copy(snap, copy, h.lane_count, path, err);
 	snap->version = h.version;
@@ -477,13 +462,13 @@ int lb_stats_read(const char *name, struct lb_stats_snapshot *snap, struct lb_bu
 
 	*snap = (struct lb_stats_snapshot){ 0 };
 	if (lb_bus_path(name, LB_STATS_SUFFIX, path) < 0) {
-		set_why(err, "bad bus name (want 1-64 of [A-Za-z0-9_.-])");
+		lb_set_why(err, "bad bus name (want 1-64 of [A-Za-z0-9_.-])");
 		return -EINVAL;
 	}
 	fd = shm_open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0) {
 		r = -errno;
-		set_why(err, "cannot open %s: %s", path, strerror(errno));
+		lb_set_why(err, "cannot open %s: %s", path, strerror(errno));
 		return r;
 	}
 	r = read_fd(fd, path, snap, err);
