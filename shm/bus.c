@@ -17,6 +17,7 @@
 
 #include "bus.h"
 #include "layout.h"
+#include "stats.h"
 
 bool lb_bus_name_valid(const char *name)
 {
@@ -313,6 +314,8 @@ int lb_bus_unlink(const char *name)
 
 	if (lb_bus_path(name, NULL, path) < 0)
 		return -EINVAL;
+	/* The writer leaves its stats segment for readers; it goes with the bus. */
+	(void)lb_stats_unlink(name);
 	if (shm_unlink(path) < 0)
 		return -errno;
 	return 0;

@@ -84,8 +84,8 @@ int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err
 /* lb_bus_detach - unmap and close; a bus that is not mapped is a no-op. */
 void lb_bus_detach(struct lb_bus *bus);
 
-/* lb_bus_unlink - remove the segment of bus name; mappings stay valid.
- * Returns 0 or a negative errno. */
+/* lb_bus_unlink - remove the segment of bus name, and its stats segment;
+ * mappings stay valid. Returns 0 or a negative errno (of the bus segment). */
 int lb_bus_unlink(const char *name);
 
 /*
