@@ -14,6 +14,7 @@
 
 #include "bench.h"
 #include "bus.h"
+#include "stats.h"
 
 #ifndef LOGBUS_WRITER_PATH
 #define LOGBUS_WRITER_PATH "logbus-writer"
@@ -223,7 +224,7 @@ static void remove_dir(const char *path)
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
 		(void)unlink(p);
@@ -235,6 +236,7 @@ static void remove_dir(const char *path)
 void bench_writer_cleanup(struct bench_writer *w)
 {
 	(void)lb_bus_unlink(w->bus);
+	(void)lb_stats_unlink(w->bus);
 	if (!getenv("LOGBUS_BENCH_KEEP"))
 		remove_dir(w->dir);
 }

@@ -92,7 +92,8 @@ int bench_writer_start(struct bench_writer *w, const char *what, const char *con
 /* bench_writer_stop - SIGTERM, wait; returns its exit status or -errno. */
 int bench_writer_stop(struct bench_writer *w);
 
-/* bench_writer_cleanup - remove the bus segment and the directory. */
+/* bench_writer_cleanup - remove the bus and stats segments and the
+ * directory. */
 void bench_writer_cleanup(struct bench_writer *w);
 
 /* bench_cpu_seconds - user + system CPU time of pid so far, or -1. */

@@ -5,20 +5,23 @@
  * reconnects (syslog_transport.c), so the drain never waits on the
  * network.
  *
- * The queue holds at most buffer_entries messages. When a batch does not
- * fit:
- * - the collector is up, or not tried yet (just slower than the bus):
- *   write() waits up to
- *   ROOM_WAIT_MS for room, then refuses the whole batch with -EAGAIN; the
- *   drain keeps it in the bus and tries again, or counts it dropped for
- *   this sink when other sinks took it;
- * - the collector is down (a connect failed, or the link broke, and no
- *   connect worked since): write() keeps what fits and counts the rest in
+ * How much the queue takes depends on the collector:
+ * - up, or not tried yet: at most UP_QUEUE messages (or buffer_entries
+ *   when smaller), plus one batch when the queue is empty. A batch that
+ *   does not fit waits up to ROOM_WAIT_MS for room, then is refused whole
+ *   (-EAGAIN): the drain keeps it in the bus, which survives a writer
+ *   restart where this queue does not, and tries again (or counts it
+ *   dropped for this sink when other sinks took it);
+ * - down (a connect failed, or the link broke, and no connect worked
+ *   since): up to buffer_entries; the rest of a batch is counted in
  *   counters.dropped, so the bus keeps moving for the other sinks.
  * Reconnects back off from RETRY_MIN_MS, doubling up to reconnect_max_ms.
- * counters.bytes counts the messages as they enter the queue. On destroy
- * the thread gets up to FLUSH_MS to send what is queued, unless the
- * collector is down; what is left is lost, and said on stderr.
+ * counters.bytes counts the messages as they enter the queue.
+ *
+ * On destroy the thread sends what is queued for as long as the collector
+ * takes some of it every FLUSH_MS; when it is down or stalls, what is left
+ * is lost, and said on stderr. A writer killed outright loses the queue:
+ * UP_QUEUE messages and a batch at most while the collector keeps up.
  *
  * Locking: `lock` guards the queue, `up`, the thread's counters and the
  * flags; the sender never holds it while it sends. Only the drain pushes
@@ -41,6 +44,7 @@
 #define RETRY_MIN_MS 50
 #define ROOM_WAIT_MS 50
 #define FLUSH_MS 5000
+#define UP_QUEUE 4096
 #define SEND_CHUNK 64
 
 struct syslog_sink {
@@ -148,6 +152,8 @@ static void send_some(struct syslog_sink *s)
 	}
 	s->refused += refused;
 	pop(s, (size_t)r);
+	if (r > 0 && s->stopping)
+		s->stop_by_ns = mono_ns() + (uint64_t)FLUSH_MS * 1000000u;
 	pthread_cond_signal(&s->room);
 }
 
@@ -206,15 +212,21 @@ static void fold_counters(struct syslog_sink *s)
 	s->send_errors = s->refused = 0;
 }
 
+static bool fits(const struct syslog_sink *s, size_t n)
+{
+	size_t bound = s->cap < UP_QUEUE ? s->cap : UP_QUEUE;
+
+	return s->down || s->count == 0 || (s->count < bound && bound - s->count >= n);
+}
+
 /* Whether the batch may go in now; waits a little for room unless the
- * collector is down. A batch larger than the bound goes in whole when the
- * queue is empty, so the queue may hold cap + one batch. Lock held. */
+ * collector is down. Lock held. */
 static bool admit(struct syslog_sink *s, size_t n)
 {
-	if (s->down || s->count == 0 || s->cap - s->count >= n)
+	if (fits(s, n))
 		return true;
 	wait_ms(s, &s->room, ROOM_WAIT_MS);
-	return s->down || s->count == 0 || s->cap - s->count >= n;
+	return fits(s, n);
 }
 
 /* Make the ring hold n more messages; false when memory ran out. */
