@@ -2,7 +2,8 @@
 /* Description: a real rsyslogd, started with a private config, receives
  * the syslog sink's RFC 5424 messages over a unix socket, TCP and RELP,
  * and their structured data round-trips: metadata, every field with '"',
- * '\' and ']' in it, binary values and keys too long for an SD-NAME. */
+ * '\' and ']' in it, binary values and keys too long for an SD-NAME. A
+ * unix socket that is a stream socket gets NUL-terminated messages. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -155,6 +158,51 @@ static void test_relp(void **state)
 	round_trip("relp");
 }
 
+/* A stream socket where a datagram one was expected: the sink falls back
+ * to a stream and ends each message with a NUL, as glibc's syslog() does. */
+static void test_unix_stream(void **state)
+{
+	struct rsyslogd stream = rs;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), c;
+	char buf[4096], *second;
+	size_t n = 0;
+	ssize_t r;
+
+	(void)state;
+	snprintf(stream.unix_path, sizeof(stream.unix_path), "%s/stream.sock", rs.dir);
+	assert_true(strlen(stream.unix_path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, stream.unix_path, strlen(stream.unix_path) + 1);
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	const char *args[] = { "--config", services_syslog_config(&stream, "unix", 1000), NULL };
+	struct harness h;
+	harness_init(&h, "stream");
+	harness_start_writer(&h, args);
+	logbus_t *lb = logbus_open(h.bus);
+	assert_non_null(lb);
+	assert_int_equal(logbus_publish(lb, LOGBUS_INFO, "app-stream", "one", 3), 0);
+	assert_int_equal(logbus_publish(lb, LOGBUS_INFO, "app-stream", "two", 3), 0);
+	assert_int_equal(logbus_flush(lb, 10000), 0);
+	harness_stop_writer(&h);        /* it sends what it queued, then closes */
+	logbus_close(lb);
+	harness_fini(&h);
+
+	/* The connection waits in the backlog with its bytes, then EOF. */
+	c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(c >= 0);
+	while ((r = read(c, buf + n, sizeof(buf) - n)) > 0)
+		n += (size_t)r;
+	close(c);
+	close(l);
+	assert_true(n > 2 && buf[n - 1] == '\0');
+	second = memchr(buf, '\0', n) + 1;
+	assert_true(second < buf + n);
+	assert_true(!strncmp(buf, "<134>1 ", 7) && !strcmp(buf + strlen(buf) - 4, " one"));
+	assert_true(!strncmp(second, "<134>1 ", 7) && !strcmp(second + strlen(second) - 4, " two"));
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -175,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_unix),
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_relp),
+		cmocka_unit_test(test_unix_stream),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
