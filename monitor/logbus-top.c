@@ -517,13 +517,13 @@ static int draw_hooks(struct top *t, int y, int height)
 	size_t n = hook_rows(t);
 	int used = 2;
 
-	draw_title(y, "HOOKS", "NAME             TYPE      MATCHED    CALLS     RATE  ERRORS"
-		   " TIMEOUTS  QDROPS  MEAN", t->sort);
+	draw_title(y, "HOOKS", "NAME           TYPE    MATCHED    CALLS     RATE ERRORS TIMEOUTS"
+		   " QDROPS MEAN", t->sort);
 	for (size_t i = 0; i < n && used < height; i++, used++) {
 		const struct lb_stats_hook *h = &t->cur.s.hooks[t->rows[i].index];
 		char m[16], c[16], rate[16], mean[16];
 
-		put_attr(y + used, 0, 0, "%-16s %-6s %10s %8s %8s %7llu %8llu %7llu  %s", h->name,
+		put_attr(y + used, 0, 0, "%-14s %-6s %8s %8s %8s %6llu %8llu %6llu %s", h->name,
 			 h->type, mon_fmt_count(m, (double)h->matched),
 			 mon_fmt_count(c, (double)h->calls), mon_fmt_count(rate, t->rows[i].rate),
 			 (unsigned long long)h->errors, (unsigned long long)h->timeouts,
