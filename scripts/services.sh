@@ -4,8 +4,12 @@
 #   scripts/services.sh [journald]
 #       Make sure a systemd-journald runs: start /lib/systemd/systemd-journald
 #       when none does (as on a container or CI machine without systemd as
-#       PID 1; it needs nothing but /etc/machine-id and creates its own
-#       sockets under /run/systemd/journal), and wait for its native socket.
+#       PID 1). Started by hand it needs only /etc/machine-id (made here
+#       when missing) and a writable /run: it creates its own sockets under
+#       /run/systemd/journal (socket, stdout, dev-log) and keeps the journal
+#       in /run/log/journal, since nothing asks it to flush to /var. It
+#       does not create the /dev/log symlink (systemd's socket unit does).
+#       Waits until `journalctl --sync` works.
 #   scripts/services.sh rsyslogd DIR [bench]
 #       Run a private rsyslogd for one test: config, sockets, pid file and
 #       output all in DIR. The test config hands each message to its file
@@ -45,6 +49,8 @@ start_journald() {
 	fi
 	local bin=/lib/systemd/systemd-journald
 	[ -x "$bin" ] || die "journald: $bin not found (install the systemd package)"
+	[ -s /etc/machine-id ] || systemd-machine-id-setup >/dev/null ||
+		die "journald: no /etc/machine-id and systemd-machine-id-setup failed"
 	if ! journald_running; then
 		# A stale socket of a dead journald would keep refusing us.
 		rm -f /run/systemd/journal/socket

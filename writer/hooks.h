@@ -99,6 +99,8 @@ int hooks_replace(struct hooks **slot, struct hooks_conf *conf);
  * dropped entries leave the batch, rewritten ones point at records the set
  * owns until the next call. Renumbers seq to stay consecutive from the
  * first entry's. Returns how many entries were dropped. NULL h: nothing.
+ * When no sink takes the batch the drain retries the round later, and the
+ * filters see (and count) its entries again.
  */
 size_t hooks_filter(struct hooks *h, struct batch *b);
 

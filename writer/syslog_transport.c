@@ -142,6 +142,8 @@ static int relp_connect(struct syslog_link *l)
 		relpEngineSetDbgprint(l->relp, relp_quiet);
 		relpEngineSetEnableCmd(l->relp, (unsigned char *)"syslog",
 				       eRelpCmdState_Required);
+	}
+	if (!l->clt) {
 		if (relpEngineCltConstruct(l->relp, &l->clt) != RELP_RET_OK)
 			return -ENOMEM;
 		relpCltSetTimeout(l->clt, RELP_TIMEOUT_S);
