@@ -25,7 +25,7 @@ series() {
 left=$(series logbus-128-1t logbus-128-2t logbus-128-2p fprintf-128-1t syslog-128-1t \
 	journald-128-1t spdlog-128-1t lttng-128-1t spdlog-128-2p lttng-128-2p)
 right=$(series logbus-32-1t logbus-100-1t logbus-128-1t logbus-1024-1t logbus-32-2p \
-	logbus-100-2p logbus-128-2p logbus-1024-2p logbus-100-2p-paced)
+	logbus-100-2p logbus-128-2p logbus-1024-2p logbus-100-1t-paced logbus-100-2p-paced)
 
 gnuplot <<GP
 set terminal pngcairo size 1600,700 noenhanced font ",10"

@@ -90,7 +90,8 @@ Each call timed alone (lfence; rdtsc ... rdtscp; lfence), the timer's own
 median cost subtracted, all samples of all workers sorted together. The
 writer drains to a file meanwhile. "tight": calls back to back into a
 256 MiB lane (large enough that it never fills: drops 0); "paced": each
-producer at a fixed rate into a 4 MiB lane. Plot: `latency.png`.
+producer at a fixed rate into a 4 MiB lane (the default size, which stays
+in cache: compare the tails). Plot: `latency.png`.
 
 | run | target | size | workers | mode | p50 | p90 | p99 | p99.9 | max | drops | timer |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
