@@ -223,17 +223,42 @@ json_t *outfiles_entries(const char *dir)
 	return out;
 }
 
+json_t *outfiles_documents(const char *dir)
+{
+	json_t *out = json_array();
+	char **v, path[600];
+	size_t n = list(dir, ".json", &v);
+
+	for (size_t i = 0; i < n; i++) {
+		json_error_t err;
+		snprintf(path, sizeof(path), "%s/%s", dir, v[i]);
+		json_t *doc = json_load_file(path, JSON_ALLOW_NUL, &err);
+		if (!doc)
+			fail_msg("%s: invalid JSON: %s", path, err.text);
+		json_array_append_new(out, doc);
+		free(v[i]);
+	}
+	free(v);
+	return out;
+}
+
 void outfiles_producer_start(struct outfiles_producer *p, const char *bus, const char *tag,
 			     long pause_us)
 {
 	_Atomic uint64_t *sh = harness_shared(2 * sizeof(*sh));
 
+	const char *tmp = getenv("TMPDIR");
+
 	p->stop = (_Atomic int *)&sh[0];
 	p->done = &sh[1];
+	snprintf(p->fallback, sizeof(p->fallback), "%s/logbus-fallback-%s-%s",
+		 tmp && *tmp ? tmp : "/tmp", bus, tag);
+	unlink(p->fallback);
 	p->pid = fork();
 	assert_true(p->pid >= 0);
 	if (p->pid)
 		return;
+	setenv("LOGBUS_FALLBACK", p->fallback, 1);
 	logbus_t *lb = logbus_open(bus);
 	uint64_t n = 0;
 	char num[24];
@@ -261,6 +286,15 @@ uint64_t outfiles_producer_stop(struct outfiles_producer *p)
 	return *p->done;
 }
 
+void outfiles_add_fallback(json_t *entries, const struct outfiles_producer *p)
+{
+	size_t len;
+	char *data = slurp(p->fallback, &len);
+
+	outfiles_add_lines(entries, p->fallback, data, len, false);
+	free(data);
+}
+
 void outfiles_check_once(json_t *entries, const char *tag, uint64_t count)
 {
 	uint8_t *seen = calloc(count ? count : 1, 1);
@@ -278,12 +312,12 @@ void outfiles_check_once(json_t *entries, const char *tag, uint64_t count)
 		if (v >= count)
 			fail_msg("entry n=%s was never published (published %" PRIu64 ")", n, count);
 		if (seen[v]++)
-			fail_msg("entry n=%" PRIu64 " written twice (lane %lld, lane_seq %lld)", v,
+			fail_msg("entry %s n=%" PRIu64 " written twice (lane %lld, lane_seq %lld)", tag, v,
 				 json_integer_value(json_object_get(e, "lane")),
 				 json_integer_value(json_object_get(e, "lane_seq")));
 	}
 	for (uint64_t k = 0; k < count; k++)
 		if (!seen[k])
-			fail_msg("entry n=%" PRIu64 " of %" PRIu64 " is missing", k, count);
+			fail_msg("entry %s n=%" PRIu64 " of %" PRIu64 " is missing", tag, k, count);
 	free(seen);
 }

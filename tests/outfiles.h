@@ -42,6 +42,10 @@ json_t *outfiles_entries(const char *dir);
 void outfiles_add_lines(json_t *out, const char *path, const char *data, size_t len,
 			bool cut_ok);
 
+/* outfiles_documents - every *.json file of dir parsed as one JSON
+ * document, in name order (asserts each is valid). */
+json_t *outfiles_documents(const char *dir);
+
 /* outfiles_msg - the "msg" of entry i of entries ("" when there is none). */
 const char *outfiles_msg(json_t *entries, size_t i);
 
@@ -54,15 +58,23 @@ char *outfiles_decompress(const char *path, size_t *len);
 
 /* A producer process publishing "n <i>" with field n=<i>, i = 0, 1, ...,
  * retrying while its lane is full, until *stop; *done counts what it
- * published. outfiles_producer_stop waits for it (after flushing). */
+ * published. Its fallback ($LOGBUS_FALLBACK, taken when the writer's
+ * heartbeat goes stale while the lane is full) is a file of its own.
+ * outfiles_producer_stop waits for it (after flushing); the caller
+ * removes p.fallback when done. */
 struct outfiles_producer {
 	pid_t pid;
 	_Atomic int *stop;
 	_Atomic uint64_t *done;
+	char fallback[300];
 };
 void outfiles_producer_start(struct outfiles_producer *p, const char *bus, const char *tag,
 			     long pause_us);
 uint64_t outfiles_producer_stop(struct outfiles_producer *p);
+
+/* outfiles_add_fallback - append the entries p wrote to its fallback
+ * (none, when it never needed it) to entries. */
+void outfiles_add_fallback(json_t *entries, const struct outfiles_producer *p);
 
 /* outfiles_check_once - every "n" in 0..count-1 appears exactly once among
  * the entries of tag. */

@@ -773,8 +773,13 @@ long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struc
 		fo.segment_id = segment_id;
 		r = add_sink(v, &n, sink_file_new(&fo, &s), &s, "file", errs);
 	}
-	for (size_t i = 0; r == 0 && (c->formats & FORMAT_ENTRY) && i < c->entry_files.count; i++)
-		r = add_sink(v, &n, sink_entry_new(&e[i], &s), &s, "entry", errs);
+	for (size_t i = 0; r == 0 && (c->formats & FORMAT_ENTRY) && i < c->entry_files.count; i++) {
+		struct entry_options eo = e[i];
+		eo.prefix = c->bus;
+		eo.rule = (unsigned)i;
+		eo.segment_id = segment_id;
+		r = add_sink(v, &n, sink_entry_new(&eo, &s), &s, "entry", errs);
+	}
 	if (r == 0 && (c->formats & FORMAT_JOURNALD))
 		r = add_sink(v, &n, sink_journal_new(&c->journal, &s), &s, "journald", errs);
 	if ((c->formats & FORMAT_SYSLOG) && !c->syslog.count) {

@@ -87,13 +87,15 @@ static void load(struct lane_marks *m, char *note, size_t cap)
 	unsigned lane;
 	int used = 0;
 
+	/* "%n" after the segment: a space in the format would also eat the
+	 * newline of an empty note. */
 	if (!buf || !read_whole(m, buf, STATE_MAX) ||
-	    sscanf(buf, MAGIC "\nsegment %llu\nnote %n", &seg, &used) != 1 || !used ||
-	    seg == 0 || seg != m->segment_id) {
+	    sscanf(buf, MAGIC "\nsegment %llu%n", &seg, &used) != 1 || seg == 0 ||
+	    seg != m->segment_id || strncmp(buf + used, "\nnote ", 6) != 0) {
 		free(buf);
 		return;
 	}
-	p = buf + used;
+	p = buf + used + 6;
 	size_t n = strcspn(p, "\n");
 	snprintf(note, cap, "%.*s", (int)n, p);
 	p += n + (p[n] == '\n');

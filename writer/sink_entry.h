@@ -13,6 +13,11 @@ struct entry_options {
 	int level_min, level_max;  /* severities, emerg 0 .. debug 7, inclusive */
 	bool zstd;
 	int zstd_level;
+	/* Set by whoever makes the sink, not configured: the restart marks
+	 * go to DIR/.<prefix>.entry<rule>.state, for segment_id. */
+	const char *prefix;
+	unsigned rule;
+	uint64_t segment_id;
 };
 
 /* sink_entry_new - make the directory (0750) if needed. Returns 0 with
