@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +40,12 @@ uint64_t bench_now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
-void bench_spin_until(uint64_t tick)
+void bench_pace_until(uint64_t tick)
 {
+	/* Yield rather than spin: on 2 cores, paced producers that spin
+	 * would starve the writer they are measured against. */
 	while (__rdtsc() < tick)
-		_mm_pause();
+		sched_yield();
 }
 
 static int cmp_u64(const void *a, const void *b)

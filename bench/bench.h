@@ -51,8 +51,9 @@ void bench_tsc_calibrate(struct bench_tsc *t);
 /* bench_now_ns - CLOCK_MONOTONIC in nanoseconds. */
 uint64_t bench_now_ns(void);
 
-/* bench_spin_until - busy-wait until the TSC reaches tick. */
-void bench_spin_until(uint64_t tick);
+/* bench_pace_until - wait until the TSC reaches tick, yielding the CPU
+ * to whatever else is runnable meanwhile. */
+void bench_pace_until(uint64_t tick);
 
 /* Latency samples in TSC ticks, sorted, and the quantiles of them in ns
  * with the timer overhead removed. */

@@ -288,7 +288,7 @@ static void publish_paced(const char *bus)
 	(void)logbus_flush(lb, 30000);
 	next = bench_t0();
 	for (size_t i = 0; i < n; i++) {
-		bench_spin_until(next += interval);
+		bench_pace_until(next += interval);
 		snprintf(msg, 21, "%019llu ", (unsigned long long)realtime_ns());
 		msg[20] = 'x';
 		(void)logbus_publish(lb, LOGBUS_INFO, "bench", msg, o.size < 24 ? 24 : o.size);

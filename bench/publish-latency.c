@@ -111,7 +111,7 @@ static void timed_loop(struct worker *w)
 
 	for (size_t i = 0; i < o->count; i++) {
 		if (interval)
-			bench_spin_until(next += interval);
+			bench_pace_until(next += interval);
 		uint64_t t0 = bench_t0();
 		int r = o->be->log(w->ctx, w->msg, o->size);
 		uint64_t t1 = bench_t1();

@@ -91,7 +91,9 @@ median cost subtracted, all samples of all workers sorted together. The
 writer drains to a file meanwhile. "tight": calls back to back into a
 256 MiB lane (large enough that it never fills: drops 0); "paced": each
 producer at a fixed rate into a 4 MiB lane (the default size, which stays
-in cache: compare the tails). Plot: `latency.png`.
+in cache), yielding the CPU between calls so that the writer keeps up on
+2 cores: each call then starts after a system call, with colder caches
+and predictors, as in a program that does other work. Plot: `latency.png`.
 
 | run | target | size | workers | mode | p50 | p90 | p99 | p99.9 | max | drops | timer |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
