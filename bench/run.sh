@@ -100,7 +100,7 @@ start_peers() {
 	if command -v lttng >/dev/null; then
 		if ! pgrep -x lttng-sessiond >/dev/null; then
 			lttng-sessiond --daemonize --no-kernel 2>>"$log_err" &&
-				lttng_daemon=$(pgrep -x -n lttng-sessiond) || true
+				lttng_daemon=$(pgrep -x -o lttng-sessiond) || true
 		fi
 		lttng create logbus-bench --output "$work/lttng" >/dev/null 2>>"$log_err" &&
 			lttng enable-channel -u --subbuf-size 4M --num-subbuf 8 bench >/dev/null 2>>"$log_err" &&
