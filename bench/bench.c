@@ -15,7 +15,6 @@
 
 #include "bench.h"
 #include "bus.h"
-#include "stats.h"
 
 #ifndef LOGBUS_WRITER_PATH
 #define LOGBUS_WRITER_PATH "logbus-writer"
@@ -239,7 +238,6 @@ static void remove_dir(const char *path)
 void bench_writer_cleanup(struct bench_writer *w)
 {
 	(void)lb_bus_unlink(w->bus);
-	(void)lb_stats_unlink(w->bus);
 	if (!getenv("LOGBUS_BENCH_KEEP"))
 		remove_dir(w->dir);
 }
