@@ -6,8 +6,9 @@
  * answers one line per entry on stdout, "OK" for success (rsyslog omprog's
  * confirmMessages); any other line counts as an error for that entry.
  *
- * Each entry (or batch) has timeout_ms to be written (and confirmed): one that
- * takes longer is killed (its whole process group) and restarted. A command
+ * Each entry (or batch) has timeout_ms to be written (and confirmed): a
+ * command that takes longer is killed (its whole process group) and
+ * restarted. A command
  * that exits is restarted too, after a backoff that doubles from
  * HOOK_RESTART_MIN_MS to HOOK_RESTART_MAX_MS and resets after a success;
  * entries wait in the hook's queue meanwhile (its overflow is counted). An
