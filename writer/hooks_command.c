@@ -8,9 +8,9 @@
  *
  * Each entry (or batch) has timeout_ms to be written (and confirmed): a
  * command that takes longer is killed (its whole process group) and
- * restarted. A command
- * that exits is restarted too, after a backoff that doubles from
- * HOOK_RESTART_MIN_MS to HOOK_RESTART_MAX_MS and resets after a success;
+ * restarted. A command that exits is restarted too, after a backoff that
+ * doubles from HOOK_RESTART_MIN_MS to HOOK_RESTART_MAX_MS and resets after
+ * a success;
  * entries wait in the hook's queue meanwhile (its overflow is counted). An
  * entry is delivered (ok), failed (errors: the command died on it, answered
  * other than OK, or could not start), timed out, or dropped from the queue:
