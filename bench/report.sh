@@ -169,8 +169,10 @@ rates() {
 Backlog: producers fill their lanes while the writer is stopped (SIGSTOP),
 then the writer drains alone: the drain rate. End to end: producer
 processes publish as fast as they can (a full lane retried after 20 us)
-and wait until the writer has written their entries. CPU: the writer's
-user+system seconds per million entries.
+and wait until the writer has taken their entries (logbus_flush): for the
+file sinks that is written; for journald, handed to its socket; for syslog,
+in the sink's send queue. What the collectors really received is in the
+next table. CPU: the writer's user+system seconds per million entries.
 
 | run | sink | producers | entries | entries/s | writer CPU s / M | dropped | full-lane retries |
 | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -191,6 +193,24 @@ EOF
 	  "| \($s) | \(rate($x[0].burst_per_s_per_worker)) | \(rate($x[1].burst_per_s_per_worker)) | \(rate($x[2].burst_per_s_per_worker)) |"'
 	echo
 	q 'r("idle-10s") as $i | if $i then "Idle writer: \($i.writer_cpu_s) CPU seconds over \($i.seconds) s with nothing published." else "TODO: idle writer CPU not measured." end'
+	echo
+}
+
+delivered() {
+	cat <<'EOF'
+## Delivered into the collectors
+
+bench/sink-rate.sh: 2 producer processes into a writer with one sink, then
+waiting until the collector holds every entry (journald: `journalctl
+--sync`; rsyslogd: its output file, in-memory queue as deployed).
+
+| sink | entries | taken by the writer | delivered | delivered/s |
+| --- | --- | --- | --- | --- |
+EOF
+	q '.results[] | select(.bench == "sink-rate") |
+	  "| \(.sink) | \(.entries) | \(rate(.taken_per_s)) | \(.delivered) | \(rate(.delivered_per_s)) |"'
+	q 'if [.results[] | select(.bench == "sink-rate")] | length == 0
+	  then "\nTODO: delivery into journald and rsyslogd was not measured in this run." else empty end'
 	echo
 }
 
@@ -246,6 +266,7 @@ latency
 peers
 original
 rates
+delivered
 written
 growth
 failures

@@ -94,7 +94,7 @@ start_peers() {
 	"$root/scripts/services.sh" journald >/dev/null 2>>"$log_err" ||
 		echo "run.sh: journald did not start; its figures will be missing" >&2
 	local rs
-	if rs=$("$root/scripts/services.sh" rsyslogd "$work/rsyslog" 2>>"$log_err"); then
+	if rs=$("$root/scripts/services.sh" rsyslogd "$work/rsyslog" bench 2>>"$log_err"); then
 		rsyslog_socket=$(sed -n 's/.*unix=\([^ ]*\).*/\1/p' <<<"$rs")
 	fi
 	if command -v lttng >/dev/null; then
@@ -211,6 +211,17 @@ for sink in json zstd journald syslog; do
 			--count "$(n $((total / p)))" --lanes 32 --lane-size 4M "${conf[@]}"
 	done
 done
+
+echo "delivered into journald and rsyslogd (bench/sink-rate.sh)" >&2
+printf '  %-34s' "sink-rate" >&2
+if "$here/sink-rate.sh" "$drain" "$(n 25000)" 2 >"$work/sink-rate.jsonl" 2>>"$log_err"; then
+	jq -c '. + {label: ("sink-rate-" + .sink)}' "$work/sink-rate.jsonl" >>"$results"
+	echo "ok" >&2
+else
+	jq -cn --arg e "$(tail -n 1 "$log_err")" \
+		'{bench:"error", label:"sink-rate", command:"bench/sink-rate.sh", error:$e}' >>"$results"
+	echo "FAILED (see report)" >&2
+fi
 
 echo "publish to written; idle writer" >&2
 for rate in 10000 100000; do
