@@ -111,7 +111,7 @@ static void test_unmatched_untouched(void **state)
 }
 
 /* redact.so: patterns over the message and field values, named fields
- * replaced whole. */
+ * replaced whole; a message longer than its quick probe is redacted too. */
 static void test_redact(void **state)
 {
 	struct hooktest t;
@@ -120,6 +120,7 @@ static void test_redact(void **state)
 		{ "token", "abc123", 6 }, { "note", "pw password=x1 end", 18 }, { "n", "42", 2 },
 	};
 	const char *m = "login password=hunter2 card 4111111111111111 ok";
+	char long_msg[3000];
 	logbus_t *lb;
 	json_t *all, *e;
 
@@ -136,18 +137,23 @@ static void test_redact(void **state)
 	assert_non_null(lb);
 	assert_int_equal(logbus_publishv(lb, LOGBUS_INFO, "app", m, strlen(m), f, 3), 0);
 	assert_int_equal(logbus_publish(lb, LOGBUS_INFO, "app", "nothing here", 12), 0);
+	memset(long_msg, 'x', sizeof(long_msg));
+	memcpy(long_msg + sizeof(long_msg) - 12, " password=pw", 12);
+	assert_int_equal(logbus_publish(lb, LOGBUS_INFO, "app", long_msg, sizeof(long_msg)), 0);
 	assert_int_equal(logbus_flush(lb, 5000), 0);
 	harness_stop_writer(&t.h);
 	all = harness_entries(&t.h);
-	assert_int_equal(json_array_size(all), 2);
+	assert_int_equal(json_array_size(all), 3);
 	e = json_array_get(all, 0);
 	assert_string_equal(msg(e), "login [redacted] card [card] ok");
 	assert_string_equal(field(e, "token"), "[redacted]");
 	assert_string_equal(field(e, "note"), "pw [redacted] end");
 	assert_string_equal(field(e, "n"), "42");
 	assert_string_equal(msg(json_array_get(all, 1)), "nothing here");
+	memcpy(long_msg + sizeof(long_msg) - 12, " [redacted]", 12);   /* with its NUL */
+	assert_string_equal(msg(json_array_get(all, 2)), long_msg);
 	hooktest_expect(&t, "redact", &(struct hooktest_metrics){
-		.matched = 2, .calls = 2, .ok = 2, .rewritten = 1 });
+		.matched = 3, .calls = 3, .ok = 3, .rewritten = 2 });
 	json_decref(all);
 	logbus_close(lb);
 	hooktest_fini(&t);
