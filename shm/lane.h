@@ -107,6 +107,12 @@ static inline void *lb_lane_reserve(struct lb_producer *p, uint64_t size)
 static inline bool lb_lane_commit(struct lb_producer *p, uint64_t size)
 {
 	p->head += size;
+	/* Ask for the next lines for writing now, so that the next record's
+	 * stores do not wait for them. */
+	__builtin_prefetch(p->ring + (p->head & (p->size - 1)), 1, 3);
+	__builtin_prefetch(p->ring + ((p->head + 64) & (p->size - 1)), 1, 3);
+	__builtin_prefetch(p->ring + ((p->head + 128) & (p->size - 1)), 1, 3);
+	__builtin_prefetch(p->ring + ((p->head + 192) & (p->size - 1)), 1, 3);
 	p->seq++;
 	p->published++;
 	atomic_store_explicit(&p->lane->next_seq, p->seq, memory_order_relaxed);
