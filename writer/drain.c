@@ -228,8 +228,11 @@ static int deliver_to(struct writer *w, struct sink *s)
 	struct sink_counters *c = &s->counters;
 	uint64_t start = now_mono();
 	int r = s->ops->write(s, &w->merged);
-	uint64_t took = now_mono() - start;
+	uint64_t end = now_mono(), took = end - start;
 
+	/* A slow sink must not look like a dead writer to the producers,
+	 * which send entries to the fallback after a stale heartbeat. */
+	lb_bus_heartbeat(&w->bus, end);
 	c->latency_ns_sum += took;
 	if (took > c->latency_ns_max)
 		c->latency_ns_max = took;
