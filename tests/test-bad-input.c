@@ -392,6 +392,7 @@ static void test_writer_bad_args(void **state)
 		{ "--lanes", "many", "many" },
 		{ "--bus", "a/b", "a/b" },
 		{ "--bus", "..", ".." },
+		{ "--bus", "", "--bus" },
 	};
 	struct harness *h = *state;
 	char out[4096];

@@ -604,7 +604,16 @@ static void load_file(struct ctx *x, const char *path, struct writer_config *c)
 	parse_section(x, "$", c->root, &top_section, c);
 }
 
-/* One override: a string value for a key, checked like the file's. */
+/* A variable of the environment; empty counts as unset. */
+static const char *env_value(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* One override: a string value for a key, checked like the file's. An
+ * empty flag is a value (and an error), not an absent one. */
 static void override(struct ctx *x, const char *source, const char *value, const char *key,
 		     struct writer_config *c)
 {
@@ -613,7 +622,7 @@ static void override(struct ctx *x, const char *source, const char *value, const
 	const struct key *k;
 	json_t *v;
 
-	if (!value || !*value)
+	if (!value)
 		return;
 	if (!strcmp(key, "dir")) {
 		sec = &file_section;
@@ -711,15 +720,15 @@ int config_load(const struct config_overrides *ov, struct writer_config *c, FILE
 	if (ov->config_path)
 		load_file(&x, ov->config_path, c);
 	chosen = c->formats != 0 || json_object_get(c->root, "format");
-	override(&x, "LOGBUS_BUS", getenv("LOGBUS_BUS"), "bus", c);
-	override(&x, "LOGBUS_DIR", getenv("LOGBUS_DIR"), "dir", c);
-	override(&x, "LOGBUS_FORMAT", getenv("LOGBUS_FORMAT"), "format", c);
+	override(&x, "LOGBUS_BUS", env_value("LOGBUS_BUS"), "bus", c);
+	override(&x, "LOGBUS_DIR", env_value("LOGBUS_DIR"), "dir", c);
+	override(&x, "LOGBUS_FORMAT", env_value("LOGBUS_FORMAT"), "format", c);
 	override(&x, "--bus", ov->bus, "bus", c);
 	override(&x, "--dir", ov->dir, "dir", c);
 	override(&x, "--format", ov->format, "format", c);
 	override(&x, "--lanes", ov->lanes, "lanes", c);
 	override(&x, "--lane-size", ov->lane_size, "lane_size", c);
-	if (!chosen && !getenv("LOGBUS_FORMAT") && !ov->format)
+	if (!chosen && !env_value("LOGBUS_FORMAT") && !ov->format)
 		c->formats = implied_formats(c);
 	check_all(&x, ov->config_path ? ov->config_path : "configuration", c);
 	return x.errors;
