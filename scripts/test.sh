@@ -13,18 +13,19 @@ scripts/services.sh journald ||
 	echo "test.sh: journald is not running; its tests fail with CI=true, else skip" >&2
 
 status=0
-meson test -C build --suite default --print-errorlogs --num-processes 2 || status=1
-meson test -C build --suite soak --print-errorlogs --num-processes 1 --timeout-multiplier 1 || status=1
+meson test -C build --suite default --logbase default --print-errorlogs --num-processes 2 || status=1
+meson test -C build --suite soak --logbase soak --print-errorlogs --num-processes 1 --timeout-multiplier 1 || status=1
 
 # One closing line that any CI reader understands.
 python3 - <<'PY' || true
 import json
 ok = fail = skip = 0
-for line in open("build/meson-logs/testlog.json"):
-    r = json.loads(line).get("result")
-    if r == "OK": ok += 1
-    elif r == "SKIP": skip += 1
-    else: fail += 1
+for suite in ("default", "soak"):
+    for line in open(f"build/meson-logs/{suite}.json"):
+        r = json.loads(line).get("result")
+        if r == "OK": ok += 1
+        elif r == "SKIP": skip += 1
+        else: fail += 1
 print(f"{ok} passed, {fail} failed, {skip} skipped")
 PY
 exit $status
