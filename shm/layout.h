@@ -23,7 +23,7 @@
 #define LB_CACHE_LINE 64
 
 #define LB_BUS_MAGIC       UINT64_C(0x3153554247304f4c) /* "LO0GBUS1" */
-#define LB_LAYOUT_VERSION  1u
+#define LB_LAYOUT_VERSION  2u
 
 /* Timestamps in records: raw TSC ticks (invariant TSC) or CLOCK_REALTIME ns. */
 enum lb_ts_mode {
@@ -53,13 +53,16 @@ struct lb_bus_header {
 	_Atomic uint64_t writer_start_ns; /* CLOCK_REALTIME */
 	_Atomic uint64_t heartbeat_ns;    /* CLOCK_MONOTONIC, refreshed by the writer */
 	uint64_t segment_id;              /* random, set once at creation (bus_create:A) */
+	_Atomic uint64_t batches;         /* batches the writer completed */
+	_Atomic uint64_t next_output_seq; /* the writer's next output seq */
 
-	/* Line 2: the doorbell (futex word) and the writer's progress. */
+	/* Line 2: the doorbell (futex word), which every commit reads. Only
+	 * what changes when the writer goes to sleep lives here: a counter
+	 * the writer bumped per batch would cost each producer a cache miss
+	 * per batch. */
 	alignas(LB_CACHE_LINE) _Atomic uint32_t sleeping;
 	_Atomic uint32_t doorbell_flags;  /* LB_DOORBELL_*, set by the writer */
 	_Atomic uint64_t sleeps;          /* times the writer went to sleep */
-	_Atomic uint64_t batches;         /* batches the writer completed */
-	_Atomic uint64_t next_output_seq; /* the writer's next output seq */
 };
 
 /* The writer fences every producer with membarrier(2) before it sleeps,

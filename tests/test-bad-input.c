@@ -328,8 +328,11 @@ static void test_segment_version(void **state)
 	assert_int_equal(pwrite(fd, &version, sizeof(version),
 				offsetof(struct lb_bus_header, version)),
 			 (ssize_t)sizeof(version));
+	char want[64];
+
 	close(fd);
-	segment_refused(h, -EPROTONOSUPPORT, "layout version 2");
+	snprintf(want, sizeof(want), "layout version %u", version);
+	segment_refused(h, -EPROTONOSUPPORT, want);
 }
 
 /* A segment whose size does not match its header. */
