@@ -176,7 +176,8 @@ static long list_files(struct file_sink *s, struct old_file **out)
 			n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), old_cmp);
+	if (n)   /* v may be NULL: qsort's pointer must not be */
+		qsort(v, n, sizeof(*v), old_cmp);
 	*out = v;
 	return (long)n;
 }
