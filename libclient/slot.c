@@ -32,6 +32,7 @@
 
 #include "client.h"
 #include "doorbell.h"
+#include "procstat.h"
 
 __thread struct tls_slot lb_tls_slots[TLS_SLOTS] LB_TLS;
 __thread uint32_t lb_tls_tid LB_TLS;
@@ -45,20 +46,16 @@ static logbus_t *registry;
 
 static uint64_t read_start_time(void)
 {
-	char buf[1024];
-	unsigned long long start = 0;
+	char buf[1024], state;
+	uint64_t start;
 	FILE *f = fopen("/proc/self/stat", "re");
-	char *p;
+	bool ok;
 
 	if (!f)
 		return 0;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	ok = fgets(buf, sizeof(buf), f) && lb_proc_stat_parse(buf, &state, &start);
 	fclose(f);
-	/* Field 22, counted after the command name, which may hold spaces. */
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-				"%*d %*d %*d %*d %llu", &start) != 1)
-		start = 0;
-	return start;
+	return ok ? start : 0;
 }
 
 static void identity_refresh(void)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "procstat.h"
 #include "view.h"
 
 static bool bus_exists(const char *bus)
@@ -31,9 +32,10 @@ static bool bus_exists(const char *bus)
 /* Whether pid is gone: no such process, or a zombie nobody reaped yet. */
 static bool process_gone(pid_t pid)
 {
-	char path[64], buf[512], *p;
+	char path[64], buf[1024], state;
+	uint64_t start;
 	FILE *f;
-	bool zombie = false;
+	bool ok;
 
 	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
 		return true;
@@ -41,11 +43,9 @@ static bool process_gone(pid_t pid)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	ok = fgets(buf, sizeof(buf), f) && lb_proc_stat_parse(buf, &state, &start);
 	fclose(f);
-	if (p && p[1] == ' ')
-		zombie = p[2] == 'Z' || p[2] == 'X';
-	return zombie;
+	return ok && (state == 'Z' || state == 'X');
 }
 
 static enum mon_state writer_state(const struct lb_stats_snapshot *s, uint64_t now)

@@ -12,6 +12,7 @@
 
 #include "drain.h"
 #include "lane.h"
+#include "procstat.h"
 #include "reclaim.h"
 #include "stats_publish.h"
 
@@ -20,9 +21,9 @@
 bool process_gone(pid_t pid, uint64_t start)
 {
 	char path[64], buf[1024], state;
-	unsigned long long started;
+	uint64_t started;
 	FILE *f;
-	char *p;
+	bool ok;
 
 	if (pid <= 0)
 		return true;
@@ -30,10 +31,9 @@ bool process_gone(pid_t pid, uint64_t start)
 	f = fopen(path, "re");
 	if (!f)
 		return kill(pid, 0) < 0 && errno == ESRCH;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	ok = fgets(buf, sizeof(buf), f) && lb_proc_stat_parse(buf, &state, &started);
 	fclose(f);
-	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			 "%*d %*d %*d %*d %llu", &state, &started) != 2)
+	if (!ok)
 		return false;
 	if (state == 'Z' || state == 'X')
 		return true;
