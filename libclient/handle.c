@@ -72,13 +72,12 @@ bool handle_try_attach(logbus_t *lb)
 
 LB_EXPORT logbus_t *logbus_open(const char *bus)
 {
-	const char *name = bus ? bus : getenv("LOGBUS_BUS");
+	/* An empty $LOGBUS_BUS is unset; an empty argument is bad. */
+	const char *name = bus ? bus : lb_bus_default_name();
 	const char *sync = getenv("LOGBUS_SYNC");
 	logbus_t *lb;
 	int r;
 
-	if (!bus && (!name || !*name))
-		name = "default";   /* an empty $LOGBUS_BUS is unset; an empty argument is bad */
 	if (!lb_bus_name_valid(name)) {
 		errno = EINVAL;
 		return NULL;

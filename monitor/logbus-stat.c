@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "report.h"
 #include "view.h"
 
@@ -101,9 +102,7 @@ static int parse_args(int argc, char **argv, struct stat_options *o)
 	};
 	int c;
 
-	*o = (struct stat_options){ .bus = getenv("LOGBUS_BUS"), .format = FORMAT_TEXT };
-	if (!o->bus || !*o->bus)
-		o->bus = "default";
+	*o = (struct stat_options){ .bus = lb_bus_default_name(), .format = FORMAT_TEXT };
 	while ((c = getopt_long(argc, argv, "b:tjpw:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "clock.h"
 #include "report.h"
 #include "view.h"
@@ -128,9 +129,7 @@ static int parse_args(int argc, char **argv, struct top *t)
 	};
 	int c;
 
-	t->bus = getenv("LOGBUS_BUS");
-	if (!t->bus || !*t->bus)
-		t->bus = "default";
+	t->bus = lb_bus_default_name();
 	t->interval = 1.0;
 	while ((c = getopt_long(argc, argv, "b:i:x:h", longopts, NULL)) != -1) {
 		switch (c) {

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -35,6 +36,13 @@ bool lb_bus_name_valid(const char *name)
 			return false;
 	}
 	return true;
+}
+
+const char *lb_bus_default_name(void)
+{
+	const char *env = getenv("LOGBUS_BUS");
+
+	return env && *env ? env : "default";
 }
 
 int lb_bus_path(const char *name, const char *suffix, char out[LB_BUS_PATH_MAX])

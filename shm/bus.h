@@ -56,6 +56,10 @@ void lb_set_why(struct lb_bus_error *err, const char *fmt, ...)
  * "." or "..". */
 bool lb_bus_name_valid(const char *name);
 
+/* lb_bus_default_name - the bus meant when none is named: $LOGBUS_BUS
+ * when set and not empty, else "default". */
+const char *lb_bus_default_name(void);
+
 /* lb_bus_path - "/logbus.<name>" (suffix NULL) or "/logbus.<name><suffix>",
  * the shm_open(3) name. Returns 0 or -EINVAL for a bad bus name. */
 int lb_bus_path(const char *name, const char *suffix, char out[LB_BUS_PATH_MAX]);
