@@ -5,6 +5,7 @@
  * the JSON, text and Prometheus writers all walk the same tables, so the
  * three outputs cannot disagree on what a number is.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -220,6 +221,16 @@ static json_t *json_clients(const struct mon_sample *m)
 	return a;
 }
 
+/* sink_error_text - the text of a sink's last error, a negative errno read
+ * from the stats segment: any other value (the segment is untrusted, and
+ * -INT64_MIN overflows) reads as "invalid error code". */
+static const char *sink_error_text(int64_t last_error)
+{
+	if (last_error >= 0 || last_error < -INT_MAX)
+		return "invalid error code";
+	return strerror((int)-last_error);
+}
+
 static json_t *json_sinks(const struct mon_sample *m)
 {
 	json_t *a = json_array();
@@ -227,7 +238,7 @@ static json_t *json_sinks(const struct mon_sample *m)
 	for (uint32_t i = 0; i < m->s.nsinks; i++) {
 		const struct lb_stats_sink *s = &m->s.sinks[i];
 		json_t *o = json_pack("{s:s, s:o}", "name", s->name, "last_error",
-				      s->last_error ? json_string(strerror((int)-s->last_error))
+				      s->last_error ? json_string(sink_error_text(s->last_error))
 						    : json_null());
 		json_fields(o, s, sink_fields, COUNT(sink_fields));
 		json_array_append_new(a, o);
@@ -316,7 +327,7 @@ static void text_sinks(FILE *f, const struct mon_sample *m)
 			(unsigned long long)s->errors, (unsigned long long)s->dropped,
 			mon_fmt_ns(mean, s->batches ? s->latency_ns_sum / s->batches : 0),
 			mon_fmt_ns(max, s->latency_ns_max),
-			s->last_error ? strerror((int)-s->last_error) : "-");
+			s->last_error ? sink_error_text(s->last_error) : "-");
 	}
 }
 
