@@ -119,7 +119,8 @@ static size_t list(const char *dir, const char *suffix, char ***out)
 		v[n++] = strdup(de->d_name);
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), name_cmp);
+	if (n)   /* v is NULL when nothing matched: qsort's pointer must not be */
+		qsort(v, n, sizeof(*v), name_cmp);
 	*out = v;
 	return n;
 }
