@@ -25,8 +25,21 @@ static const char *zstd_config(struct harness *h, const char *name)
 				  "\"rotate_size\":\"20K\"}}");
 }
 
+/* splitmix64: filler that zstd cannot squeeze, so that the compressed
+ * size, and with it the rotation count, does not depend on how the writer
+ * happened to batch the entries. */
+static uint64_t filler(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
 /* Several batches and rotations: every file decompresses, every entry is
- * there once, in order. */
+ * there once, in order. 3000 entries carry at least 16 incompressible
+ * bytes each (48K), batches are at most 100 entries (a flush every 100),
+ * so a 20K rotation size makes at least two files whatever the batching. */
 static void test_files_decompress(void **state)
 {
 	struct harness h;
@@ -38,7 +51,9 @@ static void test_files_decompress(void **state)
 	lb = logbus_open(h.bus);
 	assert_non_null(lb);
 	for (int i = 0; i < 3000; i++) {
-		assert_int_equal(logbus_publishf(lb, LOGBUS_INFO, "z", "entry number %d", i), 0);
+		assert_int_equal(logbus_publishf(lb, LOGBUS_INFO, "z", "entry number %d %016llx%016llx",
+						 i, (unsigned long long)filler(2 * (uint64_t)i),
+						 (unsigned long long)filler(2 * (uint64_t)i + 1)), 0);
 		if (i % 100 == 99)
 			assert_int_equal(logbus_flush(lb, 5000), 0);
 	}
