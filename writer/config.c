@@ -36,17 +36,41 @@ struct ctx {
 	int errors;
 };
 
+/* Print text with every control byte as \xNN: a problem is one line even
+ * when it quotes what the file holds (a key, a value, jansson's "near"). */
+static void put_one_line(FILE *f, const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+static void problem(struct ctx *x, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* problem - print "logbus-writer: SOURCE[: PATH]: WHAT" as one line to
+ * x->errs and count it. */
 static void problem(struct ctx *x, const char *path, const char *fmt, ...)
 {
+	char *what = NULL;
 	va_list ap;
 
-	if (path)
-		fprintf(x->errs, "logbus-writer: %s: %s: ", x->source, path);
-	else
-		fprintf(x->errs, "logbus-writer: %s: ", x->source);
+	fprintf(x->errs, "logbus-writer: ");
+	put_one_line(x->errs, x->source);
+	fprintf(x->errs, ": ");
+	if (path) {
+		put_one_line(x->errs, path);
+		fprintf(x->errs, ": ");
+	}
 	va_start(ap, fmt);
-	vfprintf(x->errs, fmt, ap);
+	if (vasprintf(&what, fmt, ap) < 0)
+		what = NULL;
 	va_end(ap);
+	put_one_line(x->errs, what ? what : "(out of memory)");
+	free(what);
 	fputc('\n', x->errs);
 	x->errors++;
 }
