@@ -113,7 +113,10 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 		bool pad;
 		long r = lb_record_decode(buf + off, n - off, w->bus.max_record, &e, &pad);
 
-		if (r == -EAGAIN)
+		/* Part of a record is only the copy's cap cutting it short: up to
+		 * the head, producers commit whole records, so there it is
+		 * corrupt (else this lane would spin the drain forever). */
+		if (r == -EAGAIN && t->tail + n < head)
 			break;
 		if (r < 0 || (pad && !pad_fits(w, t->tail + off, (uint64_t)r, head))) {
 			*corrupt = true;
@@ -165,10 +168,18 @@ static bool collect(struct writer *w)
 		t->count = 0;
 		t->batch_tail = t->tail;
 		if (got < 0) {
+			/* An impossible head (unaligned, behind the tail, more
+			 * than a ring ahead) that skipping could not cure: wait
+			 * until its producer moves it. */
+			if (t->refused && t->refused_head == head)
+				continue;
+			t->refused = true;
+			t->refused_head = head;
 			lane_corrupt(w, i, head);
 			any = true;
 			continue;
 		}
+		t->refused = false;
 		if (got == 0)
 			continue;
 		any = true;
@@ -314,9 +325,18 @@ static void reopen_sinks(struct writer *w)
 
 static bool any_pending(const struct writer *w)
 {
-	for (uint32_t i = 0; i < w->bus.lane_count; i++)
-		if (lb_lane_pending(&w->bus, i, w->lanes[i].tail))
+	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
+		const struct lane_track *t = &w->lanes[i];
+		struct lb_lane_info info;
+
+		if (!lb_lane_pending(&w->bus, i, t->tail))
+			continue;
+		if (!t->refused)
 			return true;
+		lb_lane_info_get(&w->bus, i, &info);
+		if (info.head != t->refused_head)
+			return true;
+	}
 	return false;
 }
 
@@ -342,7 +362,8 @@ static void drain_final(struct writer *w)
 		goal[i] = info.head;
 	}
 	while (goal && !done) {
-		drain_round(w);
+		if (!drain_round(w))
+			break;   /* nothing left that can move (a refused head) */
 		done = true;
 		for (uint32_t i = 0; i < w->bus.lane_count; i++)
 			if (w->lanes[i].tail < goal[i] &&

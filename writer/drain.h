@@ -17,6 +17,8 @@ struct lane_track {
 	uint64_t batch_tail;    /* the tail once the current batch is written */
 	size_t first, count;    /* its entries in the collected batch */
 	uint64_t next_check_ns; /* when to look at the owner again */
+	uint64_t refused_head;  /* a head lb_lane_read refused, when refused: */
+	bool refused;           /* reported once, then waited out, not spun on */
 };
 
 struct writer_counters {
