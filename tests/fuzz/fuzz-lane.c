@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* Description: libFuzzer target for a whole lane as the writer drains it:
+ * the input sets the lane's tail, head and ring bytes in a real bus
+ * segment, and the writer's own drain (writer_run after a stop request:
+ * the final drain) decodes, merges and hands the entries to a sink that
+ * formats each as a JSON line. Any bytes must neither crash the writer nor
+ * make it read out of bounds or loop, and every line must be valid JSON
+ * (numbers read as reals: JSON's are unbounded, jansson's integers not). */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "bus.h"
+#include "drain.h"
+#include "entry_json.h"
+#include "layout.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct lb_bus fuzz_bus;
+static char fuzz_bus_name[64];
+
+/* A sink that formats every entry as the file sink does and checks it. */
+static int json_sink_write(struct sink *s, const struct batch *b)
+{
+	struct lb_buf line = { 0 };
+
+	(void)s;
+	for (size_t i = 0; i < b->count; i++) {
+		const struct batch_entry *be = &b->entries[i];
+		struct lb_entry_ids ids = { .seq = be->seq, .lane = be->lane };
+		json_error_t err;
+		json_t *v;
+
+		line.len = 0;
+		lb_entry_json_put(&line, &be->e, be->ts_ns, &ids);
+		if (line.failed)
+			break;
+		v = json_loadb(line.data, line.len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &err);
+		if (!json_is_object(v)) {
+			fprintf(stderr, "fuzz-lane: invalid JSON line: %s: %.*s", err.text,
+				(int)line.len, line.data);
+			abort();
+		}
+		json_decref(v);
+	}
+	lb_buf_free(&line);
+	return 0;
+}
+
+static int json_sink_reopen(struct sink *s)
+{
+	(void)s;
+	return 0;
+}
+
+static void json_sink_destroy(struct sink *s)
+{
+	(void)s;
+}
+
+static const struct sink_ops json_sink_ops = {
+	.write = json_sink_write, .reopen = json_sink_reopen, .destroy = json_sink_destroy,
+};
+
+/* Remove the bus at exit: libFuzzer ends with exit(). */
+static void bus_remove(void)
+{
+	(void)lb_bus_unlink(fuzz_bus_name);
+}
+
+/* One bus of one 64K lane for the whole run. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct lb_bus_geometry g = { .lane_count = 1, .lane_size = LB_MIN_LANE_SIZE };
+	struct lb_bus_error err = { { 0 } };
+
+	(void)argc;
+	(void)argv;
+	snprintf(fuzz_bus_name, sizeof(fuzz_bus_name), "fuzz-lane-%d", (int)getpid());
+	if (lb_bus_create(fuzz_bus_name, &g, LB_TS_REALTIME, &fuzz_bus, &err) < 0) {
+		fprintf(stderr, "fuzz-lane: cannot create bus %s: %s\n", fuzz_bus_name, err.why);
+		exit(1);
+	}
+	atexit(bus_remove);
+	return 0;
+}
+
+static uint64_t load_u64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Input: tail (8 bytes), head (8 bytes), then the ring's first bytes
+ * (the rest of the ring is zero). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct lb_lane *lane = lb_bus_lane(&fuzz_bus, 0);
+	uint8_t *ring = lb_bus_ring(&fuzz_bus, 0);
+	struct sink sink = { .name = "fuzz", .ops = &json_sink_ops };
+	struct sink *sinks[1] = { &sink };
+	volatile sig_atomic_t stop = 1, reopen = 0;
+	struct writer w = { .bus = fuzz_bus, .stop = &stop, .reopen = &reopen };
+	size_t ring_bytes;
+
+	if (size < 16)
+		return 0;
+	ring_bytes = size - 16 < fuzz_bus.lane_size ? size - 16 : fuzz_bus.lane_size;
+	memset(ring, 0, fuzz_bus.lane_size);
+	memcpy(ring, data + 16, ring_bytes);
+	/* Relaxed: one thread plays producer and writer here. */
+	atomic_store_explicit(&lane->tail, load_u64(data), memory_order_relaxed);
+	atomic_store_explicit(&lane->head, load_u64(data + 8), memory_order_relaxed);
+	w.sinks = malloc(sizeof(sinks));
+	if (!w.sinks || writer_init(&w) < 0)
+		abort();
+	memcpy(w.sinks, sinks, sizeof(sinks));
+	w.nsinks = 1;
+	tsc_clock_init(&w.clock);
+	(void)writer_run(&w);
+	writer_fini(&w);
+	return 0;
+}
