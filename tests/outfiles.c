@@ -177,7 +177,11 @@ char *outfiles_decompress(const char *path, size_t *len)
 	return out;
 }
 
-void outfiles_add_lines(json_t *out, const char *path, const char *data, size_t len, bool cut_ok)
+/* Hand each line of data[0..len) to fn as JSON, asserting it is valid; a
+ * last line without its newline fails, unless cut_ok (then it is left
+ * out). */
+static void each_line(const char *path, const char *data, size_t len, bool cut_ok,
+		      harness_entry_fn fn, void *ctx)
 {
 	unsigned lineno = 0;
 
@@ -194,14 +198,19 @@ void outfiles_add_lines(json_t *out, const char *path, const char *data, size_t 
 		v = json_loadb(p, (size_t)(nl - p), JSON_ALLOW_NUL, &err);
 		if (!v)
 			fail_msg("%s:%u: invalid JSON: %s", path, lineno, err.text);
-		json_array_append_new(out, v);
+		fn(v, ctx);
+		json_decref(v);
 		p = nl + 1;
 	}
 }
 
-json_t *outfiles_entries(const char *dir)
+void outfiles_add_lines(json_t *out, const char *path, const char *data, size_t len, bool cut_ok)
 {
-	json_t *out = json_array();
+	each_line(path, data, len, cut_ok, harness_append, out);
+}
+
+void outfiles_each_entry(const char *dir, harness_entry_fn fn, void *ctx)
+{
 	char **v, path[600];
 	size_t n = list(dir, "", &v), len;
 
@@ -216,11 +225,18 @@ json_t *outfiles_entries(const char *dir)
 			data = outfiles_decompress(path, &len);
 		}
 		if (data)
-			outfiles_add_lines(out, path, data, len, false);
+			each_line(path, data, len, false, fn, ctx);
 		free(data);
 		free(v[i]);
 	}
 	free(v);
+}
+
+json_t *outfiles_entries(const char *dir)
+{
+	json_t *out = json_array();
+
+	outfiles_each_entry(dir, harness_append, out);
 	return out;
 }
 

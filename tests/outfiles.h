@@ -36,6 +36,10 @@ size_t outfiles_count(const char *dir, const char *suffix);
  * and every .zst file decompresses with `zstd -d` (exit 0). */
 json_t *outfiles_entries(const char *dir);
 
+/* outfiles_each_entry - as outfiles_entries, but hands each entry to fn
+ * in turn and keeps none: for outputs too large to hold at once. */
+void outfiles_each_entry(const char *dir, harness_entry_fn fn, void *ctx);
+
 /* outfiles_add_lines - append each line of data[0..len) as JSON to out,
  * asserting it is valid; a last line without its newline fails, unless
  * cut_ok (then it is left out). */
