@@ -255,11 +255,16 @@ unsigned harness_lanes(const struct harness *h, struct lb_lane_info *out, unsign
 
 unsigned harness_free_lanes(const struct harness *h)
 {
-	struct lb_lane_info info[64];
-	unsigned n = harness_lanes(h, info, 64), free_lanes = 0;
+	struct lb_lane_info info;
+	struct lb_bus bus;
+	unsigned free_lanes = 0;
 
-	for (unsigned i = 0; i < n && i < 64; i++)
-		free_lanes += info[i].owner == 0;
+	assert_int_equal(lb_bus_attach(h->bus, &bus, NULL), 0);
+	for (unsigned i = 0; i < bus.lane_count; i++) {
+		lb_lane_info_get(&bus, i, &info);
+		free_lanes += info.owner == 0;
+	}
+	lb_bus_detach(&bus);
 	return free_lanes;
 }
 
