@@ -10,9 +10,17 @@ target=$1 seeds=$2 work=$3
 seconds=${LOGBUS_FUZZ_SECONDS:-60}
 mkdir -p "$work/artifacts"
 rm -f "$work"/artifacts/*
+cd "$work" || exit 1
 "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65552 \
-	-print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work" "$seeds" 2>&1 | tail -n 60
-status=${PIPESTATUS[0]}
+	-print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work" "$seeds" \
+	>"$work/fuzz.log" 2>&1 &
+pid=$!
+wait "$pid"
+status=$?
+tail -n 60 "$work/fuzz.log"
+# What a target makes is named after its pid; after a crash or a timeout
+# its exit handlers did not run.
+rm -f /dev/shm/logbus.fuzz-*-"$pid" /dev/shm/logbus.fuzz-*-"$pid".stats fuzz-*-"$pid".json
 for f in "$work"/artifacts/*; do
 	[ -f "$f" ] || continue
 	echo "run.sh: failing input $(basename "$f") ($(stat -c %s "$f") bytes), base64:"
