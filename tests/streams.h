@@ -27,13 +27,15 @@ struct streams {
 struct streams *streams_new(unsigned count);
 
 /* streams_producer - fork a producer process publishing streams first ..
- * first + threads - 1 on bus, one thread each, with a pause of pause_us
- * after every 8 entries (0: none), until s->stop; then it flushes, checks
- * its handle's counters (published = queued + fallback + dropped, nothing
- * dropped or in the fallback) and exits 0. Its fallback, if it ever needs
+ * first + threads - 1 on bus, one thread each (retrying, after 100 us,
+ * an entry refused for a full lane or no free lane), with a pause of pause_us
+ * after every 8 entries (0: none), until s->stop or until each thread
+ * published limit entries (0: no limit); then it flushes, checks
+ * its handle's counters (published = queued + fallback + dropped, every
+ * accepted entry queued or in the fallback) and exits 0. Its fallback, if it ever needs
  * one, is fallback (NULL: stderr). Returns its pid. */
 pid_t streams_producer(struct streams *s, const char *bus, unsigned first, unsigned threads,
-		       long pause_us, const char *fallback);
+		       long pause_us, uint64_t limit, const char *fallback);
 
 /* Per stream, how often each entry was seen in the output. */
 struct streams_seen {

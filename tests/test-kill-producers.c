@@ -59,7 +59,7 @@ static void kill_victims(const struct harness *h, struct streams *s)
 		for (int i = 0; i < ALIVE; i++) {
 			if (!pid[i] && started < VICTIMS) {
 				unsigned first = (STEADY + started++) * THREADS;
-				pid[i] = streams_producer(s, h->bus, first, THREADS, 200, NULL);
+				pid[i] = streams_producer(s, h->bus, first, THREADS, 200, 0, NULL);
 				deadline[i] = now_ms() + 5 + (uint64_t)(rand() % 56);
 			} else if (pid[i] && now_ms() >= deadline[i]) {
 				int st;
@@ -132,7 +132,7 @@ static void test_kill_producers(void **state)
 	srand(seed);
 	harness_start_writer(&h, args);
 	for (int p = 0; p < STEADY; p++)
-		steady[p] = streams_producer(s, h.bus, (unsigned)p * THREADS, THREADS, 500, NULL);
+		steady[p] = streams_producer(s, h.bus, (unsigned)p * THREADS, THREADS, 500, 0, NULL);
 	kill_victims(&h, s);
 	check_lanes_live(&h, steady);
 	s->stop = 1;

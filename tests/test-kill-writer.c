@@ -54,7 +54,7 @@ static void kill_matrix(const char *name, const char *config_json)
 	outfiles_start(&h, config, NULL);
 	for (int p = 0; p < PRODUCERS; p++) {
 		snprintf(fallback[p], sizeof(fallback[p]), "%s.fallback%d", h.dir, p);
-		pids[p] = streams_producer(s, h.bus, (unsigned)p * THREADS, THREADS, 500,
+		pids[p] = streams_producer(s, h.bus, (unsigned)p * THREADS, THREADS, 500, 0,
 					   fallback[p]);
 	}
 	for (int k = 0; k < KILLS; k++) {
