@@ -4,8 +4,9 @@
  * 2 steady producers of 2 threads run. The steady ones lose nothing (each
  * entry exactly once), a victim loses at most its unfinished entries,
  * the lanes come back to the live count, and the bus's accounting is
- * exact: published = queued + dropped, queued = written, written = what
- * the files hold. LOGBUS_TEST_SEED=N repeats a run. */
+ * exact: published = queued + dropped, queued = written + abandoned (a
+ * victim's entry counted but never committed), written = what the files
+ * hold. LOGBUS_TEST_SEED=N repeats a run. */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -107,12 +108,15 @@ static void check_accounting(const struct harness *h, uint64_t in_files)
 	assert_int_equal(published, queued + dropped);
 	assert_int_equal(queued, in_files + stattest_get(j, "totals.filtered") +
 					 stattest_get(j, "totals.dropped_abandoned"));
-	assert_int_equal(stattest_get(j, "totals.dropped_abandoned"), 0);
+	/* A victim killed between counting its entry and committing it
+	 * leaves it abandoned (counted, never visible): at most one a thread. */
+	assert_in_range(stattest_get(j, "totals.dropped_abandoned"), 0, VICTIMS * THREADS);
 	assert_int_equal(stattest_get(j, "totals.corrupt"), 0);
 	assert_true(stattest_get(j, "totals.reclaimed") >= VICTIMS);
 	printf("# kill-producers: published %lld, queued %lld, dropped (full, retried) %lld, "
-	       "written %llu, lanes reclaimed %lld\n", (long long)published, (long long)queued,
-	       (long long)dropped, (unsigned long long)in_files,
+	       "written %llu, abandoned by killed victims %lld, lanes reclaimed %lld\n",
+	       (long long)published, (long long)queued, (long long)dropped,
+	       (unsigned long long)in_files, (long long)stattest_get(j, "totals.dropped_abandoned"),
 	       (long long)stattest_get(j, "totals.reclaimed"));
 	json_decref(j);
 }
