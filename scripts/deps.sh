@@ -7,6 +7,7 @@ packages=(
 	build-essential meson ninja-build pkg-config
 	libjansson-dev libzstd-dev libsystemd-dev libncurses-dev
 	libcmocka-dev libseccomp-dev
+	clang libclang-rt-14-dev
 	zstd jq tmux systemd systemd-container rsyslog rsyslog-relp librelp-dev
 	gnuplot-nox libspdlog-dev lttng-tools liblttng-ust-dev
 )
