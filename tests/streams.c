@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -16,6 +17,13 @@
 #include "harness.h"
 #include "logbus.h"
 #include "streams.h"
+
+unsigned streams_seed(void)
+{
+	const char *s = getenv("LOGBUS_TEST_SEED");
+
+	return s && *s ? (unsigned)strtoul(s, NULL, 10) : (unsigned)time(NULL);
+}
 
 struct streams *streams_new(unsigned count)
 {

@@ -23,6 +23,10 @@ struct streams {
 	_Atomic uint64_t *accounting_errors;  /* handles whose counters did not add up */
 };
 
+/* streams_seed - the seed of a randomised test run: $LOGBUS_TEST_SEED,
+ * else the clock; the test prints it, so that a run can be repeated. */
+unsigned streams_seed(void);
+
 /* streams_new - count streams, counters zeroed, in shared memory. */
 struct streams *streams_new(unsigned count);
 

@@ -33,13 +33,6 @@
 #define ALIVE 4
 #define LANES 128
 
-static unsigned test_seed(void)
-{
-	const char *s = getenv("LOGBUS_TEST_SEED");
-
-	return s && *s ? (unsigned)strtoul(s, NULL, 10) : (unsigned)time(NULL);
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -128,7 +121,7 @@ static void test_kill_producers(void **state)
 	struct streams_seen seen;
 	pid_t steady[STEADY];
 	struct harness h;
-	unsigned seed = test_seed();
+	unsigned seed = streams_seed();
 
 	(void)state;
 	harness_init(&h, "killprod");

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,14 +25,6 @@
 #define THREADS 2
 #define KILLS 30
 
-/* The seed of this run: $LOGBUS_TEST_SEED, else the clock. */
-static unsigned test_seed(void)
-{
-	const char *s = getenv("LOGBUS_TEST_SEED");
-
-	return s && *s ? (unsigned)strtoul(s, NULL, 10) : (unsigned)time(NULL);
-}
-
 /* Kill the writer KILLS times, each after 5..80 ms of work, under the
  * producers, then check the output of config (NULL: JSON lines). */
 static void kill_matrix(const char *name, const char *config_json)
@@ -44,7 +35,7 @@ static void kill_matrix(const char *name, const char *config_json)
 	struct streams_seen seen;
 	struct harness h;
 	const char *config;
-	unsigned seed = test_seed();
+	unsigned seed = streams_seed();
 	uint64_t accepted = 0;
 
 	harness_init(&h, name);
