@@ -325,8 +325,16 @@ void writer_stats_retire(struct writer *w, uint32_t i, const struct lb_lane_info
 	if (!st)
 		return;
 	ls = &st->lanes[i];
-	if (ls->seq_known && info->next_seq > ls->next_seq)
-		ls->abandoned += info->next_seq - ls->next_seq;
+	if (ls->seq_known && info->next_seq > ls->next_seq) {
+		/* Skipped sequences at the end are abandoned entries, but no
+		 * more than were counted published and not seen: a producer
+		 * killed between its next_seq and published stores
+		 * (lb_lane_commit) skipped one it never counted. */
+		uint64_t skipped = info->next_seq - ls->next_seq;
+		uint64_t seen = ls->written + ls->filtered + ls->abandoned;
+		uint64_t unseen = info->published > seen ? info->published - seen : 0;
+		ls->abandoned += skipped < unseen ? skipped : unseen;
+	}
 	st->retired.queued += info->published;
 	st->retired.dropped_full += info->dropped_full;
 	st->retired.dropped_too_large += info->dropped_too_large;
