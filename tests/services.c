@@ -99,24 +99,29 @@ void services_rsyslogd_fini(struct rsyslogd *r)
 
 json_t *services_rsyslogd_read(const struct rsyslogd *r, const char *name)
 {
-	char path[400];
+	char path[400], *line = NULL;
+	size_t cap = 0;
 	json_t *all = json_array();
-	json_error_t err;
+	unsigned lineno = 0;
+	ssize_t n;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s.log", r->dir, name);
 	f = fopen(path, "re");
 	if (!f)
 		return all;
-	while (!feof(f)) {
-		json_t *o = json_loadf(f, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &err);
-		if (!o) {
-			if (strstr(err.text, "end of file"))
-				break;
-			fail_msg("%s: line %d: %s", path, err.line, err.text);
-		}
+	/* rsyslogd may be writing the last line as we read: a line without
+	 * its newline yet is left for the next read. */
+	while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
+		json_error_t err;
+		json_t *o = json_loadb(line, (size_t)n, JSON_ALLOW_NUL, &err);
+
+		lineno++;
+		if (!o)
+			fail_msg("%s: line %u: %s", path, lineno, err.text);
 		json_array_append_new(all, o);
 	}
+	free(line);
 	fclose(f);
 	return all;
 }

@@ -34,8 +34,9 @@ void services_rsyslogd_kill(struct rsyslogd *r, int sig);
 /* services_rsyslogd_fini - stop it and remove its directory. */
 void services_rsyslogd_fini(struct rsyslogd *r);
 
-/* services_rsyslogd_read - the JSON objects in r->dir/NAME.log ("unix",
- * "tcp", "relp"), as an array; an empty one when there is no file. */
+/* services_rsyslogd_read - the JSON objects of the whole lines in
+ * r->dir/NAME.log ("unix", "tcp", "relp"), as an array; an empty one when
+ * there is no file. A last line still being written is left out. */
 json_t *services_rsyslogd_read(const struct rsyslogd *r, const char *name);
 
 /* services_syslog_config - write a writer configuration into r->dir
