@@ -120,39 +120,42 @@ static void test_kill_producers(void **state)
 	struct streams *s = streams_new((STEADY + VICTIMS) * THREADS);
 	struct streams_seen seen;
 	pid_t steady[STEADY];
-	struct harness h;
+	struct harness *h = *state;
 	unsigned seed = streams_seed();
 
-	(void)state;
-	harness_init(&h, "killprod");
 	printf("# kill-producers: seed %u (LOGBUS_TEST_SEED=%u repeats it)\n", seed, seed);
 	srand(seed);
-	harness_start_writer(&h, args);
+	harness_start_writer(h, args);
 	for (int p = 0; p < STEADY; p++)
-		steady[p] = streams_producer(s, h.bus, (unsigned)p * THREADS, THREADS, 500, 0, NULL);
-	kill_victims(&h, s);
-	check_lanes_live(&h, steady);
+		steady[p] = streams_producer(s, h->bus, (unsigned)p * THREADS, THREADS, 500, 0, NULL);
+	kill_victims(h, s);
+	check_lanes_live(h, steady);
 	s->stop = 1;
 	for (int p = 0; p < STEADY; p++)
 		harness_wait_exit(steady[p], 0);
 	assert_int_equal(*s->accounting_errors, 0);
-	harness_wait_free_lanes(&h, LANES);
+	harness_wait_free_lanes(h, LANES);
 
 	streams_seen_init(&seen, s, 1);
-	outfiles_each_entry(h.dir, streams_seen_add, &seen);
+	outfiles_each_entry(h->dir, streams_seen_add, &seen);
 	streams_seen_check(&seen, 0, STEADY * THREADS, true);
 	streams_seen_check(&seen, STEADY * THREADS, VICTIMS * THREADS, false);
 	assert_int_equal(seen.others, 0);
-	check_accounting(&h, seen.entries);
-	harness_stop_writer(&h);
+	check_accounting(h, seen.entries);
+	harness_stop_writer(h);
 	streams_seen_free(&seen);
-	harness_fini(&h);
+}
+
+static int setup(void **state)
+{
+	*state = harness_new("killprod");
+	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kill_producers),
+		cmocka_unit_test_setup_teardown(test_kill_producers, setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,40 +27,38 @@
 
 /* Kill the writer KILLS times, each after 5..80 ms of work, under the
  * producers, then check the output of config (NULL: JSON lines). */
-static void kill_matrix(const char *name, const char *config_json)
+static void kill_matrix(struct harness *h, const char *name, const char *config_json)
 {
 	struct streams *s = streams_new(PRODUCERS * THREADS);
 	char fallback[PRODUCERS][400];
 	pid_t pids[PRODUCERS];
 	struct streams_seen seen;
-	struct harness h;
 	const char *config;
 	unsigned seed = streams_seed();
 	uint64_t accepted = 0;
 
-	harness_init(&h, name);
 	printf("# %s: seed %u (LOGBUS_TEST_SEED=%u repeats it)\n", name, seed, seed);
 	srand(seed);
-	config = config_json ? outfiles_config(&h, "%s", config_json) : NULL;
-	outfiles_start(&h, config, NULL);
+	config = config_json ? outfiles_config(h, "%s", config_json) : NULL;
+	outfiles_start(h, config, NULL);
 	for (int p = 0; p < PRODUCERS; p++) {
-		snprintf(fallback[p], sizeof(fallback[p]), "%s.fallback%d", h.dir, p);
-		pids[p] = streams_producer(s, h.bus, (unsigned)p * THREADS, THREADS, 500, 0,
+		snprintf(fallback[p], sizeof(fallback[p]), "%s.fallback%d", h->dir, p);
+		pids[p] = streams_producer(s, h->bus, (unsigned)p * THREADS, THREADS, 500, 0,
 					   fallback[p]);
 	}
 	for (int k = 0; k < KILLS; k++) {
 		harness_sleep_us(5000 + rand() % 75000);
-		harness_kill_writer(&h);
-		outfiles_start(&h, config, NULL);
+		harness_kill_writer(h);
+		outfiles_start(h, config, NULL);
 	}
 	s->stop = 1;
 	for (int p = 0; p < PRODUCERS; p++)
 		harness_wait_exit(pids[p], 0);
 	assert_int_equal(*s->accounting_errors, 0);
-	harness_stop_writer(&h);
+	harness_stop_writer(h);
 
 	streams_seen_init(&seen, s, 0);
-	outfiles_each_entry(h.dir, streams_seen_add, &seen);
+	outfiles_each_entry(h->dir, streams_seen_add, &seen);
 	for (int p = 0; p < PRODUCERS; p++) {
 		if (access(fallback[p], F_OK) == 0)
 			harness_each_line(fallback[p], streams_seen_add, &seen);
@@ -73,28 +71,37 @@ static void kill_matrix(const char *name, const char *config_json)
 	       name, KILLS, accepted);
 	assert_int_equal(seen.entries, accepted);
 	streams_seen_free(&seen);
-	harness_fini(&h);
 }
 
 /* JSON lines. */
 static void test_kill_writer_json(void **state)
 {
-	(void)state;
-	kill_matrix("killjson", NULL);
+	kill_matrix(*state, "killjson", NULL);
 }
 
 /* zstd, rotating every 256K so that kills also land around rotations. */
 static void test_kill_writer_zstd(void **state)
 {
-	(void)state;
-	kill_matrix("killzstd", "{\"file\":{\"compress\":\"zstd\",\"rotate_size\":\"256K\"}}");
+	kill_matrix(*state, "killzstd", "{\"file\":{\"compress\":\"zstd\",\"rotate_size\":\"256K\"}}");
+}
+
+static int setup_json(void **state)
+{
+	*state = harness_new("killjson");
+	return 0;
+}
+
+static int setup_zstd(void **state)
+{
+	*state = harness_new("killzstd");
+	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kill_writer_json),
-		cmocka_unit_test(test_kill_writer_zstd),
+		cmocka_unit_test_setup_teardown(test_kill_writer_json, setup_json, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_kill_writer_zstd, setup_zstd, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,29 +104,27 @@ static void test_soak(void **state)
 	static const char *const args[] = { "--lanes", "64", "--lane-size", "64K", NULL };
 	struct streams *s = streams_new(MAX_PRODUCERS);
 	struct streams_seen seen;
-	struct harness h;
+	struct harness *h = *state;
 	long seconds = soak_seconds(), rss_start, rss_end;
 	double t0 = now_s();
 	unsigned producers;
 	json_t *j;
 
-	(void)state;
-	harness_init(&h, "soak");
-	harness_start_writer(&h, args);
-	producers = churn(&h, s, seconds, &rss_start);
-	rss_end = rss_kb(h.writer);
+	harness_start_writer(h, args);
+	producers = churn(h, s, seconds, &rss_start);
+	rss_end = rss_kb(h->writer);
 	assert_int_equal(*s->accounting_errors, 0);
-	harness_wait_free_lanes(&h, LANES);
+	harness_wait_free_lanes(h, LANES);
 
 	s->count = producers;   /* the streams used; the rest were never started */
 	streams_seen_init(&seen, s, 0);
-	outfiles_each_entry(h.dir, streams_seen_add, &seen);
+	outfiles_each_entry(h->dir, streams_seen_add, &seen);
 	streams_seen_check(&seen, 0, producers, true);
 	assert_int_equal(seen.others, 0);
 	assert_int_equal(seen.entries, (uint64_t)producers * ENTRIES);
 
-	json_decref(stattest_wait(h.bus, "totals.written", (json_int_t)seen.entries));
-	j = stattest_wait(h.bus, "totals.lanes_in_use", 0);
+	json_decref(stattest_wait(h->bus, "totals.written", (json_int_t)seen.entries));
+	j = stattest_wait(h->bus, "totals.lanes_in_use", 0);
 	assert_int_equal(stattest_get(j, "totals.written"), (json_int_t)seen.entries);
 	assert_int_equal(stattest_get(j, "totals.published"),
 			 stattest_get(j, "totals.queued") + stattest_get(j, "totals.dropped_full"));
@@ -141,15 +139,20 @@ static void test_soak(void **state)
 	 * noise, never grow with the number of producers served. */
 	if (rss_end > rss_start + rss_start / 4 + 1024)
 		fail_msg("writer RSS grew from %ld kB to %ld kB", rss_start, rss_end);
-	harness_stop_writer(&h);
+	harness_stop_writer(h);
 	streams_seen_free(&seen);
-	harness_fini(&h);
+}
+
+static int setup(void **state)
+{
+	*state = harness_new("soak");
+	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_soak),
+		cmocka_unit_test_setup_teardown(test_soak, setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
