@@ -147,6 +147,13 @@ void harness_fini(struct harness *h)
 	(void)lb_bus_unlink(h->bus);
 	(void)lb_stats_unlink(h->bus);
 	(void)remove_tree(h->dir);
+	/* What the helpers keep beside the directory (outfiles.c): the
+	 * configuration <dir>.json and the writer's stderr <dir>.err. */
+	for (size_t i = 0; i < 2; i++) {
+		char path[sizeof(h->dir) + 8];
+		snprintf(path, sizeof(path), "%s%s", h->dir, i ? ".err" : ".json");
+		(void)unlink(path);
+	}
 }
 
 struct harness *harness_new(const char *test)
