@@ -14,6 +14,9 @@
 
 #define LB_EXPORT __attribute__((visibility("default")))
 
+/* The longest a waiter for the writer (a blocked publish, a flush) sleeps
+ * before it looks again, in case the writer never wakes it. */
+#define LB_WAIT_SLICE_NS (100 * 1000000ull)
 /* How often a detached handle looks for its bus again. */
 #define LB_ATTACH_RETRY_NS (100 * 1000000ull)
 /* A writer whose heartbeat is older than this is taken for dead. */
@@ -34,6 +37,12 @@ struct lane_slot {
 	struct lane_slot *next;  /* the handle's slots; handle lock */
 };
 
+/* A position the writer's tail must pass in a lane: what a flush waits for. */
+struct flush_target {
+	uint32_t lane;
+	uint64_t head;
+};
+
 /* Counters of slots already given back, and of events that had no lane. */
 struct handle_counts {
 	_Atomic uint64_t queued;
@@ -43,6 +52,7 @@ struct handle_counts {
 	_Atomic uint64_t fallback;
 	_Atomic uint64_t dropped_fallback;
 	_Atomic uint64_t wakes;
+	_Atomic uint64_t blocked;
 };
 
 struct logbus {
@@ -51,6 +61,8 @@ struct logbus {
 	char default_tag[LOGBUS_TAG_MAX + 1];
 	size_t default_tag_len;
 	bool sync;                   /* $LOGBUS_SYNC: wait for the writer */
+	_Atomic int overflow_policy; /* LOGBUS_OVERFLOW_*; read only when a lane is full */
+	_Atomic int overflow_timeout_ms;
 
 	pthread_mutex_t lock;        /* slots, attaching, the fallback stream */
 	_Atomic bool attached;       /* bus is mapped; set once, with release */
@@ -58,6 +70,11 @@ struct logbus {
 	bool light_fence;            /* registered for the writer's membarrier */
 	_Atomic uint64_t next_attach_ns;
 	struct lane_slot *slots;
+	/* Heads of lanes given back by threads that exited, not yet passed
+	 * by the writer's tail: logbus_flush waits for them too. One per
+	 * lane at most; handle lock. */
+	struct flush_target *retired;
+	size_t nretired;
 
 	FILE *fallback;              /* stderr, or $LOGBUS_FALLBACK */
 	bool fallback_owned;
@@ -146,15 +163,29 @@ void slot_release_all(logbus_t *lb);
 /* slot.c: per-process set-up for fork safety and thread exit. */
 void slot_process_init(void);
 
-/* handle.c: wait until the writer's tail passed head in each lane. */
-struct flush_target {
-	uint32_t lane;
-	uint64_t head;
-};
+/* handle.c: wait until the writer's tail passed head in each lane, at most
+ * timeout_ms (negative: no limit). Returns 0 or -ETIMEDOUT. */
 int flush_wait(logbus_t *lb, const struct flush_target *t, size_t n, int timeout_ms);
 
 /* handle.c: try to map the bus if it is time to; true when attached. */
 bool handle_try_attach(logbus_t *lb);
+
+/* overflow.c: read $LOGBUS_OVERFLOW into lb; 0, or -EINVAL when it is
+ * set to something overflow_parse refuses. */
+int overflow_from_env(logbus_t *lb);
+
+/* overflow.c: "drop", "block" or "block:MS" into *policy and *timeout_ms
+ * (-1: no limit). Returns 0 or -EINVAL. */
+int overflow_parse(const char *text, int *policy, int *timeout_ms);
+
+/*
+ * overflow.c: after lb_lane_reserve(&s->prod, size) failed inside the
+ * slot (*locked as slot_enter said): under LOGBUS_OVERFLOW_BLOCK, leave
+ * the slot, wait for room, enter it again (*locked updated) and return
+ * the reserved room. NULL, still inside the slot, when the policy is drop,
+ * the time ran out, or the writer is stale.
+ */
+void *overflow_wait(logbus_t *lb, struct lane_slot *s, bool *locked, uint64_t size);
 
 /* fallback.c: write the entry synchronously as a JSON line. */
 int fallback_write(logbus_t *lb, int level, const char *tag, size_t tag_len, const char *msg,
