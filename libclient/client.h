@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "bus.h"
 #include "lane.h"
 #include "logbus.h"
@@ -64,7 +65,7 @@ struct logbus {
 	_Atomic int overflow_policy; /* LOGBUS_OVERFLOW_*; read only when a lane is full */
 	_Atomic int overflow_timeout_ms;
 
-	pthread_mutex_t lock;        /* slots, attaching, the fallback stream */
+	pthread_mutex_t lock;        /* slots, attaching */
 	_Atomic bool attached;       /* bus is mapped; set once, with release */
 	struct lb_bus bus;
 	bool light_fence;            /* registered for the writer's membarrier */
@@ -76,8 +77,11 @@ struct logbus {
 	struct flush_target *retired;
 	size_t nretired;
 
-	FILE *fallback;              /* stderr, or $LOGBUS_FALLBACK */
+	pthread_mutex_t fallback_lock;   /* the fallback's descriptor and rest */
+	int fallback_fd;             /* STDERR_FILENO, or $LOGBUS_FALLBACK */
 	bool fallback_owned;
+	struct lb_buf fallback_rest; /* a line the fallback took only in part */
+	size_t fallback_rest_off;    /* how much of it went out since */
 	struct handle_counts counts;
 	struct logbus *next_handle;  /* all open handles; registry lock */
 };
@@ -187,6 +191,12 @@ int overflow_parse(const char *text, int *policy, int *timeout_ms);
  */
 void *overflow_wait(logbus_t *lb, struct lane_slot *s, bool *locked, uint64_t size);
 
-/* fallback.c: write the entry synchronously as a JSON line. */
+/* fallback.c: open $LOGBUS_FALLBACK (O_NONBLOCK) or take stderr; 0 or a
+ * negative errno (ENXIO: a FIFO nobody reads). fallback_close undoes it. */
+int fallback_open(logbus_t *lb);
+void fallback_close(logbus_t *lb);
+
+/* fallback.c: write the entry as a JSON line, never waiting: 0, -EAGAIN
+ * when the fallback cannot take it now (dropped and counted), -EIO. */
 int fallback_write(logbus_t *lb, int level, const char *tag, size_t tag_len, const char *msg,
 		   size_t len, const struct logbus_field *fields, size_t nfields);

@@ -31,21 +31,6 @@ static void default_tag(logbus_t *lb)
 	lb->default_tag_len = n;
 }
 
-static int open_fallback(logbus_t *lb)
-{
-	const char *path = getenv("LOGBUS_FALLBACK");
-
-	if (!path || !*path) {
-		lb->fallback = stderr;
-		return 0;
-	}
-	lb->fallback = fopen(path, "ae");
-	if (!lb->fallback)
-		return -errno;
-	lb->fallback_owned = true;
-	return 0;
-}
-
 bool handle_try_attach(logbus_t *lb)
 {
 	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC_COARSE);
@@ -93,7 +78,7 @@ LB_EXPORT logbus_t *logbus_open(const char *bus)
 	lb->bus.fd = -1;
 	r = overflow_from_env(lb);
 	if (r == 0)
-		r = open_fallback(lb);
+		r = fallback_open(lb);
 	if (r < 0) {
 		free(lb);
 		errno = -r;
@@ -112,8 +97,7 @@ LB_EXPORT void logbus_close(logbus_t *lb)
 	slot_release_all(lb);
 	if (atomic_load_explicit(&lb->attached, memory_order_acquire))
 		lb_bus_detach(&lb->bus);
-	if (lb->fallback_owned)
-		fclose(lb->fallback);
+	fallback_close(lb);
 	pthread_mutex_destroy(&lb->lock);
 	free(lb->retired);
 	free(lb);

@@ -163,14 +163,18 @@ static void thread_exit(void *unused)
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&registry_lock);
-	for (logbus_t *lb = registry; lb; lb = lb->next_handle)
+	for (logbus_t *lb = registry; lb; lb = lb->next_handle) {
 		pthread_mutex_lock(&lb->lock);
+		pthread_mutex_lock(&lb->fallback_lock);
+	}
 }
 
 static void fork_parent(void)
 {
-	for (logbus_t *lb = registry; lb; lb = lb->next_handle)
+	for (logbus_t *lb = registry; lb; lb = lb->next_handle) {
+		pthread_mutex_unlock(&lb->fallback_lock);
 		pthread_mutex_unlock(&lb->lock);
+	}
 	pthread_mutex_unlock(&registry_lock);
 }
 
@@ -192,11 +196,15 @@ static void fork_child(void)
 		free(lb->retired);
 		lb->retired = NULL;
 		lb->nretired = 0;
+		/* The rest of a cut fallback line is the parent's to finish. */
+		lb_buf_free(&lb->fallback_rest);
+		lb->fallback_rest_off = 0;
 		lb->counts = (struct handle_counts){ 0 };
 		/* membarrier registration belongs to the address space. */
 		if (atomic_load_explicit(&lb->attached, memory_order_relaxed))
 			lb->light_fence = lb_doorbell_producer_light(&lb->bus);
 		pthread_mutex_init(&lb->lock, NULL);
+		pthread_mutex_init(&lb->fallback_lock, NULL);
 	}
 	pthread_mutex_init(&registry_lock, NULL);
 }
