@@ -62,8 +62,6 @@ struct logbus {
 	char default_tag[LOGBUS_TAG_MAX + 1];
 	size_t default_tag_len;
 	bool sync;                   /* $LOGBUS_SYNC: wait for the writer */
-	_Atomic int overflow_policy; /* LOGBUS_OVERFLOW_*; read only when a lane is full */
-	_Atomic int overflow_timeout_ms;
 
 	pthread_mutex_t lock;        /* slots, attaching */
 	_Atomic bool attached;       /* bus is mapped; set once, with release */
@@ -84,6 +82,11 @@ struct logbus {
 	size_t fallback_rest_off;    /* how much of it went out since */
 	struct handle_counts counts;
 	struct logbus *next_handle;  /* all open handles; registry lock */
+
+	/* Read only when a lane is full (overflow.c), so kept clear of the
+	 * fields every publish reads. */
+	_Atomic int overflow_policy; /* LOGBUS_OVERFLOW_* */
+	_Atomic int overflow_timeout_ms;
 };
 
 /* The process as the lanes know it; refreshed in a forked child. */
