@@ -63,7 +63,7 @@ struct logbus_stats {
 	uint64_t dropped_full;      /* lane full while the writer was alive */
 	uint64_t dropped_too_large; /* larger than the bus's largest record */
 	uint64_t dropped_no_lane;   /* every lane of the bus taken */
-	uint64_t dropped_fallback;  /* the fallback write itself failed */
+	uint64_t dropped_fallback;  /* the fallback could not take it, or failed */
 	uint64_t wakes;             /* doorbell wake calls made */
 	uint64_t blocked;           /* publishes that waited for room (LOGBUS_OVERFLOW_BLOCK) */
 	uint64_t reserved[7];
@@ -84,7 +84,8 @@ struct logbus_stats {
  * Returns a handle, or NULL with errno set: EINVAL for a bad name or a
  * $LOGBUS_BUS or $LOGBUS_OVERFLOW the library cannot read (a misspelt
  * policy is refused, not replaced by another), ENOMEM, or the error met
- * opening $LOGBUS_FALLBACK.
+ * opening $LOGBUS_FALLBACK (opened O_NONBLOCK: ENXIO for a FIFO that
+ * nobody has open for reading).
  */
 logbus_t *logbus_open(const char *bus);
 
@@ -120,10 +121,12 @@ int logbus_set_overflow(logbus_t *lb, int policy, int timeout_ms);
  *
  * Returns 0 when the entry is in the bus (or written to the fallback),
  * -EAGAIN when the thread's lane is full and the entry was dropped (at
- * once, or under LOGBUS_OVERFLOW_BLOCK after the timeout),
- * -EMSGSIZE when the entry is larger than the bus accepts, -EINVAL for bad
- * arguments (nothing is counted), -ENOSPC when every lane is taken, -EIO
- * when the fallback write failed.
+ * once, or under LOGBUS_OVERFLOW_BLOCK after the timeout) or when the
+ * fallback cannot take it now (a pipe nobody reads: the fallback never
+ * waits), -EMSGSIZE when the entry is larger than the bus accepts, -EINVAL
+ * for bad arguments (nothing is counted), -ENOSPC when every lane is taken
+ * (or the thread publishes through 8 open handles already), -EIO when the
+ * fallback write failed.
  */
 int logbus_publish(logbus_t *lb, int level, const char *tag, const char *msg, size_t len);
 
@@ -145,8 +148,10 @@ int logbus_publishv(logbus_t *lb, int level, const char *tag, const char *msg, s
 
 /*
  * logbus_flush - wait until every entry this handle published before the
- * call has been written by the writer, at most timeout_ms (negative: no
- * limit). Returns 0, -ETIMEDOUT, or -EINVAL.
+ * call has been written by the writer, those of threads that have exited
+ * since included, at most timeout_ms (negative: no limit). Entries that
+ * went to the fallback were written synchronously and are not waited for.
+ * Returns 0, -ETIMEDOUT, or -EINVAL.
  */
 int logbus_flush(logbus_t *lb, int timeout_ms);
 
