@@ -166,7 +166,8 @@ static long flush_targets(logbus_t *lb, struct flush_target **out)
 		lb_producer_progress(&s->prod, &head, &tail);
 		(*out)[i] = (struct flush_target){ .lane = s->prod.index, .head = head };
 	}
-	memcpy(*out + i, lb->retired, lb->nretired * sizeof(**out));
+	if (lb->nretired)   /* retired is NULL until a thread exits */
+		memcpy(*out + i, lb->retired, lb->nretired * sizeof(**out));
 	n += lb->nretired;
 	pthread_mutex_unlock(&lb->lock);
 	return (long)n;
