@@ -554,6 +554,7 @@ static const struct key top_keys[] = {
 	KEY("lane_size", T_SIZE, struct writer_config, geometry.lane_size),
 	KEY("format", T_FORMATS, struct writer_config, formats),
 	KEY("status_interval", T_SECONDS, struct writer_config, status_seconds),
+	KEY("state_dir", T_STRING, struct writer_config, state_dir),
 	SUB("file", T_OBJECT, struct writer_config, file, &file_section),
 	SUB("journald", T_OBJECT, struct writer_config, journal, &journal_section),
 	SUB("entry_files", T_LIST, struct writer_config, entry_files, &entry_section),
@@ -697,6 +698,7 @@ static void check_all(struct ctx *x, const char *source, struct writer_config *c
 		problem(x, "$.lanes", "%s", err.why);
 	if (c->formats & FORMAT_JSON)
 		check_dir(x, "$.file.dir", c->file.dir);
+	check_dir(x, "$.state_dir", c->state_dir);
 	if (c->formats & FORMAT_ENTRY) {
 		struct entry_options *e = c->entry_files.items;
 		char path[64];

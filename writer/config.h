@@ -39,6 +39,7 @@ struct writer_config {
 	struct lb_bus_geometry geometry;
 	unsigned formats;          /* enum writer_format */
 	uint64_t status_seconds;   /* how often STATUS= and the stderr summary */
+	const char *state_dir;     /* the sinks' positions and spools; NULL: file.dir */
 	struct file_options file;
 	struct journal_options journal;
 	struct config_list entry_files;  /* struct entry_options */

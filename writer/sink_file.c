@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -50,10 +49,6 @@
 /* Bytes of JSON lines formatted before they are written (and, with zstd,
  * become one frame). */
 #define CHUNK (UINT64_C(1) << 20)
-/* After ENOSPC, writes resume once this much room is free beyond the
- * batch: a file system at the brink would otherwise fail and recover
- * batch after batch, and every flip is a line on stderr. */
-#define RESUME_FREE (UINT64_C(256) << 10)
 
 struct file_sink {
 	struct sink sink;
@@ -66,7 +61,6 @@ struct file_sink {
 	char name[160];         /* the current file, relative to the directory */
 	uint64_t size;          /* bytes of whole batches in the current file */
 	uint64_t opened_ns;     /* CLOCK_MONOTONIC, for rotation by age */
-	bool full;              /* the last write met ENOSPC */
 	struct lb_buf line;
 	struct lb_buf z;
 	ZSTD_CCtx *cctx;
@@ -263,16 +257,6 @@ static bool due(const struct file_sink *s)
 	       (s->o.rotate_seconds && now_ns() - s->opened_ns >= s->o.rotate_seconds * 1000000000u);
 }
 
-/* Whether the file system has room for n bytes and RESUME_FREE more. */
-static bool room_for(const struct file_sink *s, size_t n)
-{
-	struct statvfs v;
-
-	if (fstatvfs(s->fd, &v) < 0)
-		return true;   /* cannot tell: let the write find out */
-	return (uint64_t)v.f_bavail * v.f_frsize >= n + RESUME_FREE;
-}
-
 /* Write what s->line holds (compressed when zstd) after the batch's
  * earlier chunks; *done counts the bytes written. */
 static int put_chunk(struct file_sink *s, uint64_t *done)
@@ -290,8 +274,6 @@ static int put_chunk(struct file_sink *s, uint64_t *done)
 		r = outfile_zstd(s->cctx, s->line.data, s->line.len, &s->z);
 		out = &s->z;
 	}
-	if (r == 0 && s->full && !room_for(s, out->len))
-		r = -ENOSPC;
 	if (r == 0)
 		r = outfile_write_all(s->fd, out->data, out->len);
 	if (r == 0)
@@ -341,7 +323,6 @@ static int file_write(struct sink *sink, const struct batch *b)
 		if (r < 0)
 			s->size -= done;
 	}
-	s->full = r == -ENOSPC || r == -EDQUOT;
 	if (r < 0) {
 		/* Cut back to the last whole batch: the file stays valid and
 		 * a retry duplicates nothing. */
@@ -396,6 +377,7 @@ int sink_file_new(const struct file_options *o, struct sink **out)
 	snprintf(s->prefix, sizeof(s->prefix), "%s", o->prefix);
 	snprintf(s->state_name, sizeof(s->state_name), ".%s.state", s->prefix);
 	s->o.prefix = s->prefix;
+	snprintf(s->sink.key, sizeof(s->sink.key), "file %s", o->dir);
 	s->o.dir = NULL;   /* not kept: the caller's string */
 	if (o->zstd && !(s->cctx = outfile_zstd_new(o->zstd_level))) {
 		file_destroy(&s->sink);

@@ -227,7 +227,7 @@ int sink_journal_new(const struct journal_options *o, struct sink **out)
 
 	if (!s)
 		return -ENOMEM;
-	s->sink = (struct sink){ .name = "journald", .ops = &journal_ops };
+	s->sink = (struct sink){ .name = "journald", .ops = &journal_ops, .key = "journald" };
 	if (o && o->identifier_prefix &&
 	    snprintf(s->prefix, sizeof(s->prefix), "%s", o->identifier_prefix) >=
 		    (int)sizeof(s->prefix)) {

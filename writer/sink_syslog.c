@@ -1,32 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The syslog sink: the drain formats each entry (rfc5424.c) into a
- * bounded queue; a sender thread of the sink's own connects, sends and
- * reconnects (syslog_transport.c), so the drain never waits on the
- * network.
+ * The syslog sink: the drain formats each entry (rfc5424.c) into a queue
+ * of the sink's own; a sender thread connects, sends and reconnects
+ * (syslog_transport.c), so the drain never waits on the network.
  *
- * How much the queue takes depends on the collector:
- * - up, or not tried yet: at most UP_QUEUE messages (or buffer_entries
- *   when smaller), plus one batch when the queue is empty. A batch that
- *   does not fit waits up to ROOM_WAIT_MS for room, then is refused whole
- *   (-EAGAIN): the drain keeps it in the bus, which survives a writer
- *   restart where this queue does not, and tries again (or counts it
- *   dropped for this sink when other sinks took it);
- * - down (a connect failed, or the link broke, and no connect worked
- *   since): up to buffer_entries; the rest of a batch is counted in
- *   counters.dropped, so the bus keeps moving for the other sinks.
- * Reconnects back off from RETRY_MIN_MS, doubling up to reconnect_max_ms.
- * counters.bytes counts the messages as they enter the queue.
+ * The sink is asynchronous (sink.h): it takes every batch (no bound of its
+ * own: the lanes bound it, since the drain hands it nothing beyond them),
+ * and acknowledges a batch's lanes once its messages are done: over TCP
+ * and the unix socket when the kernel took the bytes, over RELP when the
+ * collector acknowledged them. Each batch ends, in the queue, with one
+ * marker per lane it moves (a slot without data); the sender acknowledges
+ * a marker when every message before it is done. So while the collector
+ * is down or slow the lanes' tails stay where it left off and the entries
+ * wait in the bus, which survives a writer restart where this queue does
+ * not; nothing is dropped here.
+ *
+ * Queue: a ring of slots from head, count slots; the first `sent` of them
+ * went over the link and wait for an acknowledgement (RELP only; the other
+ * links pop what they sent). After a broken link `sent` goes back to 0:
+ * the unacknowledged messages go again, so RELP may deliver one twice,
+ * never zero times. Reconnects back off from RETRY_MIN_MS, doubling up to
+ * reconnect_max_ms. counters.bytes counts the messages as they enter the
+ * queue.
  *
  * On destroy the thread sends what is queued for as long as the collector
- * takes some of it every FLUSH_MS; when it is down or stalls, what is left
- * is lost, and said on stderr. A writer killed outright loses the queue:
- * UP_QUEUE messages and a batch at most while the collector keeps up.
+ * takes some of it every FLUSH_MS; what it did not acknowledge then stays
+ * in the bus for the next writer.
  *
  * Locking: `lock` guards the queue, `up`, the thread's counters and the
- * flags; the sender never holds it while it sends. Only the drain pushes
- * at the tail, only the sender pops at the head, so the messages the
- * sender is busy with stay put while it sends them unlocked.
+ * flags; the sender never holds it while it sends or waits for
+ * acknowledgements. Only the drain pushes at the tail, only the sender
+ * pops at the head, so the slots the sender is busy with stay put while
+ * it works on them unlocked.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,13 +44,19 @@
 #include "sink_syslog.h"
 #include "syslog_transport.h"
 
-#define DEFAULT_BUFFER 10000
 #define DEFAULT_RECONNECT_MAX_MS 5000
 #define RETRY_MIN_MS 50
-#define ROOM_WAIT_MS 50
 #define FLUSH_MS 5000
-#define UP_QUEUE 4096
+#define QUEUE_MIN 4096
 #define SEND_CHUNK 64
+#define ACK_WAIT_MS 20
+
+/* A message, or (data NULL) the end of a batch's part of a lane. */
+struct slot {
+	struct syslog_msg m;
+	uint32_t lane;
+	uint64_t end;
+};
 
 struct syslog_sink {
 	struct sink sink;
@@ -58,10 +69,9 @@ struct syslog_sink {
 	bool thread_started;
 	pthread_mutex_t lock;
 	pthread_cond_t work;    /* to the sender: messages, reconnect, stop */
-	pthread_cond_t room;    /* to the drain: the queue shrank */
-	struct syslog_msg *q;   /* ring of size messages */
+	struct slot *q;         /* ring of size slots */
 	size_t size, head, count;
-	size_t cap;             /* what it keeps while the collector is down */
+	size_t sent;            /* the first `sent` slots went over the link */
 	bool up;                /* connected */
 	bool down;              /* the last connect failed or the link broke:
 				 * the collector is down, not just slow */
@@ -89,27 +99,61 @@ static void wait_ms(struct syslog_sink *s, pthread_cond_t *cond, unsigned ms)
 	pthread_cond_timedwait(cond, &s->lock, &ts);
 }
 
-static void pop(struct syslog_sink *s, size_t n)
+static struct slot *slot_at(const struct syslog_sink *s, size_t i)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(s->q[s->head].data);
-		s->head = (s->head + 1) % s->size;
-	}
-	s->count -= n;
+	return &s->q[(s->head + i) % s->size];
 }
 
-/* Up to SEND_CHUNK messages from the head, copied out (pointers only). */
+/* Pop the head slot; a marker acknowledges its lane. Lock held. */
+static void pop_one(struct syslog_sink *s)
+{
+	struct slot *q = slot_at(s, 0);
+
+	if (q->m.data)
+		free(q->m.data);
+	else
+		sink_ack(&s->sink, q->lane, q->end);
+	s->head = (s->head + 1) % s->size;
+	s->count--;
+	if (s->sent)
+		s->sent--;
+}
+
+/* n more messages from the head are done: pop them and the markers
+ * around them. Lock held. */
+static void settle(struct syslog_sink *s, size_t n)
+{
+	while (s->count && (!slot_at(s, 0)->m.data || n)) {
+		if (slot_at(s, 0)->m.data)
+			n--;
+		pop_one(s);
+	}
+}
+
+/* Up to SEND_CHUNK messages after the sent ones, copied out (pointers
+ * only). */
 static size_t peek(const struct syslog_sink *s, struct syslog_msg *out)
 {
-	size_t n = s->count < SEND_CHUNK ? s->count : SEND_CHUNK;
+	size_t n = 0;
 
-	for (size_t i = 0; i < n; i++)
-		out[i] = s->q[(s->head + i) % s->size];
+	for (size_t i = s->sent; i < s->count && n < SEND_CHUNK; i++)
+		if (slot_at(s, i)->m.data)
+			out[n++] = slot_at(s, i)->m;
 	return n;
 }
 
-/* Stopping: done once the queue is sent, the collector is down (a reload
- * during an outage must not hold the drain), or the time is up. */
+/* n more messages after the sent ones went over the link. Lock held. */
+static void mark_sent(struct syslog_sink *s, size_t n)
+{
+	while (s->sent < s->count && (!slot_at(s, s->sent)->m.data || n)) {
+		if (slot_at(s, s->sent)->m.data)
+			n--;
+		s->sent++;
+	}
+}
+
+/* Stopping: done once the queue is done with, the collector is down (a
+ * reload during an outage must not hold the drain), or the time is up. */
 static bool thread_done(const struct syslog_sink *s)
 {
 	return s->stopping && (s->count == 0 || s->down || mono_ns() >= s->stop_by_ns);
@@ -124,6 +168,7 @@ static void try_connect(struct syslog_sink *s, unsigned *backoff_ms)
 	if (r == 0) {
 		s->up = true;
 		s->down = false;
+		s->sent = 0;   /* what was not acknowledged goes again */
 		*backoff_ms = RETRY_MIN_MS;
 		return;
 	}
@@ -134,27 +179,67 @@ static void try_connect(struct syslog_sink *s, unsigned *backoff_ms)
 							     : *backoff_ms * 2;
 }
 
-/* Send a chunk from the head. Lock held. */
-static void send_some(struct syslog_sink *s)
+/* The link broke. Lock held. */
+static void link_broke(struct syslog_sink *s)
+{
+	s->up = false;
+	s->down = true;
+	s->send_errors++;
+	s->sent = 0;
+	link_close(&s->link);
+}
+
+/* Progress while stopping pushes the deadline. Lock held. */
+static void progressed(struct syslog_sink *s)
+{
+	if (s->stopping)
+		s->stop_by_ns = mono_ns() + (uint64_t)FLUSH_MS * 1000000u;
+}
+
+/* Send a chunk after the sent messages; returns how many went. Lock
+ * held. */
+static long send_some(struct syslog_sink *s)
 {
 	struct syslog_msg m[SEND_CHUNK];
 	size_t n = peek(s, m), refused = 0;
 
+	if (n == 0) {
+		mark_sent(s, 0);   /* only markers: nothing to wait for */
+		if (!link_acknowledges(&s->link))
+			settle(s, 0);
+		return 0;
+	}
 	pthread_mutex_unlock(&s->lock);
 	long r = link_send(&s->link, m, n, &refused);
 	pthread_mutex_lock(&s->lock);
 	if (r < 0) {
-		s->up = false;
-		s->down = true;
-		s->send_errors++;
-		link_close(&s->link);
-		return;
+		link_broke(s);
+		return 0;
 	}
 	s->refused += refused;
-	pop(s, (size_t)r);
-	if (r > 0 && s->stopping)
-		s->stop_by_ns = mono_ns() + (uint64_t)FLUSH_MS * 1000000u;
-	pthread_cond_signal(&s->room);
+	if (link_acknowledges(&s->link))
+		mark_sent(s, (size_t)r);
+	else
+		settle(s, (size_t)r);
+	if (r > 0)
+		progressed(s);
+	return r;
+}
+
+/* RELP: take the acknowledgements that came, waiting up to wait_ms for
+ * the first. Lock held. */
+static void await_acks(struct syslog_sink *s, int wait_ms)
+{
+	pthread_mutex_unlock(&s->lock);
+	long r = link_acked(&s->link, wait_ms);
+	pthread_mutex_lock(&s->lock);
+	if (r < 0) {
+		link_broke(s);
+		return;
+	}
+	settle(s, (size_t)r);
+	if (r > 0)
+		progressed(s);
 }
 
 static void *sender(void *arg)
@@ -164,17 +249,23 @@ static void *sender(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	while (!thread_done(s)) {
+		long went = 0;
+
 		if (s->reconnect) {
 			s->reconnect = false;
 			s->up = false;
 		}
-		if (!s->up) {
+		if (!s->up)
 			try_connect(s, &backoff_ms);
-		} else if (s->count) {
-			send_some(s);
-		} else {
+		else if (s->sent < s->count)
+			went = send_some(s);
+		if (!s->up)
+			continue;
+		/* Sending on: only look at what came; stuck: wait for it. */
+		if (link_acknowledges(&s->link) && link_unacked(&s->link))
+			await_acks(s, went > 0 ? 0 : ACK_WAIT_MS);
+		else if (s->sent == s->count)
 			wait_ms(s, &s->work, 1000);
-		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -212,28 +303,11 @@ static void fold_counters(struct syslog_sink *s)
 	s->send_errors = s->refused = 0;
 }
 
-static bool fits(const struct syslog_sink *s, size_t n)
-{
-	size_t bound = s->cap < UP_QUEUE ? s->cap : UP_QUEUE;
-
-	return s->down || s->count == 0 || (s->count < bound && bound - s->count >= n);
-}
-
-/* Whether the batch may go in now; waits a little for room unless the
- * collector is down. Lock held. */
-static bool admit(struct syslog_sink *s, size_t n)
-{
-	if (fits(s, n))
-		return true;
-	wait_ms(s, &s->room, ROOM_WAIT_MS);
-	return fits(s, n);
-}
-
-/* Make the ring hold n more messages; false when memory ran out. */
+/* Make the ring hold n more slots; false when memory ran out. */
 static bool reserve(struct syslog_sink *s, size_t n)
 {
 	size_t size = s->size;
-	struct syslog_msg *q;
+	struct slot *q;
 
 	if (s->count + n <= size)
 		return true;
@@ -243,7 +317,7 @@ static bool reserve(struct syslog_sink *s, size_t n)
 	if (!q)
 		return false;
 	for (size_t i = 0; i < s->count; i++)
-		q[i] = s->q[(s->head + i) % s->size];
+		q[i] = *slot_at(s, i);
 	free(s->q);
 	s->q = q;
 	s->size = size;
@@ -255,34 +329,27 @@ static int syslog_write(struct sink *sink, const struct batch *b)
 {
 	struct syslog_sink *s = (struct syslog_sink *)sink;
 	struct syslog_msg *m = format_batch(s, b);
-	size_t i;
 
 	if (!m)
 		return -ENOMEM;
 	pthread_mutex_lock(&s->lock);
 	fold_counters(s);
-	if (!admit(s, b->count)) {
+	if (!reserve(s, b->count + b->nends)) {
 		pthread_mutex_unlock(&s->lock);
-		for (i = 0; i < b->count; i++)
+		for (size_t i = 0; i < b->count; i++)
 			free(m[i].data);
 		free(m);
-		return -EAGAIN;
+		return -ENOMEM;
 	}
-	/* Down: keep up to the bound. Up: take it all (admit() said so). */
-	size_t take = !s->down ? b->count : s->count < s->cap ? s->cap - s->count : 0;
-	if (take > b->count)
-		take = b->count;
-	if (!reserve(s, take))
-		take = 0;
-	for (i = 0; i < take; i++) {
-		s->q[(s->head + s->count++) % s->size] = m[i];
+	for (size_t i = 0; i < b->count; i++) {
+		*slot_at(s, s->count++) = (struct slot){ .m = m[i] };
 		s->sink.counters.bytes += m[i].len;
 	}
-	s->sink.counters.dropped += b->count - i;
+	for (size_t i = 0; i < b->nends; i++)
+		*slot_at(s, s->count++) = (struct slot){ .lane = b->ends[i].lane,
+							 .end = b->ends[i].end };
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->lock);
-	for (; i < b->count; i++)
-		free(m[i].data);
 	free(m);
 	return 0;
 }
@@ -312,16 +379,15 @@ static void syslog_destroy(struct sink *sink)
 		pthread_mutex_unlock(&s->lock);
 		pthread_join(s->thread, NULL);
 		if (s->count)
-			fprintf(stderr, "logbus-writer: sink syslog: %zu messages the collector "
-				"did not take before the stop are lost\n", s->count);
+			fprintf(stderr, "logbus-writer: sink syslog: the collector did not take "
+				"every message before the stop; the rest stays in the bus\n");
 	}
-	if (s->q)
-		pop(s, s->count);
+	for (size_t i = 0; s->q && i < s->count; i++)
+		free(slot_at(s, i)->m.data);
 	free(s->q);
 	link_fini(&s->link);
 	lb_buf_free(&s->line);
 	pthread_cond_destroy(&s->work);
-	pthread_cond_destroy(&s->room);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -340,8 +406,18 @@ static void init_sync(struct syslog_sink *s)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->work, &ca);
-	pthread_cond_init(&s->room, &ca);
 	pthread_condattr_destroy(&ca);
+}
+
+void sink_syslog_key(const struct syslog_options *o, char *key, size_t cap)
+{
+	static const char *const kinds[] = { "unix", "tcp", "relp" };
+
+	if (o->transport == SYSLOG_UNIX)
+		snprintf(key, cap, "syslog unix %s", o->socket_path ? o->socket_path : "/dev/log");
+	else
+		snprintf(key, cap, "syslog %s %s %s", kinds[o->transport], o->host ? o->host : "",
+			 o->port ? o->port : "");
 }
 
 int sink_syslog_new(const struct syslog_options *o, struct sink **out)
@@ -351,15 +427,15 @@ int sink_syslog_new(const struct syslog_options *o, struct sink **out)
 
 	if (!s)
 		return -ENOMEM;
-	s->sink = (struct sink){ .name = "syslog", .ops = &syslog_ops };
+	s->sink = (struct sink){ .name = "syslog", .ops = &syslog_ops, .async = true };
+	sink_syslog_key(o, s->sink.key, sizeof(s->sink.key));
 	init_sync(s);
 	rfc5424_origin_init(&s->origin, o->hostname, o->facility);
-	s->cap = o->buffer_entries ? o->buffer_entries : DEFAULT_BUFFER;
 	s->reconnect_max_ms = o->reconnect_max_ms ? o->reconnect_max_ms
 						  : DEFAULT_RECONNECT_MAX_MS;
 	if (s->reconnect_max_ms < RETRY_MIN_MS)
 		s->reconnect_max_ms = RETRY_MIN_MS;
-	s->size = s->cap;
+	s->size = QUEUE_MIN;
 	s->q = calloc(s->size, sizeof(*s->q));
 	r = s->q ? link_init(&s->link, o) : -ENOMEM;
 	if (r == 0) {

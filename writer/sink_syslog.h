@@ -2,9 +2,9 @@
 /*
  * syslog sink: entries as RFC 5424 messages with structured data, to a
  * local unix socket, or to a remote collector over TCP (RFC 6587 octet
- * counting) or RELP. Connects and sends without blocking the drain;
- * while the collector is down it keeps up to buffer_entries formatted
- * messages and counts what it drops beyond them.
+ * counting) or RELP. Connects and sends without blocking the drain, and
+ * acknowledges entries once they are done (the kernel took them; RELP:
+ * the collector acknowledged them).
  */
 #pragma once
 
@@ -24,6 +24,10 @@ struct syslog_options {
 	size_t buffer_entries;      /* kept while the collector is down */
 	unsigned reconnect_max_ms;  /* backoff ceiling */
 };
+
+/* sink_syslog_key - what the sink's positions are saved under: its
+ * transport and destination. */
+void sink_syslog_key(const struct syslog_options *o, char *key, size_t cap);
 
 /* Returns 0 and the sink in *out, or a negative errno. */
 int sink_syslog_new(const struct syslog_options *o, struct sink **out);
