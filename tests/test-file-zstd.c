@@ -22,7 +22,7 @@ static const char *zstd_config(struct harness *h, const char *name)
 {
 	harness_init(h, name);
 	return outfiles_config(h, "{\"file\":{\"compress\":\"zstd\",\"zstd_level\":5,"
-				  "\"rotate_size\":\"20K\"}}");
+				  "\"rotate_size\":\"8K\"}}");
 }
 
 /* Several batches and rotations: every file decompresses, every entry is

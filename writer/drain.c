@@ -424,11 +424,14 @@ static void advance_tails(struct writer *w)
 	}
 }
 
-/* Merge and filter the collected entries; false when memory ran out. */
-static bool prepare(struct writer *w)
+/* Merge and filter the collected entries (a lead round counts them in
+ * the stats first); false when memory ran out. */
+static bool prepare(struct writer *w, bool lead)
 {
 	if (!merge(w))
 		return false;
+	if (lead)
+		writer_stats_collected(w);
 	/* Filters first: dropped entries take no sequence number; rewritten
 	 * ones live in the hook set until the next batch. */
 	w->next_seq -= hooks_filter(w->hooks, &w->merged);
@@ -446,7 +449,6 @@ static int deliver(struct writer *w)
 	size_t took = 0, tried = 0;
 	uint64_t now = now_mono();
 
-	writer_stats_collected(w);
 	for (size_t k = 0; k < w->nsinks; k++) {
 		if (!at_lead(w, k))
 			continue;
@@ -490,7 +492,7 @@ static bool catch_up(struct writer *w, size_t k, uint64_t now)
 		return false;
 	if (!collect(w, t->read, t->limit))
 		return false;
-	int r = prepare(w) ? deliver_to(w, w->sinks[k]) : -ENOMEM;
+	int r = prepare(w, false) ? deliver_to(w, w->sinks[k]) : -ENOMEM;
 	if (r < 0) {
 		w->next_seq -= w->merged.count;
 		sink_failed(w, k, r, now);
@@ -517,7 +519,7 @@ static bool drain_round(struct writer *w)
 		advance_tails(w);   /* what asynchronous sinks acknowledged */
 		return any;
 	}
-	if (!prepare(w) || deliver(w) < 0)
+	if (!prepare(w, true) || deliver(w) < 0)
 		sleep_ms(ERROR_BACKOFF_MS);
 	return true;
 }
