@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -443,6 +444,7 @@ static void parse_section(struct ctx *x, const char *path, json_t *obj,
 /* ---- the schema ---- */
 
 #define DEFAULT_DIR "logbus-logs"
+#define DEFAULT_SPOOL_MAX (UINT64_C(1) << 30)
 
 static void file_defaults(void *p)
 {
@@ -555,6 +557,8 @@ static const struct key top_keys[] = {
 	KEY("format", T_FORMATS, struct writer_config, formats),
 	KEY("status_interval", T_SECONDS, struct writer_config, status_seconds),
 	KEY("state_dir", T_STRING, struct writer_config, state_dir),
+	KEY("spool_dir", T_STRING, struct writer_config, spool_dir),
+	KEY("spool_max", T_SIZE, struct writer_config, spool_max),
 	SUB("file", T_OBJECT, struct writer_config, file, &file_section),
 	SUB("journald", T_OBJECT, struct writer_config, journal, &journal_section),
 	SUB("entry_files", T_LIST, struct writer_config, entry_files, &entry_section),
@@ -573,6 +577,7 @@ static void top_defaults(struct writer_config *c)
 		.bus = "default",
 		.geometry = { .lane_count = LB_DEFAULT_LANES, .lane_size = LB_DEFAULT_LANE_SIZE },
 		.status_seconds = 10,
+		.spool_max = DEFAULT_SPOOL_MAX,
 	};
 	file_defaults(&c->file);
 }
@@ -699,6 +704,7 @@ static void check_all(struct ctx *x, const char *source, struct writer_config *c
 	if (c->formats & FORMAT_JSON)
 		check_dir(x, "$.file.dir", c->file.dir);
 	check_dir(x, "$.state_dir", c->state_dir);
+	check_dir(x, "$.spool_dir", c->spool_dir);
 	if (c->formats & FORMAT_ENTRY) {
 		struct entry_options *e = c->entry_files.items;
 		char path[64];
@@ -766,6 +772,19 @@ static int add_sink(struct sink **v, size_t *n, int r, struct sink **made, const
 	return 0;
 }
 
+const char *config_state_dir(const struct writer_config *c)
+{
+	return c->state_dir ? c->state_dir : c->file.dir;
+}
+
+void config_spool_dir(const struct writer_config *c, char *out, size_t cap)
+{
+	if (c->spool_dir)
+		snprintf(out, cap, "%s", c->spool_dir);
+	else
+		snprintf(out, cap, "%s/spool", config_state_dir(c));
+}
+
 long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
 		       FILE *errs)
 {
@@ -797,9 +816,15 @@ long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struc
 		syslog_defaults(&unix_default);
 		sl = &unix_default;
 	}
+	char spool_dir[PATH_MAX];
+	config_spool_dir(c, spool_dir, sizeof(spool_dir));
 	for (size_t i = 0; r == 0 && (c->formats & FORMAT_SYSLOG) &&
-			   i < (c->syslog.count ? c->syslog.count : 1); i++)
-		r = add_sink(v, &n, sink_syslog_new(&sl[i], &s), &s, "syslog", errs);
+			   i < (c->syslog.count ? c->syslog.count : 1); i++) {
+		struct syslog_options so = sl[i];
+		so.spool_dir = spool_dir;
+		so.spool_max = c->spool_max;
+		r = add_sink(v, &n, sink_syslog_new(&so, &s), &s, "syslog", errs);
+	}
 	if (r < 0) {
 		config_free_sinks(v, n);
 		return r;

@@ -335,8 +335,7 @@ static int check_only(const struct config_overrides *ov)
  * directory, which it makes when needed). */
 static int start_sinks(struct writer *w)
 {
-	const char *dir = service.config.state_dir ? service.config.state_dir
-						   : service.config.file.dir;
+	const char *dir = config_state_dir(&service.config);
 	struct sink **sinks;
 	long n;
 

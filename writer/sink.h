@@ -82,6 +82,10 @@ struct sink {
 	_Atomic uint64_t *acked;
 };
 
+/* sink_key_hash - 64-bit FNV-1a of a sink's key, for the names of the
+ * files it keeps (sink_acks.c). */
+uint64_t sink_key_hash(const char *key);
+
 /* sink_ack - an asynchronous sink is done with its entries of lane up to
  * position end (a batch_lane_end it was given). Any thread of the sink. */
 static inline void sink_ack(struct sink *s, uint32_t lane, uint64_t end)

@@ -22,7 +22,7 @@
 #include "lane.h"
 #include "sink_acks.h"
 
-static uint64_t key_hash(const char *key)
+uint64_t sink_key_hash(const char *key)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
 
@@ -60,7 +60,7 @@ int acks_attach(struct writer *w, struct sink *s, struct sink_track *t)
 		return -ENOMEM;
 	}
 	snprintf(name, sizeof(name), ".%s.acks.%016llx", w->bus_name ? w->bus_name : "",
-		 (unsigned long long)key_hash(s->key));
+		 (unsigned long long)sink_key_hash(s->key));
 	int r = w->state_dirfd < 0 ? 0 : lane_marks_open(&t->store, w->state_dirfd, name,
 							    lb_bus_id(&w->bus), note, sizeof(note));
 	if (r < 0) {

@@ -23,9 +23,21 @@
  * reconnect_max_ms. counters.bytes counts the messages as they enter the
  * queue.
  *
- * On destroy the thread sends what is queued for as long as the collector
- * takes some of it every FLUSH_MS; what it did not acknowledge then stays
- * in the bus for the next writer.
+ * The spool (spool.c): once more than buffer_entries messages are pending
+ * in the queue (the collector is down, or slower than the bus), the
+ * sender appends everything pending to a spool of the sink's own on disk,
+ * syncs it, and acknowledges it: the lanes move on. From then on new
+ * batches go to the spool too, in order, and the sender replays the spool
+ * to the collector (over RELP a record counts as done when acknowledged),
+ * saving its read position as it goes; once it is empty the sink works
+ * from memory again. The spool survives SIGKILL and restarts (a new
+ * writer replays it first). Beyond spool_max bytes messages are dropped,
+ * counted in counters.dropped and said once on stderr: the one place
+ * where this sink drops.
+ *
+ * On destroy the thread sends what is queued (and the spool) for as long
+ * as the collector takes some of it every FLUSH_MS; what it did not
+ * acknowledge then stays in the bus (or the spool) for the next writer.
  *
  * Locking: `lock` guards the queue, `up`, the thread's counters and the
  * flags; the sender never holds it while it sends or waits for
@@ -39,9 +51,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "outfile.h"
 #include "rfc5424.h"
 #include "sink_syslog.h"
+#include "spool.h"
 #include "syslog_transport.h"
 
 #define DEFAULT_RECONNECT_MAX_MS 5000
@@ -50,12 +65,22 @@
 #define QUEUE_MIN 4096
 #define SEND_CHUNK 64
 #define ACK_WAIT_MS 20
+#define DEFAULT_BUFFER 100000
+#define REPLAY_MAX 1024   /* spool records in flight */
 
 /* A message, or (data NULL) the end of a batch's part of a lane. */
 struct slot {
 	struct syslog_msg m;
 	uint32_t lane;
 	uint64_t end;
+};
+
+/* Spool records read and sent, not yet done: m[0..sent) went over the
+ * link, m[sent..n) wait for it. */
+struct replay {
+	struct syslog_msg m[REPLAY_MAX];
+	struct spool_pos end[REPLAY_MAX];
+	size_t n, sent;
 };
 
 struct syslog_sink {
@@ -79,6 +104,17 @@ struct syslog_sink {
 	bool stopping;
 	uint64_t stop_by_ns;    /* CLOCK_MONOTONIC */
 	uint64_t send_errors, refused;  /* from the sender, folded in write() */
+
+	/* The spool; only the sender thread touches it and the replay. */
+	size_t pending;         /* messages (not markers) in the queue */
+	size_t threshold;       /* pending beyond this: spool */
+	bool has_spool;
+	bool spooling;          /* the spool goes first */
+	bool spool_full_said;
+	struct spool spool;
+	struct replay *rp;
+	struct lb_buf rec;
+	uint64_t spool_dropped; /* folded in write() */
 };
 
 static uint64_t mono_ns(void)
@@ -109,10 +145,12 @@ static void pop_one(struct syslog_sink *s)
 {
 	struct slot *q = slot_at(s, 0);
 
-	if (q->m.data)
+	if (q->m.data) {
 		free(q->m.data);
-	else
+		s->pending--;
+	} else {
 		sink_ack(&s->sink, q->lane, q->end);
+	}
 	s->head = (s->head + 1) % s->size;
 	s->count--;
 	if (s->sent)
@@ -152,11 +190,29 @@ static void mark_sent(struct syslog_sink *s, size_t n)
 	}
 }
 
-/* Stopping: done once the queue is done with, the collector is down (a
- * reload during an outage must not hold the drain), or the time is up. */
+/* Stopping: done once the queue (and the spool) is done with, the
+ * collector is down (a reload during an outage must not hold the drain),
+ * or the time is up. */
 static bool thread_done(const struct syslog_sink *s)
 {
-	return s->stopping && (s->count == 0 || s->down || mono_ns() >= s->stop_by_ns);
+	return s->stopping && ((s->count == 0 && !s->spooling) || s->down ||
+			       mono_ns() >= s->stop_by_ns);
+}
+
+/* Progress while stopping pushes the deadline. Lock held. */
+static void progressed(struct syslog_sink *s)
+{
+	if (s->stopping)
+		s->stop_by_ns = mono_ns() + (uint64_t)FLUSH_MS * 1000000u;
+}
+
+/* Forget the spool records in flight: they go again. */
+static void replay_reset(struct syslog_sink *s)
+{
+	for (size_t i = 0; i < s->rp->n; i++)
+		free(s->rp->m[i].data);
+	s->rp->n = s->rp->sent = 0;
+	spool_rewind(&s->spool);
 }
 
 /* Not connected: try, and back off after a failure. Lock held. */
@@ -187,13 +243,137 @@ static void link_broke(struct syslog_sink *s)
 	s->send_errors++;
 	s->sent = 0;
 	link_close(&s->link);
+	if (s->spooling)
+		replay_reset(s);
 }
 
-/* Progress while stopping pushes the deadline. Lock held. */
-static void progressed(struct syslog_sink *s)
+/* n more spool records are done: save the read position past them. */
+static void replay_done(struct syslog_sink *s, size_t n)
 {
-	if (s->stopping)
-		s->stop_by_ns = mono_ns() + (uint64_t)FLUSH_MS * 1000000u;
+	struct replay *rp = s->rp;
+
+	if (n == 0)
+		return;
+	(void)spool_commit(&s->spool, rp->end[n - 1]);
+	for (size_t i = 0; i < n; i++)
+		free(rp->m[i].data);
+	memmove(rp->m, rp->m + n, (rp->n - n) * sizeof(*rp->m));
+	memmove(rp->end, rp->end + n, (rp->n - n) * sizeof(*rp->end));
+	rp->n -= n;
+	rp->sent -= n;
+}
+
+/* Done with n messages: queue slots, or spool records while spooling. */
+static void done_with(struct syslog_sink *s, size_t n)
+{
+	if (s->spooling)
+		replay_done(s, n);
+	else
+		settle(s, n);
+}
+
+/* Past the threshold: what is pending goes to the spool from now on. What
+ * went over a RELP link unacknowledged goes again, from the spool. Lock
+ * held. */
+static void start_spooling(struct syslog_sink *s)
+{
+	if (s->sent) {
+		link_close(&s->link);
+		s->up = false;
+		s->sent = 0;
+	}
+	s->spooling = true;
+}
+
+/* Write slots m[0..n) to the spool and sync it; returns how many of them
+ * may count as done (all, or none when the spool failed), with *dropped
+ * the messages it had no room for. Lock not held. */
+static size_t spool_slots(struct syslog_sink *s, const struct slot *m, size_t n,
+			  uint64_t *dropped)
+{
+	int r = 0;
+
+	*dropped = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!m[i].m.data)
+			continue;
+		r = spool_append(&s->spool, m[i].m.data, m[i].m.len);
+		if (r == -ENOSPC || r == -EMSGSIZE) {
+			(*dropped)++;
+			r = 0;
+		}
+	}
+	if (r == 0)
+		r = spool_sync(&s->spool);
+	if (r == 0)
+		return n;
+	fprintf(stderr, "logbus-writer: sink syslog: the spool fails (%s); keeping entries "
+		"in the bus instead\n", strerror(-r));
+	s->has_spool = false;
+	return 0;
+}
+
+/* Move the queue into the spool, acknowledging it. Lock held. */
+static void absorb(struct syslog_sink *s)
+{
+	size_t n = s->count, done;
+	uint64_t dropped;
+	struct slot *m;
+
+	if (n == 0 || !s->has_spool || !(m = malloc(n * sizeof(*m))))
+		return;
+	for (size_t i = 0; i < n; i++)
+		m[i] = *slot_at(s, i);   /* the drain may move the ring meanwhile */
+	pthread_mutex_unlock(&s->lock);
+	done = spool_slots(s, m, n, &dropped);
+	pthread_mutex_lock(&s->lock);
+	free(m);
+	if (dropped && !s->spool_full_said)
+		fprintf(stderr, "logbus-writer: sink syslog: spool full (spool_max %llu bytes); "
+			"dropping entries until the collector takes some\n",
+			(unsigned long long)s->spool.max_bytes);
+	s->spool_full_said = dropped != 0;
+	s->spool_dropped += dropped;
+	while (done--)
+		pop_one(s);
+}
+
+/* Read spool records into the replay and send what waits; returns how
+ * many went. Lock held. */
+static long replay_some(struct syslog_sink *s)
+{
+	struct replay *rp = s->rp;
+	struct spool_pos end;
+	size_t refused = 0;
+	long r = 0;
+
+	pthread_mutex_unlock(&s->lock);
+	while (rp->n < REPLAY_MAX && (r = spool_next(&s->spool, &s->rec, &end)) == 1) {
+		rp->m[rp->n].data = malloc(s->rec.len ? s->rec.len : 1);
+		if (!rp->m[rp->n].data)
+			break;
+		memcpy(rp->m[rp->n].data, s->rec.data, s->rec.len);
+		rp->m[rp->n].len = s->rec.len;
+		rp->end[rp->n++] = end;
+	}
+	if (rp->sent < rp->n)
+		r = link_send(&s->link, rp->m + rp->sent, rp->n - rp->sent, &refused);
+	else
+		r = 0;
+	pthread_mutex_lock(&s->lock);
+	if (r < 0) {
+		link_broke(s);
+		return 0;
+	}
+	s->refused += refused;
+	rp->sent += (size_t)r;
+	if (!link_acknowledges(&s->link))
+		replay_done(s, (size_t)r);
+	if (r > 0)
+		progressed(s);
+	if (rp->n == 0 && spool_empty(&s->spool) && s->pending <= s->threshold)
+		s->spooling = false;   /* drained: from memory again */
+	return r;
 }
 
 /* Send a chunk after the sent messages; returns how many went. Lock
@@ -226,6 +406,20 @@ static long send_some(struct syslog_sink *s)
 	return r;
 }
 
+/* The next step on a connected link; returns how many messages went. */
+static long send_next(struct syslog_sink *s)
+{
+	if (s->spooling)
+		return replay_some(s);
+	return s->sent < s->count ? send_some(s) : 0;
+}
+
+/* Whether there is nothing to send or wait for. */
+static bool idle(const struct syslog_sink *s)
+{
+	return s->spooling ? s->rp->n == 0 && spool_empty(&s->spool) : s->sent == s->count;
+}
+
 /* RELP: take the acknowledgements that came, waiting up to wait_ms for
  * the first. Lock held. */
 static void await_acks(struct syslog_sink *s, int wait_ms)
@@ -237,7 +431,7 @@ static void await_acks(struct syslog_sink *s, int wait_ms)
 		link_broke(s);
 		return;
 	}
-	settle(s, (size_t)r);
+	done_with(s, (size_t)r);
 	if (r > 0)
 		progressed(s);
 }
@@ -255,16 +449,20 @@ static void *sender(void *arg)
 			s->reconnect = false;
 			s->up = false;
 		}
+		if (s->has_spool && !s->spooling && s->pending > s->threshold)
+			start_spooling(s);
+		if (s->spooling)
+			absorb(s);
 		if (!s->up)
 			try_connect(s, &backoff_ms);
-		else if (s->sent < s->count)
-			went = send_some(s);
+		else
+			went = send_next(s);
 		if (!s->up)
 			continue;
 		/* Sending on: only look at what came; stuck: wait for it. */
 		if (link_acknowledges(&s->link) && link_unacked(&s->link))
 			await_acks(s, went > 0 ? 0 : ACK_WAIT_MS);
-		else if (s->sent == s->count)
+		else if (idle(s) && s->count == 0)
 			wait_ms(s, &s->work, 1000);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -299,8 +497,8 @@ static void fold_counters(struct syslog_sink *s)
 	struct sink_counters *c = &s->sink.counters;
 
 	c->errors += s->send_errors + s->refused;
-	c->dropped += s->refused;
-	s->send_errors = s->refused = 0;
+	c->dropped += s->refused + s->spool_dropped;
+	s->send_errors = s->refused = s->spool_dropped = 0;
 }
 
 /* Make the ring hold n more slots; false when memory ran out. */
@@ -345,6 +543,7 @@ static int syslog_write(struct sink *sink, const struct batch *b)
 		*slot_at(s, s->count++) = (struct slot){ .m = m[i] };
 		s->sink.counters.bytes += m[i].len;
 	}
+	s->pending += b->count;
 	for (size_t i = 0; i < b->nends; i++)
 		*slot_at(s, s->count++) = (struct slot){ .lane = b->ends[i].lane,
 							 .end = b->ends[i].end };
@@ -385,6 +584,12 @@ static void syslog_destroy(struct sink *sink)
 	for (size_t i = 0; s->q && i < s->count; i++)
 		free(slot_at(s, i)->m.data);
 	free(s->q);
+	if (s->rp)
+		for (size_t i = 0; i < s->rp->n; i++)
+			free(s->rp->m[i].data);
+	free(s->rp);
+	spool_close(&s->spool);
+	lb_buf_free(&s->rec);
 	link_fini(&s->link);
 	lb_buf_free(&s->line);
 	pthread_cond_destroy(&s->work);
@@ -407,6 +612,32 @@ static void init_sync(struct syslog_sink *s)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->work, &ca);
 	pthread_condattr_destroy(&ca);
+}
+
+/* The sink's spool: <spool_dir>/syslog-<hash of its key>. A spool left by
+ * an earlier writer is replayed first. */
+static int open_spool(struct syslog_sink *s, const struct syslog_options *o)
+{
+	char name[64];
+	int dirfd = outfile_open_dir(o->spool_dir), r;
+
+	if (dirfd < 0) {
+		fprintf(stderr, "logbus-writer: sink syslog: spool directory %s: %s\n",
+			o->spool_dir, strerror(-dirfd));
+		return dirfd;
+	}
+	snprintf(name, sizeof(name), "syslog-%016llx",
+		 (unsigned long long)sink_key_hash(s->sink.key));
+	r = spool_open(&s->spool, dirfd, name, o->spool_max);
+	close(dirfd);
+	if (r < 0) {
+		fprintf(stderr, "logbus-writer: sink syslog: spool %s/%s: %s\n", o->spool_dir,
+			name, strerror(-r));
+		return r;
+	}
+	s->has_spool = true;
+	s->spooling = !spool_empty(&s->spool);
+	return 0;
 }
 
 void sink_syslog_key(const struct syslog_options *o, char *key, size_t cap)
@@ -437,7 +668,12 @@ int sink_syslog_new(const struct syslog_options *o, struct sink **out)
 		s->reconnect_max_ms = RETRY_MIN_MS;
 	s->size = QUEUE_MIN;
 	s->q = calloc(s->size, sizeof(*s->q));
-	r = s->q ? link_init(&s->link, o) : -ENOMEM;
+	s->rp = calloc(1, sizeof(*s->rp));
+	s->threshold = o->buffer_entries ? o->buffer_entries : DEFAULT_BUFFER;
+	s->spool = (struct spool){ .dirfd = -1, .wfd = -1, .rfd = -1, .readfd = -1 };
+	r = s->q && s->rp ? link_init(&s->link, o) : -ENOMEM;
+	if (r == 0 && o->spool_dir)
+		r = open_spool(s, o);
 	if (r == 0) {
 		r = -pthread_create(&s->thread, NULL, sender, s);
 		s->thread_started = r == 0;

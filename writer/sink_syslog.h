@@ -21,8 +21,10 @@ struct syslog_options {
 	const char *port;           /* tcp, relp */
 	const char *hostname;       /* HOSTNAME field; NULL: gethostname() */
 	int facility;               /* LOG_USER.. as in syslog.h */
-	size_t buffer_entries;      /* kept while the collector is down */
+	size_t buffer_entries;      /* pending in memory before the sink spools */
 	unsigned reconnect_max_ms;  /* backoff ceiling */
+	const char *spool_dir;      /* where its spool goes; NULL: no spool */
+	uint64_t spool_max;         /* bytes */
 };
 
 /* sink_syslog_key - what the sink's positions are saved under: its
