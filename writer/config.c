@@ -509,6 +509,7 @@ static const struct section entry_section = { entry_keys, sizeof(struct entry_op
 
 static const struct key journal_keys[] = {
 	KEY("identifier_prefix", T_STRING, struct journal_options, identifier_prefix),
+	KEY("namespace", T_STRING, struct journal_options, namespace_),
 	{ 0 },
 };
 
@@ -797,6 +798,8 @@ long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struc
 
 	if (!v)
 		return -ENOMEM;
+	char spool_dir[PATH_MAX];
+	config_spool_dir(c, spool_dir, sizeof(spool_dir));
 	if (c->formats & FORMAT_JSON) {
 		struct file_options fo = c->file;
 		fo.prefix = c->bus;
@@ -810,14 +813,16 @@ long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struc
 		eo.segment_id = segment_id;
 		r = add_sink(v, &n, sink_entry_new(&eo, &s), &s, "entry", errs);
 	}
-	if (r == 0 && (c->formats & FORMAT_JOURNALD))
-		r = add_sink(v, &n, sink_journal_new(&c->journal, &s), &s, "journald", errs);
+	if (r == 0 && (c->formats & FORMAT_JOURNALD)) {
+		struct journal_options jo = c->journal;
+		jo.spool_dir = spool_dir;
+		jo.spool_max = c->spool_max;
+		r = add_sink(v, &n, sink_journal_new(&jo, &s), &s, "journald", errs);
+	}
 	if ((c->formats & FORMAT_SYSLOG) && !c->syslog.count) {
 		syslog_defaults(&unix_default);
 		sl = &unix_default;
 	}
-	char spool_dir[PATH_MAX];
-	config_spool_dir(c, spool_dir, sizeof(spool_dir));
 	for (size_t i = 0; r == 0 && (c->formats & FORMAT_SYSLOG) &&
 			   i < (c->syslog.count ? c->syslog.count : 1); i++) {
 		struct syslog_options so = sl[i];

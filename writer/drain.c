@@ -57,6 +57,7 @@
 #define IDLE_TIMEOUT_MS 200
 #define ERROR_BACKOFF_MS 200
 #define ACK_POLL_MS 2
+#define BACKLOG_POLL_MS 20   /* a sink replays its spool */
 /* At a stop, how long the drain waits for acknowledgements that do not
  * come (a collector that is down) before it leaves them in the bus. */
 #define STOP_WAIT_MS 5000
@@ -559,14 +560,27 @@ static int idle_timeout_ms(const struct writer *w)
 	return ms;
 }
 
-static void idle_wait(struct writer *w)
+static void idle_wait(struct writer *w, bool backlog)
 {
 	lb_doorbell_arm(&w->bus);
 	if (any_pending(w) || *w->stop) {
 		lb_doorbell_disarm(&w->bus);
 		return;
 	}
-	lb_doorbell_wait(&w->bus, idle_timeout_ms(w));
+	int ms = idle_timeout_ms(w);
+	lb_doorbell_wait(&w->bus, backlog && ms > BACKLOG_POLL_MS ? BACKLOG_POLL_MS : ms);
+}
+
+/* Let the sinks work on backlogs of their own; returns whether one is
+ * left. */
+static bool poll_sinks(struct writer *w)
+{
+	bool left = false;
+
+	for (size_t k = 0; k < w->nsinks; k++)
+		if (w->sinks[k]->ops->poll)
+			left |= w->sinks[k]->ops->poll(w->sinks[k]);
+	return left;
 }
 
 /* Whether every lane's tail reached goal; *moved says whether any tail
@@ -640,6 +654,7 @@ int writer_run(struct writer *w)
 			*w->reopen = 0;
 			reopen_sinks(w);
 		}
+		bool backlog = poll_sinks(w);
 		if (drain_round(w)) {
 			idle = 0;
 			if (w->merged.count < BATCH_SMALL)
@@ -651,7 +666,7 @@ int writer_run(struct writer *w)
 			sched_yield();
 			continue;
 		}
-		idle_wait(w);
+		idle_wait(w, backlog);
 	}
 	drain_final(w);
 	reclaim_lanes(w, UINT64_MAX);

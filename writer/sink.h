@@ -63,6 +63,10 @@ struct sink_ops {
 	int (*reopen)(struct sink *s);
 	/* Flush and free everything; s itself included. */
 	void (*destroy)(struct sink *s);
+	/* Optional, between rounds: work on a backlog of the sink's own (a
+	 * spool to replay). Returns whether some is left, so that the drain
+	 * comes back soon. */
+	bool (*poll)(struct sink *s);
 };
 
 #define SINK_KEY_MAX 512
