@@ -79,23 +79,67 @@ static int state_write(struct file_sink *s)
 	return lane_marks_save(&s->marks, note);
 }
 
-/* Cut the previous writer's last file back to what its state vouches for. */
+static bool ours(const struct file_sink *s, const char *name);
+
+/* How long ago (ns) file name was made, from the time in its name; 0 when
+ * the name tells none. */
+static uint64_t age_of(const struct file_sink *s, const char *name)
+{
+	struct tm tm = { 0 };
+	unsigned long long usec;
+	uint64_t now = lb_clock_ns(CLOCK_REALTIME), made;
+
+	if (sscanf(name + strlen(s->prefix), "_%4d%2d%2d_%2d%2d%2d_%6llu", &tm.tm_year,
+		   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &usec) != 7)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t sec = timegm(&tm);
+	if (sec < 0)
+		return 0;
+	made = (uint64_t)sec * 1000000000u + usec * 1000u;
+	return now > made ? now - made : 0;
+}
+
+/*
+ * The previous writer's last file: cut it back to what its state vouches
+ * for, and go on writing it (a restart opens no new file, so no number of
+ * restarts pushes entries out through keep_files) unless it is of the
+ * other compression. Its age, for rotate_age, comes from its name.
+ */
 static void recover_file(struct file_sink *s, const char *name, uint64_t size)
 {
+	const char *ext = s->o.zstd ? ".jsonl.zst" : ".jsonl";
+	size_t n = strlen(name), e = strlen(ext);
 	struct stat st;
 	int fd;
 
-	if (strncmp(name, s->prefix, strlen(s->prefix)) != 0 || strchr(name, '/'))
+	if (!ours(s, name) || strchr(name, '/'))
 		return;
-	fd = openat(s->dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	fd = openat(s->dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > size)
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < size) {
+		close(fd);
+		return;
+	}
+	if ((uint64_t)st.st_size > size)
 		(void)ftruncate(fd, (off_t)size);
-	close(fd);
+	if (size == 0 || n < e || strcmp(name + n - e, ext) != 0 ||
+	    snprintf(s->name, sizeof(s->name), "%s", name) >= (int)sizeof(s->name)) {
+		close(fd);
+		s->name[0] = '\0';
+		return;
+	}
+	(void)fcntl(fd, F_SETFL, O_APPEND);   /* blocking again */
+	uint64_t age = age_of(s, name), now = now_ns();
+	s->fd = fd;
+	s->size = size;
+	s->opened_ns = now > age ? now - age : 0;
 }
 
-/* Open the marks; cut the file they name back to its size then. */
+/* Open the marks; cut the file they name back to its size then, and go on
+ * with it. */
 static int state_load(struct file_sink *s)
 {
 	char note[200], name[160];

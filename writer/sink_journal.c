@@ -36,9 +36,15 @@
  * journald rate-limits per unit (RateLimitBurst=10000 per 30 s by
  * default): the writer's unit sets LogRateLimitIntervalSec=0.
  *
- * The sink is synchronous: an entry is done when the send returned. When
- * journald does not take one (down: the socket refuses; stuck: the send
- * timed out), that entry and every later one go to the sink's spool
+ * The sink is synchronous: an entry is done when the send returned. But a
+ * datagram journald had in its socket and not yet written when it was
+ * killed is lost with it, and the protocol has no acknowledgement: so the
+ * sink keeps the entries it sent in the last RECENT_NS (at most
+ * RECENT_MAX), and when journald is found gone (the socket refuses) it
+ * spools those again first: they may come twice, with the same
+ * LOGBUS_LANE and LOGBUS_LANE_SEQ, never zero times. When journald does
+ * not take an entry (gone; or stuck: the send timed out), that entry and
+ * every later one go to the sink's spool
  * (spool.c), synced before write() returns, and the sink replays the
  * spool in order, between rounds (poll) and before each batch, until it
  * is empty; then entries go straight to journald again. Beyond spool_max
@@ -55,6 +61,7 @@
 
 #include <unistd.h>
 
+#include "clock.h"
 #include "journal_native.h"
 #include "logbus.h"
 #include "outfile.h"
@@ -66,6 +73,15 @@
 #define FIXED_FIELDS 10
 #define IOV_MAX_ENTRY (FIXED_FIELDS + LOGBUS_FIELDS_MAX)
 #define REPLAY_PER_POLL 4096
+#define RECENT_MAX 8192
+#define RECENT_NS (UINT64_C(2) * 1000000000u)
+#define RECENT_KEEP_MAX (64u << 10)   /* a bigger buffer is freed once reused */
+
+/* An entry sent lately, as sent. */
+struct recent {
+	struct lb_buf dgram;
+	uint64_t sent_ns;       /* CLOCK_MONOTONIC */
+};
 
 struct journal_sink {
 	struct sink sink;
@@ -80,6 +96,8 @@ struct journal_sink {
 	bool spool_full_said;
 	struct spool spool;
 	struct lb_buf rec;
+	struct recent *recent;  /* ring of RECENT_MAX */
+	size_t recent_head, recent_count;
 };
 
 static const char *const ours[] = {
@@ -194,6 +212,44 @@ static int encode_entry(struct journal_sink *s, const struct batch_entry *be)
 	return n < 0 ? n : journal_native_encode(s->iov, n, &s->dgram);
 }
 
+/* Keep the entry just sent among the recent ones. */
+static void remember(struct journal_sink *s)
+{
+	struct recent *r;
+
+	if (!s->recent)
+		return;
+	r = &s->recent[(s->recent_head + s->recent_count) % RECENT_MAX];
+	if (s->recent_count == RECENT_MAX)
+		s->recent_head = (s->recent_head + 1) % RECENT_MAX;
+	else
+		s->recent_count++;
+	if (r->dgram.cap > RECENT_KEEP_MAX)
+		lb_buf_free(&r->dgram);
+	r->dgram.len = 0;
+	lb_buf_put(&r->dgram, s->dgram.data, s->dgram.len);
+	if (r->dgram.failed) {     /* no copy: nothing to send again */
+		r->dgram.failed = false;
+		r->dgram.len = 0;
+	}
+	r->sent_ns = lb_clock_ns(CLOCK_MONOTONIC);
+}
+
+/* journald is gone: what it may have had unwritten in its socket goes to
+ * the spool again, oldest first. */
+static void spool_recent(struct journal_sink *s)
+{
+	uint64_t since = lb_clock_ns(CLOCK_MONOTONIC) - RECENT_NS;
+
+	for (size_t i = 0; i < s->recent_count; i++) {
+		struct recent *r = &s->recent[(s->recent_head + i) % RECENT_MAX];
+		if (r->sent_ns >= since && r->dgram.len &&
+		    spool_append(&s->spool, r->dgram.data, r->dgram.len) < 0)
+			break;
+	}
+	s->recent_count = 0;
+}
+
 /* Replay up to max spool records to journald; returns whether the spool
  * is empty now. */
 static bool replay(struct journal_sink *s, size_t max)
@@ -207,6 +263,9 @@ static bool replay(struct journal_sink *s, size_t max)
 			spool_rewind(&s->spool);
 			break;
 		}
+		s->dgram.len = 0;
+		lb_buf_put(&s->dgram, s->rec.data, s->rec.len);
+		remember(s);
 		done = end;
 		sent++;
 	}
@@ -259,6 +318,7 @@ static int journal_write(struct sink *sink, const struct batch *b)
 			r = journal_native_send(&s->out, s->dgram.data, s->dgram.len);
 		if (r == 0 && !s->spooling) {
 			c->bytes += s->dgram.len;
+			remember(s);
 			continue;
 		}
 		if (r == -ENOMEM || (!s->has_spool && i == 0))
@@ -268,9 +328,12 @@ static int journal_write(struct sink *sink, const struct batch *b)
 			c->dropped++;
 			continue;
 		}
-		if (!s->spooling)
+		if (!s->spooling) {
 			fprintf(stderr, "logbus-writer: sink journald: journald does not take "
 				"entries (%s); spooling them\n", strerror(-r));
+			if (r == -ECONNREFUSED || r == -ENOENT)
+				spool_recent(s);
+		}
 		s->spooling = true;
 		if (spool_entry(s)) {
 			spooled = true;
@@ -307,6 +370,9 @@ static void journal_destroy(struct sink *sink)
 	lb_buf_free(&s->text);
 	lb_buf_free(&s->dgram);
 	lb_buf_free(&s->rec);
+	for (size_t i = 0; s->recent && i < RECENT_MAX; i++)
+		lb_buf_free(&s->recent[i].dgram);
+	free(s->recent);
 	spool_close(&s->spool);
 	journal_native_close(&s->out);
 	free(s);
@@ -361,8 +427,12 @@ int sink_journal_new(const struct journal_options *o, struct sink **out)
 		r = -ENAMETOOLONG;
 	if (r == 0)
 		r = journal_native_open(&s->out, o ? o->namespace_ : NULL);
-	if (r == 0 && o && o->spool_dir)
+	if (r == 0 && o && o->spool_dir) {
 		r = open_spool(s, o);
+		s->recent = calloc(RECENT_MAX, sizeof(*s->recent));
+		if (!s->recent)
+			r = -ENOMEM;
+	}
 	if (r < 0) {
 		journal_destroy(&s->sink);
 		return r;
