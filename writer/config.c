@@ -123,6 +123,9 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The longest duration: the writer counts time in 64-bit nanoseconds. */
+#define SECONDS_MAX (UINT64_MAX / 1000000000u)
+
 /* "90", "90s", "15m", "1h", "7d": seconds. */
 static int parse_seconds(const char *s, uint64_t *out)
 {
@@ -351,6 +354,9 @@ static void parse_value(struct ctx *x, const char *path, json_t *v, const struct
 	case T_SECONDS:
 		if (!uint_of(v, parse_seconds, dst, k->size))
 			problem(x, path, "is not a duration (seconds, or a string like \"1h\")");
+		else if (*(uint64_t *)dst > SECONDS_MAX)
+			problem(x, path, "is too long: at most %llu seconds (its nanoseconds must "
+				"fit in 64 bits)", (unsigned long long)SECONDS_MAX);
 		return;
 	case T_LEVEL:
 		if (!lookup_level(v, dst))
