@@ -157,6 +157,7 @@ void writer_fini(struct writer *w)
 	free(w->ends);
 	free(w->collected.entries);
 	free(w->merged.entries);
+	poison_close(&w->poison);
 	sinks_destroy(w, w->sinks, w->tracks, w->nsinks);
 	w->sinks = NULL;
 	w->tracks = NULL;
@@ -434,8 +435,15 @@ static bool prepare(struct writer *w, bool lead)
 	if (lead)
 		writer_stats_collected(w);
 	/* Filters first: dropped entries take no sequence number; rewritten
-	 * ones live in the hook set until the next batch. */
-	w->next_seq -= hooks_filter(w->hooks, &w->merged);
+	 * ones live in the hook set until the next batch. A poison entry
+	 * leaves the batch before them. */
+	if (hooks_have_filters(w->hooks)) {
+		size_t gone = poison_begin(&w->poison, &w->merged);
+		w->next_seq -= gone;
+		w->counters.quarantined += gone;
+		w->next_seq -= hooks_filter(w->hooks, &w->merged, &w->poison.watch);
+		poison_end(&w->poison);
+	}
 	note_ends(w);
 	return true;
 }

@@ -9,6 +9,7 @@
 
 #include "bus.h"
 #include "lane_marks.h"
+#include "poison.h"
 #include "sink.h"
 #include "tsc.h"
 
@@ -39,6 +40,7 @@ struct writer_counters {
 	uint64_t corrupt;       /* lanes found holding bytes that are no record */
 	uint64_t reclaimed;     /* lanes freed after their owner left or died */
 	uint64_t sink_errors;
+	uint64_t quarantined;   /* poison entries set aside (writer/poison.h) */
 };
 
 struct writer {
@@ -60,6 +62,7 @@ struct writer {
 	size_t lead_limit;      /* entries of the next lead round; 0: any */
 	struct writer_counters counters;
 	struct hooks *hooks;         /* NULL: no hooks (writer/hooks.h) */
+	struct poison poison;        /* what the filters are running on */
 	struct writer_stats *stats;  /* NULL: running without stats (writer/stats_publish.h) */
 	/* Called between rounds, at least every 200 ms while idle: the
 	 * service's reloads and notifications; it may replace sinks. */

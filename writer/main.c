@@ -370,7 +370,7 @@ static int start_hooks(struct writer *w)
 int main(int argc, char **argv)
 {
 	struct writer w = { .stop = &stop_requested, .reopen = &reopen_requested, .tick = tick,
-			    .state_dirfd = -1 };
+			    .state_dirfd = -1, .poison = { .fd = -1, .qfd = -1, .dirfd = -1 } };
 	uint64_t usec;
 	bool check;
 	int r;
@@ -397,6 +397,10 @@ int main(int argc, char **argv)
 		lb_bus_detach(&w.bus);
 		return 1;
 	}
+	r = poison_open(&w.poison, w.state_dirfd, service.bus, lb_bus_id(&w.bus));
+	if (r < 0)
+		fprintf(stderr, "logbus-writer: cannot keep the filters' state in the state "
+			"directory: %s; a poison entry would stop the bus\n", strerror(-r));
 	lb_doorbell_writer_setup(&w.bus);
 	tsc_clock_init(&w.clock);
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
