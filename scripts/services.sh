@@ -74,7 +74,9 @@ port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
 free_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
+		# Below the kernel's ephemeral range (32768-60999): a client
+		# reconnecting to a port nobody listens on could take it.
+		p=$((20000 + RANDOM % 12000))
 		port_free "$p" && { echo "$p"; return 0; }
 	done
 	die "rsyslogd: no free loopback port found"

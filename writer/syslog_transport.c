@@ -92,6 +92,19 @@ static int unix_connect(struct syslog_link *l)
 	return -EPROTOTYPE;
 }
 
+/* Whether fd is connected to itself: a connect to a local port nobody
+ * listens on can pick that very port as its own and succeed (TCP
+ * simultaneous open), and everything sent then goes nowhere. */
+static bool self_connected(int fd)
+{
+	struct sockaddr_storage a, b;
+	socklen_t la = sizeof(a), lb = sizeof(b);
+
+	return getsockname(fd, (struct sockaddr *)&a, &la) == 0 &&
+	       getpeername(fd, (struct sockaddr *)&b, &lb) == 0 && la == lb &&
+	       memcmp(&a, &b, la) == 0;
+}
+
 /* Connect without blocking past CONNECT_TIMEOUT_MS. */
 static int tcp_connect_one(const struct addrinfo *ai)
 {
@@ -109,6 +122,8 @@ static int tcp_connect_one(const struct addrinfo *ai)
 		err = ETIMEDOUT;
 	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
+	else if (!err && self_connected(fd))
+		err = ECONNREFUSED;
 	if (err) {
 		close(fd);
 		return -err;
