@@ -273,11 +273,12 @@ static void done_with(struct syslog_sink *s, size_t n)
 }
 
 /* Past the threshold: what is pending goes to the spool from now on. What
- * went over a RELP link unacknowledged goes again, from the spool. Lock
- * held. */
+ * went over a RELP link unacknowledged goes again, from the spool, and so
+ * does a message half sent over a stream (the link restarts, so framing
+ * never breaks). Lock held. */
 static void start_spooling(struct syslog_sink *s)
 {
-	if (s->sent) {
+	if (s->sent || s->link.partial) {
 		link_close(&s->link);
 		s->up = false;
 		s->sent = 0;
