@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # bench/sink-rate.sh - entries per second delivered into journald and into
-# rsyslogd over the syslog sink's unix socket, TCP and RELP.
+# rsyslogd over the syslog sink's unix socket, TCP and RELP, and into the
+# file and RELP at once (file+relp: delivered counts what rsyslogd got;
+# the file sink runs ahead and the syslog sink holds the lanes' tails).
 #
 # SYNOPSIS
 #	bench/sink-rate.sh DRAIN_RATE [COUNT_PER_PROCESS] [PROCS]
@@ -53,6 +55,7 @@ delivered() {
 	journald)
 		journalctl --sync
 		journalctl -o cat "SYSLOG_IDENTIFIER=$2" | wc -l ;;
+	file+relp) cat "$rs/relp.log" 2>/dev/null | wc -l ;;
 	*) cat "$rs/$1.log" 2>/dev/null | wc -l ;;
 	esac
 }
@@ -88,3 +91,6 @@ for t in unix tcp relp; do
 	measure "$t" '{"format": ["syslog"], "syslog": [{"transport": "'$t'", '"$dest"',
 		"buffer_entries": 100000}]}'
 done
+: >"$rs/relp.log"   # what the relp run left
+measure file+relp '{"format": ["json", "syslog"], "syslog": [{"transport": "relp",
+	"host": "127.0.0.1", "port": "'$relp'", "buffer_entries": 100000}]}'

@@ -24,6 +24,15 @@
 #       received), app, procid, msgid, pri, sd, msg.
 #   scripts/services.sh stop-rsyslogd DIR [SIGNAL]
 #       Signal the private rsyslogd of DIR (default TERM) and wait for it.
+#   scripts/services.sh journald-namespace NS
+#       Run a private journald for one test: the journal namespace NS
+#       (systemd-journald NS, as systemd-journald@NS.service would), its
+#       sockets in /run/systemd/journal.NS, its journal in
+#       /run/log/journal/<machine-id>.NS; read it with
+#       journalctl --namespace NS. Prints "pid=PID".
+#   scripts/services.sh stop-journald-namespace NS [SIGNAL]
+#       Signal it (default TERM) and wait; with "remove" as SIGNAL, stop it
+#       and remove its sockets and journal.
 #
 # Exit status 0 when the service runs, 1 with one line on stderr saying
 # what failed.
@@ -65,7 +74,9 @@ port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
 free_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
+		# Below the kernel's ephemeral range (32768-60999): a client
+		# reconnecting to a port nobody listens on could take it.
+		p=$((20000 + RANDOM % 12000))
 		port_free "$p" && { echo "$p"; return 0; }
 	done
 	die "rsyslogd: no free loopback port found"
@@ -138,9 +149,43 @@ stop_rsyslogd() {
 	wait_for sh -c "! kill -0 $pid 2>/dev/null" || die "rsyslogd: pid $pid did not exit on SIG$sig"
 }
 
+ns_pid() { pgrep -f -x "/lib/systemd/systemd-journald $1" | head -n 1; }
+
+start_journald_namespace() {
+	local ns=$1 pid
+	[ -n "$ns" ] || die "journald-namespace: usage: services.sh journald-namespace NS"
+	[ -s /etc/machine-id ] || systemd-machine-id-setup >/dev/null ||
+		die "journald: no /etc/machine-id and systemd-machine-id-setup failed"
+	if ! pid=$(ns_pid "$ns") || [ -z "$pid" ]; then
+		rm -f "/run/systemd/journal.$ns/socket"
+		setsid /lib/systemd/systemd-journald "$ns" </dev/null >/dev/null 2>&1 &
+	fi
+	wait_for test -S "/run/systemd/journal.$ns/socket" ||
+		die "journald-namespace: /run/systemd/journal.$ns/socket did not appear"
+	wait_for journalctl --namespace "$ns" --sync 2>/dev/null ||
+		die "journald-namespace: journalctl --namespace $ns --sync fails"
+	echo "pid=$(ns_pid "$ns")"
+}
+
+stop_journald_namespace() {
+	local ns=$1 sig=${2:-TERM} pid
+	pid=$(ns_pid "$ns")
+	if [ -n "$pid" ]; then
+		kill "-$([ "$sig" = remove ] && echo TERM || echo "$sig")" "$pid"
+		wait_for sh -c "! kill -0 $pid 2>/dev/null" ||
+			die "journald-namespace: pid $pid did not exit on SIG$sig"
+	fi
+	if [ "$sig" = remove ]; then
+		rm -rf "/run/systemd/journal.$ns" /run/log/journal/*."$ns" /var/log/journal/*."$ns"
+	fi
+}
+
 case "${1:-journald}" in
 journald) start_journald ;;
 rsyslogd) start_rsyslogd "${2:-}" "${3:-test}" ;;
 stop-rsyslogd) stop_rsyslogd "${2:-}" "${3:-TERM}" ;;
-*) die "usage: services.sh [journald | rsyslogd DIR [bench] | stop-rsyslogd DIR [SIGNAL]]" ;;
+journald-namespace) start_journald_namespace "${2:-}" ;;
+stop-journald-namespace) stop_journald_namespace "${2:-}" "${3:-TERM}" ;;
+*) die "usage: services.sh [journald | rsyslogd DIR [bench] | stop-rsyslogd DIR [SIGNAL] |" \
+	"journald-namespace NS | stop-journald-namespace NS [SIGNAL|remove]]" ;;
 esac

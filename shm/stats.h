@@ -63,7 +63,8 @@ struct lb_stats_bus {
 	uint64_t batches_failed;  /* batches no sink took (retried) */
 	uint64_t clients_retired; /* claims whose counts moved to the totals */
 	uint64_t filtered;        /* entries a filter hook dropped (on purpose) */
-	uint64_t reserved[7];
+	uint64_t quarantined;     /* poison entries: crashed the writer in a filter, set aside */
+	uint64_t reserved[6];
 };
 
 enum lb_stats_client_state {

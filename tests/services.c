@@ -59,6 +59,23 @@ void services_journald(void)
 		unavailable("systemd-journald");
 }
 
+void services_journald_namespace(const char *ns)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "%s journald-namespace '%s'", script(), ns);
+	if (!services_run(cmd, NULL, 0))
+		unavailable("systemd-journald (namespace)");
+}
+
+void services_journald_namespace_stop(const char *ns, const char *how)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "%s stop-journald-namespace '%s' %s", script(), ns, how);
+	assert_true(services_run(cmd, NULL, 0));
+}
+
 void services_rsyslogd_start(struct rsyslogd *r, const char *test)
 {
 	char cmd[512], out[512];

@@ -24,6 +24,12 @@ struct rsyslogd {
 /* services_journald - make sure systemd-journald runs. */
 void services_journald(void);
 
+/* services_journald_namespace - start (or restart) the private journald
+ * of namespace ns; services_journald_namespace_stop signals it ("KILL",
+ * "TERM") or, with "remove", stops it and removes its journal. */
+void services_journald_namespace(const char *ns);
+void services_journald_namespace_stop(const char *ns, const char *how);
+
 /* services_rsyslogd_start - start (or restart, with the same ports) the
  * private rsyslogd of r->dir; r->dir is set by the first call from test. */
 void services_rsyslogd_start(struct rsyslogd *r, const char *test);

@@ -22,7 +22,7 @@ static const char *zstd_config(struct harness *h, const char *name)
 {
 	harness_init(h, name);
 	return outfiles_config(h, "{\"file\":{\"compress\":\"zstd\",\"zstd_level\":5,"
-				  "\"rotate_size\":\"20K\"}}");
+				  "\"rotate_size\":\"8K\"}}");
 }
 
 /* splitmix64: filler that zstd cannot squeeze, so that the compressed

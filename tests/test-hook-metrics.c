@@ -99,7 +99,7 @@ static size_t run(struct hooks *h)
 	size_t dropped;
 
 	workload_make(&w);
-	dropped = hooks_filter(h, &w.b);
+	dropped = hooks_filter(h, &w.b, NULL);
 	hooks_dispatch(h, &w.b);
 	for (int i = 0; i < 2000 && !hooks_idle(h); i++)
 		harness_sleep_us(5000);

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -145,6 +146,9 @@ static int parse_size(const char *s, uint64_t *out)
 	*out = (uint64_t)v << shift;
 	return 0;
 }
+
+/* The longest duration: the writer counts time in 64-bit nanoseconds. */
+#define SECONDS_MAX (UINT64_MAX / 1000000000u)
 
 /* "90", "90s", "15m", "1h", "7d": seconds. */
 static int parse_seconds(const char *s, uint64_t *out)
@@ -374,6 +378,9 @@ static void parse_value(struct ctx *x, const char *path, json_t *v, const struct
 	case T_SECONDS:
 		if (!uint_of(v, parse_seconds, dst, k->size))
 			problem(x, path, "is not a duration (seconds, or a string like \"1h\")");
+		else if (*(uint64_t *)dst > SECONDS_MAX)
+			problem(x, path, "is too long: at most %llu seconds (its nanoseconds must "
+				"fit in 64 bits)", (unsigned long long)SECONDS_MAX);
 		return;
 	case T_LEVEL:
 		if (!lookup_level(v, dst))
@@ -467,6 +474,7 @@ static void parse_section(struct ctx *x, const char *path, json_t *obj,
 /* ---- the schema ---- */
 
 #define DEFAULT_DIR "logbus-logs"
+#define DEFAULT_SPOOL_MAX (UINT64_C(1) << 30)
 
 static void file_defaults(void *p)
 {
@@ -531,6 +539,7 @@ static const struct section entry_section = { entry_keys, sizeof(struct entry_op
 
 static const struct key journal_keys[] = {
 	KEY("identifier_prefix", T_STRING, struct journal_options, identifier_prefix),
+	KEY("namespace", T_STRING, struct journal_options, namespace_),
 	{ 0 },
 };
 
@@ -578,6 +587,9 @@ static const struct key top_keys[] = {
 	KEY("lane_size", T_SIZE, struct writer_config, geometry.lane_size),
 	KEY("format", T_FORMATS, struct writer_config, formats),
 	KEY("status_interval", T_SECONDS, struct writer_config, status_seconds),
+	KEY("state_dir", T_STRING, struct writer_config, state_dir),
+	KEY("spool_dir", T_STRING, struct writer_config, spool_dir),
+	KEY("spool_max", T_SIZE, struct writer_config, spool_max),
 	SUB("file", T_OBJECT, struct writer_config, file, &file_section),
 	SUB("journald", T_OBJECT, struct writer_config, journal, &journal_section),
 	SUB("entry_files", T_LIST, struct writer_config, entry_files, &entry_section),
@@ -596,6 +608,7 @@ static void top_defaults(struct writer_config *c)
 		.bus = "default",
 		.geometry = { .lane_count = LB_DEFAULT_LANES, .lane_size = LB_DEFAULT_LANE_SIZE },
 		.status_seconds = 10,
+		.spool_max = DEFAULT_SPOOL_MAX,
 	};
 	file_defaults(&c->file);
 }
@@ -721,6 +734,8 @@ static void check_all(struct ctx *x, const char *source, struct writer_config *c
 		problem(x, "$.lanes", "%s", err.why);
 	if (c->formats & FORMAT_JSON)
 		check_dir(x, "$.file.dir", c->file.dir);
+	check_dir(x, "$.state_dir", c->state_dir);
+	check_dir(x, "$.spool_dir", c->spool_dir);
 	if (c->formats & FORMAT_ENTRY) {
 		struct entry_options *e = c->entry_files.items;
 		char path[64];
@@ -788,6 +803,19 @@ static int add_sink(struct sink **v, size_t *n, int r, struct sink **made, const
 	return 0;
 }
 
+const char *config_state_dir(const struct writer_config *c)
+{
+	return c->state_dir ? c->state_dir : c->file.dir;
+}
+
+void config_spool_dir(const struct writer_config *c, char *out, size_t cap)
+{
+	if (c->spool_dir)
+		snprintf(out, cap, "%s", c->spool_dir);
+	else
+		snprintf(out, cap, "%s/spool", config_state_dir(c));
+}
+
 long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
 		       FILE *errs)
 {
@@ -800,6 +828,8 @@ long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struc
 
 	if (!v)
 		return -ENOMEM;
+	char spool_dir[PATH_MAX];
+	config_spool_dir(c, spool_dir, sizeof(spool_dir));
 	if (c->formats & FORMAT_JSON) {
 		struct file_options fo = c->file;
 		fo.prefix = c->bus;
@@ -813,15 +843,23 @@ long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struc
 		eo.segment_id = segment_id;
 		r = add_sink(v, &n, sink_entry_new(&eo, &s), &s, "entry", errs);
 	}
-	if (r == 0 && (c->formats & FORMAT_JOURNALD))
-		r = add_sink(v, &n, sink_journal_new(&c->journal, &s), &s, "journald", errs);
+	if (r == 0 && (c->formats & FORMAT_JOURNALD)) {
+		struct journal_options jo = c->journal;
+		jo.spool_dir = spool_dir;
+		jo.spool_max = c->spool_max;
+		r = add_sink(v, &n, sink_journal_new(&jo, &s), &s, "journald", errs);
+	}
 	if ((c->formats & FORMAT_SYSLOG) && !c->syslog.count) {
 		syslog_defaults(&unix_default);
 		sl = &unix_default;
 	}
 	for (size_t i = 0; r == 0 && (c->formats & FORMAT_SYSLOG) &&
-			   i < (c->syslog.count ? c->syslog.count : 1); i++)
-		r = add_sink(v, &n, sink_syslog_new(&sl[i], &s), &s, "syslog", errs);
+			   i < (c->syslog.count ? c->syslog.count : 1); i++) {
+		struct syslog_options so = sl[i];
+		so.spool_dir = spool_dir;
+		so.spool_max = c->spool_max;
+		r = add_sink(v, &n, sink_syslog_new(&so, &s), &s, "syslog", errs);
+	}
 	if (r < 0) {
 		config_free_sinks(v, n);
 		return r;

@@ -39,6 +39,9 @@ struct writer_config {
 	struct lb_bus_geometry geometry;
 	unsigned formats;          /* enum writer_format */
 	uint64_t status_seconds;   /* how often STATUS= and the stderr summary */
+	const char *state_dir;     /* the sinks' positions; NULL: file.dir */
+	const char *spool_dir;     /* the remote sinks' spools; NULL: <state dir>/spool */
+	uint64_t spool_max;        /* bytes per spool */
 	struct file_options file;
 	struct journal_options journal;
 	struct config_list entry_files;  /* struct entry_options */
@@ -76,6 +79,13 @@ void config_free(struct writer_config *c);
  */
 long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
 		       FILE *errs);
+
+/* config_state_dir - where the sinks' positions are kept. */
+const char *config_state_dir(const struct writer_config *c);
+
+/* config_spool_dir - where the remote sinks' spools are kept, into
+ * out[cap]. */
+void config_spool_dir(const struct writer_config *c, char *out, size_t cap);
 
 /* config_free_sinks - destroy n sinks and free the array. */
 void config_free_sinks(struct sink **sinks, size_t n);

@@ -3,9 +3,32 @@
  * The drain loop. Each round copies the committed bytes of every lane into
  * one private buffer (shared memory is read once, never parsed in place),
  * decodes and validates the copy, merges the lanes by time stamp (each
- * lane's own order kept), hands the batch to the sinks, and only then moves
- * the lanes' tails. A writer killed at any point restarts at the tails and
- * writes again what it had not acknowledged, with the same (lane, lane_seq).
+ * lane's own order kept), and hands the batch to the sinks.
+ *
+ * Every sink acknowledges on its own (sink.h): a lane's tail is the
+ * lowest position its sinks acknowledged, and it moves in one place,
+ * advance_tails(). The lead (lane_track.read) is how far the furthest sink
+ * was handed; a round reads from there, so a sink that lags behind the
+ * others holds the lane's bytes (the tail) without holding them up:
+ *
+ *	tail <= a lagging sink's acked <= its read <= lead <= head
+ *
+ * - A synchronous sink that fails a batch falls behind: the rounds after
+ *   go on without it, and every ERROR_BACKOFF_MS it gets a catch-up round
+ *   of its own, read from its own position up to the lead, until it is
+ *   back at the lead. Nothing is dropped for it; its entries wait in the
+ *   lane.
+ * - An asynchronous sink (syslog) takes each batch into a queue of its own
+ *   and acknowledges from its sender thread; while some of it is not
+ *   acknowledged the drain, when idle, looks at the acknowledgements every
+ *   ACK_POLL_MS instead of sleeping IDLE_TIMEOUT_MS.
+ * When every sink at the lead fails, nothing moves and the drain backs off.
+ * A lane whose tail a sink holds fills, and its producers see it full.
+ *
+ * Each sink's positions are saved in a state file of its own
+ * (sink_acks.c), so a writer killed at any point restarts each sink where
+ * it had acknowledged, and writes again only what that sink had not
+ * acknowledged, with the same (lane, lane_seq).
  *
  * When a round finds nothing it polls a little, then sleeps on the
  * doorbell; it wakes at least every IDLE_TIMEOUT_MS for its heartbeat and
@@ -26,12 +49,18 @@
 #include "hooks.h"
 #include "lane.h"
 #include "reclaim.h"
+#include "sink_acks.h"
 #include "stats_publish.h"
 
 #define COPY_MIN (UINT64_C(16) << 20)
 #define IDLE_POLLS 64
 #define IDLE_TIMEOUT_MS 200
 #define ERROR_BACKOFF_MS 200
+#define ACK_POLL_MS 2
+#define BACKLOG_POLL_MS 20   /* a sink replays its spool */
+/* At a stop, how long the drain waits for acknowledgements that do not
+ * come (a collector that is down) before it leaves them in the bus. */
+#define STOP_WAIT_MS 5000
 /* A round that found fewer entries than this waits before the next one,
  * so that records gather into batches: a writer that re-reads a lane's head
  * right behind its producer makes every publish miss its cache line. */
@@ -66,11 +95,58 @@ int writer_init(struct writer *w)
 								    : 2 * (uint64_t)w->bus.max_record;
 	w->copy = malloc(w->copy_cap);
 	w->lanes = calloc(n, sizeof(*w->lanes));
-	if (!w->copy || !w->lanes)
+	w->ends = calloc(n, sizeof(*w->ends));
+	if (!w->copy || !w->lanes || !w->ends)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
-		w->lanes[i].tail = lb_lane_tail(&w->bus, i);
+		w->lanes[i].tail = w->lanes[i].read = lb_lane_tail(&w->bus, i);
 	w->next_seq = lb_bus_output_seq(&w->bus);
+	return 0;
+}
+
+/* Destroy sinks[n] and save their last positions. */
+static void sinks_destroy(struct writer *w, struct sink **sinks, struct sink_track *tracks,
+			  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		_Atomic uint64_t *acked = sinks[i]->acked;
+		sinks[i]->ops->destroy(sinks[i]);   /* joins its threads */
+		acks_detach(w, acked, &tracks[i]);
+	}
+	free(sinks);
+	free(tracks);
+}
+
+/* The lead: how far the furthest sink was handed; never behind the tail. */
+static void lead_update(struct writer *w)
+{
+	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
+		struct lane_track *t = &w->lanes[i];
+		t->read = t->tail;
+		for (size_t k = 0; k < w->nsinks; k++)
+			if (w->tracks[k].read[i] > t->read)
+				t->read = w->tracks[k].read[i];
+	}
+}
+
+int writer_set_sinks(struct writer *w, struct sink **sinks, size_t n)
+{
+	struct sink_track *tracks = calloc(n ? n : 1, sizeof(*tracks));
+	size_t made = 0;
+
+	while (tracks && made < n && acks_attach(w, sinks[made], &tracks[made]) == 0)
+		made++;
+	if (!tracks || made < n) {
+		for (size_t i = made; i < n; i++)
+			sinks[i]->acked = NULL;
+		sinks_destroy(w, sinks, tracks ? tracks : calloc(n, sizeof(*tracks)), n);
+		return -ENOMEM;
+	}
+	sinks_destroy(w, w->sinks, w->tracks, w->nsinks);
+	w->sinks = sinks;
+	w->tracks = tracks;
+	w->nsinks = n;
+	lead_update(w);
 	return 0;
 }
 
@@ -78,11 +154,14 @@ void writer_fini(struct writer *w)
 {
 	free(w->copy);
 	free(w->lanes);
+	free(w->ends);
 	free(w->collected.entries);
 	free(w->merged.entries);
-	for (size_t i = 0; i < w->nsinks; i++)
-		w->sinks[i]->ops->destroy(w->sinks[i]);
-	free(w->sinks);
+	poison_close(&w->poison);
+	sinks_destroy(w, w->sinks, w->tracks, w->nsinks);
+	w->sinks = NULL;
+	w->tracks = NULL;
+	w->nsinks = 0;
 }
 
 static uint64_t entry_ns(const struct writer *w, const struct lb_entry *e)
@@ -97,18 +176,18 @@ static bool pad_fits(const struct writer *w, uint64_t pos, uint64_t size, uint64
 	return (pos & (w->bus.lane_size - 1)) + size == w->bus.lane_size && pos + size <= head;
 }
 
-/* Decode lane i's copied bytes; returns bytes consumed (whole records,
- * and pads, which may reach past the copy), with *corrupt set when it met
- * bytes that are no record. */
+/* Decode lane i's copied bytes, until the batch holds max entries;
+ * returns bytes consumed (whole records, and pads, which may reach past
+ * the copy), with *corrupt set when it met bytes that are no record. */
 static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, size_t n,
-			   uint64_t head, bool *corrupt)
+			   uint64_t head, size_t max, bool *corrupt)
 {
 	struct lane_track *t = &w->lanes[i];
 	size_t off = 0;
 
 	*corrupt = false;
 	t->first = w->collected.count;
-	while (off < n) {
+	while (off < n && w->collected.count < max) {
 		struct lb_entry e;
 		bool pad;
 		long r = lb_record_decode(buf + off, n - off, w->bus.max_record, &e, &pad);
@@ -116,9 +195,9 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 		/* Part of a record is only the copy's cap cutting it short: up to
 		 * the head, producers commit whole records, so there it is
 		 * corrupt (else this lane would spin the drain forever). */
-		if (r == -EAGAIN && t->tail + n < head)
+		if (r == -EAGAIN && t->start + n < head)
 			break;
-		if (r < 0 || (pad && !pad_fits(w, t->tail + off, (uint64_t)r, head))) {
+		if (r < 0 || (pad && !pad_fits(w, t->start + off, (uint64_t)r, head))) {
 			*corrupt = true;
 			break;
 		}
@@ -141,16 +220,27 @@ static void lane_corrupt(struct writer *w, uint32_t i, uint64_t head)
 {
 	struct lane_track *t = &w->lanes[i];
 
+	uint64_t skip_to = head & ~(uint64_t)(LB_RECORD_ALIGN - 1);
+
+	/* A catch-up round reads only what the lead read: the lead said so
+	 * already, and skips no further than it did. */
+	if (t->start < t->read) {
+		t->batch_tail = skip_to < t->read ? skip_to : t->read;
+		return;
+	}
 	w->counters.corrupt++;
 	fprintf(stderr, "logbus-writer: lane %u holds bytes that are not records "
-		"(tail %llu, head %llu); skipping them\n", i, (unsigned long long)t->tail,
+		"(position %llu, head %llu); skipping them\n", i, (unsigned long long)t->start,
 		(unsigned long long)head);
-	t->batch_tail = head & ~(uint64_t)(LB_RECORD_ALIGN - 1);
+	t->batch_tail = skip_to;
 }
 
-/* Copy and decode every lane; returns whether any lane had bytes. */
-static bool collect(struct writer *w)
+/* Copy and decode every lane from from[lane] (NULL: the lead), never
+ * beyond the lead, and at most limit entries (0: any); returns whether
+ * any lane had bytes. */
+static bool collect(struct writer *w, const uint64_t *from, size_t limit)
 {
+	size_t max = limit ? limit : SIZE_MAX;
 	uint32_t n = w->bus.lane_count;
 	uint64_t per_lane = w->copy_cap / n > w->bus.max_record ? w->copy_cap / n
 								 : w->bus.max_record;
@@ -163,33 +253,43 @@ static bool collect(struct writer *w)
 		struct lane_track *t = &w->lanes[i];
 		size_t cap = w->copy_cap - used < per_lane ? w->copy_cap - used : per_lane;
 		uint64_t head;
-		long got = lb_lane_read(&w->bus, i, t->tail, w->copy + used, cap, &head);
 
+		t->start = t->batch_tail = from ? from[i] : t->read;
 		t->count = 0;
-		t->batch_tail = t->tail;
+		if (from && t->read - t->start < cap)
+			cap = (size_t)(t->read - t->start);
+		if (cap == 0)
+			continue;
+		long got = lb_lane_read(&w->bus, i, t->start, w->copy + used, cap, &head);
+
 		if (got < 0) {
 			/* An impossible head (unaligned, behind the tail, more
 			 * than a ring ahead) that skipping could not cure: wait
-			 * until its producer moves it. */
-			if (t->refused && t->refused_head == head)
-				continue;
-			t->refused = true;
-			t->refused_head = head;
+			 * until its producer moves it. The lead judges heads; a
+			 * catch-up round follows where the lead went. */
+			if (!from) {
+				if (t->refused && t->refused_head == head)
+					continue;
+				t->refused = true;
+				t->refused_head = head;
+			}
 			lane_corrupt(w, i, head);
 			any = true;
 			continue;
 		}
-		t->refused = false;
+		if (!from)
+			t->refused = false;
 		if (got == 0)
 			continue;
 		any = true;
 		bool corrupt;
-		uint64_t consumed = decode_lane(w, i, w->copy + used, (size_t)got, head, &corrupt);
+		uint64_t consumed = decode_lane(w, i, w->copy + used, (size_t)got, head, max,
+						&corrupt);
 		used += (size_t)got;
 		if (corrupt)
 			lane_corrupt(w, i, head);
 		else
-			t->batch_tail = t->tail + consumed;
+			t->batch_tail = t->start + consumed;
 	}
 	w->first_lane = (w->first_lane + 1) % n;
 	return any;
@@ -247,56 +347,159 @@ static int deliver_to(struct writer *w, struct sink *s)
 	c->latency_ns_sum += took;
 	if (took > c->latency_ns_max)
 		c->latency_ns_max = took;
-	if (r < 0) {
+	if (r < 0)
 		c->errors++;
-		if (r != c->last_error)
-			fprintf(stderr, "logbus-writer: sink %s failed: %s\n", s->name,
-				strerror(-r));
-	} else {
+	else
 		c->written += w->merged.count;
-		if (c->last_error)
-			fprintf(stderr, "logbus-writer: sink %s works again\n", s->name);
-	}
 	c->last_error = r;
 	return r;
 }
 
+/* Sink k failed a batch: it falls behind, tries again after a back-off
+ * with half as many entries (a file system with a little room takes what
+ * fits), and says so once per episode. */
+static void sink_failed(struct writer *w, size_t k, int r, uint64_t now)
+{
+	struct sink_track *t = &w->tracks[k];
+
+	t->retry_ns = now + ERROR_BACKOFF_MS * UINT64_C(1000000);
+	t->limit = w->merged.count > 1 ? w->merged.count / 2 : 1;
+	if (!t->failing)
+		fprintf(stderr, "logbus-writer: sink %s failed: %s; its entries wait in the "
+			"bus\n", w->sinks[k]->name, strerror(-r));
+	t->failing = true;
+}
+
+/* Whether sink k was handed every lane up to the lead. */
+static bool at_lead(const struct writer *w, size_t k)
+{
+	for (uint32_t i = 0; i < w->bus.lane_count; i++)
+		if (w->tracks[k].read[i] != w->lanes[i].read)
+			return false;
+	return true;
+}
+
+/* Sink k took a batch: once back at the lead it is well again. */
+static void sink_back(struct writer *w, size_t k)
+{
+	struct sink_track *t = &w->tracks[k];
+
+	if (!t->failing || !at_lead(w, k) || w->sinks[k]->counters.last_error)
+		return;
+	t->failing = false;
+	t->limit = 0;
+	fprintf(stderr, "logbus-writer: sink %s works again\n", w->sinks[k]->name);
+}
+
+/* The lanes this round moves, for the sinks' acknowledgements. */
+static void note_ends(struct writer *w)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < w->bus.lane_count; i++)
+		if (w->lanes[i].batch_tail != w->lanes[i].start)
+			w->ends[n++] = (struct batch_lane_end){ i, w->lanes[i].batch_tail };
+	w->merged.ends = w->ends;
+	w->merged.nends = n;
+}
+
+/* Sink k took the round: it was handed up to the round's ends; a
+ * synchronous one is done with them. */
+static void sink_took(struct writer *w, size_t k)
+{
+	struct sink *s = w->sinks[k];
+
+	for (size_t j = 0; j < w->merged.nends; j++) {
+		const struct batch_lane_end *e = &w->ends[j];
+		w->tracks[k].read[e->lane] = e->end;
+		if (!s->async)
+			acks_set(s, e->lane, e->end);
+	}
+}
+
 /*
- * Hand the merged batch to every sink, then move the tails. When every sink
- * fails, the tails stay: the entries wait in the bus (and clients see
- * their lanes fill) until a sink comes back. When only some fail, the
- * others must not be held up: the failing ones count the batch as
- * dropped. Returns 0, or -EIO when no sink took the batch.
+ * The one place where lanes' tails move: to the lowest position the sinks
+ * acknowledged (the lead when there is no sink). Saves the positions that
+ * moved first.
+ */
+static void advance_tails(struct writer *w)
+{
+	for (size_t k = 0; k < w->nsinks; k++)
+		acks_save(w, w->sinks[k], &w->tracks[k]);
+	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
+		struct lane_track *t = &w->lanes[i];
+		uint64_t low = t->read;
+
+		for (size_t k = 0; k < w->nsinks; k++) {
+			uint64_t a = acks_get(w->sinks[k], i);
+			low = a < low ? a : low;
+		}
+		if (low > t->tail) {
+			lb_lane_advance(&w->bus, i, low);
+			lb_lane_wake_blocked(&w->bus, i);
+			t->tail = low;
+		}
+	}
+}
+
+/* Merge and filter the collected entries (a lead round counts them in
+ * the stats first); false when memory ran out. */
+static bool prepare(struct writer *w, bool lead)
+{
+	if (!merge(w))
+		return false;
+	if (lead)
+		writer_stats_collected(w);
+	/* Filters first: dropped entries take no sequence number; rewritten
+	 * ones live in the hook set until the next batch. A poison entry
+	 * leaves the batch before them. */
+	if (hooks_have_filters(w->hooks)) {
+		size_t gone = poison_begin(&w->poison, &w->merged);
+		w->next_seq -= gone;
+		w->counters.quarantined += gone;
+		w->next_seq -= hooks_filter(w->hooks, &w->merged, &w->poison.watch);
+		poison_end(&w->poison);
+	}
+	note_ends(w);
+	return true;
+}
+
+/*
+ * A round at the lead: hand the merged batch to every sink at the lead.
+ * A sink that fails falls behind (the others go on); when all of them
+ * fail nothing moves. Returns 0, or -EIO when no sink took the batch.
  */
 static int deliver(struct writer *w)
 {
-	size_t took = 0;
+	size_t took = 0, tried = 0;
+	uint64_t now = now_mono();
 
-	writer_stats_collected(w);
-	/* Filters first: dropped entries take no sequence number; rewritten
-	 * ones live in the hook set until the next batch. */
-	w->next_seq -= hooks_filter(w->hooks, &w->merged);
-	for (size_t i = 0; i < w->nsinks; i++)
-		if (deliver_to(w, w->sinks[i]) == 0)
+	for (size_t k = 0; k < w->nsinks; k++) {
+		if (!at_lead(w, k))
+			continue;
+		tried++;
+		int r = deliver_to(w, w->sinks[k]);
+		if (r == 0) {
+			sink_took(w, k);
 			took++;
-	if (w->nsinks && !took) {
-		w->next_seq -= w->merged.count;
-		w->counters.sink_errors++;
-		return -EIO;
-	}
-	for (size_t i = 0; i < w->nsinks; i++)
-		if (w->sinks[i]->counters.last_error)
-			w->sinks[i]->counters.dropped += w->merged.count;
-	hooks_dispatch(w->hooks, &w->merged);   /* copies; never blocks */
-	lb_bus_set_output_seq(&w->bus, w->next_seq);
-	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
-		struct lane_track *t = &w->lanes[i];
-		if (t->batch_tail != t->tail) {
-			lb_lane_advance(&w->bus, i, t->batch_tail);
-			lb_lane_wake_blocked(&w->bus, i);
-			t->tail = t->batch_tail;
+		} else {
+			sink_failed(w, k, r, now);
 		}
 	}
+	if (tried && !took) {
+		w->next_seq -= w->merged.count;
+		w->counters.sink_errors++;
+		w->lead_limit = w->merged.count > 1 ? w->merged.count / 2 : 1;
+		return -EIO;
+	}
+	w->lead_limit = 0;
+	for (size_t k = 0; k < w->nsinks; k++)
+		sink_back(w, k);
+	hooks_dispatch(w->hooks, &w->merged);   /* copies; never blocks */
+	lb_bus_set_output_seq(&w->bus, w->next_seq);
+	for (uint32_t i = 0; i < w->bus.lane_count; i++)
+		w->lanes[i].read = w->lanes[i].batch_tail;
+	advance_tails(w);
 	w->counters.entries += w->merged.count;
 	w->counters.batches++;
 	writer_stats_delivered(w);
@@ -304,12 +507,44 @@ static int deliver(struct writer *w)
 	return 0;
 }
 
-/* One round; returns whether there was anything to do. */
+/* Sink k is behind the lead: a round of its own, from its position to
+ * the lead, when its back-off is over. Returns whether it took one. */
+static bool catch_up(struct writer *w, size_t k, uint64_t now)
+{
+	struct sink_track *t = &w->tracks[k];
+
+	if (now < t->retry_ns || at_lead(w, k))
+		return false;
+	if (!collect(w, t->read, t->limit))
+		return false;
+	int r = prepare(w, false) ? deliver_to(w, w->sinks[k]) : -ENOMEM;
+	if (r < 0) {
+		w->next_seq -= w->merged.count;
+		sink_failed(w, k, r, now);
+		return false;   /* nothing done: the drain may sleep */
+	}
+	t->limit = t->limit ? t->limit * 2 : 0;
+	sink_took(w, k);
+	sink_back(w, k);
+	lb_bus_set_output_seq(&w->bus, w->next_seq);
+	advance_tails(w);
+	return true;
+}
+
+/* One round: the sinks behind first, then the lead; returns whether
+ * there was anything to do. */
 static bool drain_round(struct writer *w)
 {
-	if (!collect(w))
-		return false;
-	if (!merge(w) || deliver(w) < 0)
+	uint64_t now = now_mono();
+	bool any = false;
+
+	for (size_t k = 0; k < w->nsinks; k++)
+		any |= catch_up(w, k, now);
+	if (!collect(w, NULL, w->lead_limit)) {
+		advance_tails(w);   /* what asynchronous sinks acknowledged */
+		return any;
+	}
+	if (!prepare(w, true) || deliver(w) < 0)
 		sleep_ms(ERROR_BACKOFF_MS);
 	return true;
 }
@@ -330,7 +565,7 @@ static bool any_pending(const struct writer *w)
 		const struct lane_track *t = &w->lanes[i];
 		struct lb_lane_info info;
 
-		if (!lb_lane_pending(&w->bus, i, t->tail))
+		if (!lb_lane_pending(&w->bus, i, t->read))
 			continue;
 		if (!t->refused)
 			return true;
@@ -341,39 +576,104 @@ static bool any_pending(const struct writer *w)
 	return false;
 }
 
-static void idle_wait(struct writer *w)
+/* How long the idle drain may sleep: short while a sink has entries it did
+ * not acknowledge yet, or a sink behind waits for its retry. */
+static int idle_timeout_ms(const struct writer *w)
+{
+	int ms = IDLE_TIMEOUT_MS;
+
+	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
+		if (w->lanes[i].tail == w->lanes[i].read)
+			continue;
+		for (size_t k = 0; k < w->nsinks; k++)
+			if (w->sinks[k]->async && acks_get(w->sinks[k], i) < w->tracks[k].read[i])
+				return ACK_POLL_MS;
+		ms = ERROR_BACKOFF_MS;
+	}
+	return ms;
+}
+
+static void idle_wait(struct writer *w, bool backlog)
 {
 	lb_doorbell_arm(&w->bus);
 	if (any_pending(w) || *w->stop) {
 		lb_doorbell_disarm(&w->bus);
 		return;
 	}
-	lb_doorbell_wait(&w->bus, IDLE_TIMEOUT_MS);
+	int ms = idle_timeout_ms(w);
+	lb_doorbell_wait(&w->bus, backlog && ms > BACKLOG_POLL_MS ? BACKLOG_POLL_MS : ms);
 }
 
-/* After a stop: drain what was committed when it came, then return. */
+/* Let the sinks work on backlogs of their own; returns whether one is
+ * left. */
+static bool poll_sinks(struct writer *w)
+{
+	bool left = false;
+
+	for (size_t k = 0; k < w->nsinks; k++)
+		if (w->sinks[k]->ops->poll)
+			left |= w->sinks[k]->ops->poll(w->sinks[k]);
+	return left;
+}
+
+/* Whether every lane's tail reached goal; *moved says whether any tail
+ * moved since *last. */
+static bool reached(const struct writer *w, const uint64_t *goal, uint64_t *last, bool *moved)
+{
+	bool done = true;
+
+	*moved = false;
+	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
+		const struct lane_track *t = &w->lanes[i];
+		if (t->tail < goal[i] && goal[i] - t->tail <= w->bus.lane_size)
+			done = false;
+		*moved |= t->tail != last[i];
+		last[i] = t->tail;
+	}
+	return done;
+}
+
+/* After a stop: drain what was committed when it came, until every sink
+ * acknowledged it, then return. A sink that acknowledges nothing for
+ * STOP_WAIT_MS, or a second signal, ends the wait: its entries stay in the
+ * bus for the next writer, and stderr says so. */
 static void drain_final(struct writer *w)
 {
 	uint64_t *goal = calloc(w->bus.lane_count, sizeof(*goal));
-	bool done = false;
+	uint64_t *last = calloc(w->bus.lane_count, sizeof(*last));
+	uint64_t still_since = now_mono();
+	bool done = false, moved;
 
-	for (uint32_t i = 0; goal && i < w->bus.lane_count; i++) {
+	for (uint32_t i = 0; goal && last && i < w->bus.lane_count; i++) {
 		struct lb_lane_info info;
 		lb_lane_info_get(&w->bus, i, &info);
 		goal[i] = info.head;
+		last[i] = w->lanes[i].tail;
 	}
-	while (goal && !done) {
-		if (!drain_round(w))
-			break;   /* nothing left that can move (a refused head) */
-		done = true;
-		for (uint32_t i = 0; i < w->bus.lane_count; i++)
-			if (w->lanes[i].tail < goal[i] &&
-			    goal[i] - w->lanes[i].tail <= w->bus.lane_size)
-				done = false;
-		if (!done && w->counters.sink_errors && *w->stop > 1)
-			break;   /* a second signal: give up on a dead sink */
+	while (goal && last && !done) {
+		bool busy = drain_round(w);
+		done = reached(w, goal, last, &moved);
+		if (done)
+			break;
+		uint64_t now = now_mono();
+		if (moved)
+			still_since = now;
+		if ((w->counters.sink_errors && *w->stop > 1) ||
+		    now - still_since > STOP_WAIT_MS * UINT64_C(1000000)) {
+			fprintf(stderr, "logbus-writer: stopping with entries a sink did not "
+				"acknowledge; they stay in the bus for the next writer\n");
+			break;
+		}
+		if (!busy) {
+			/* Nothing in flight and nothing to read: what is left
+			 * cannot move (a refused head). */
+			if (idle_timeout_ms(w) == IDLE_TIMEOUT_MS)
+				break;
+			sleep_ms(ACK_POLL_MS);
+		}
 	}
 	free(goal);
+	free(last);
 }
 
 int writer_run(struct writer *w)
@@ -392,6 +692,7 @@ int writer_run(struct writer *w)
 			*w->reopen = 0;
 			reopen_sinks(w);
 		}
+		bool backlog = poll_sinks(w);
 		if (drain_round(w)) {
 			idle = 0;
 			if (w->merged.count < BATCH_SMALL)
@@ -403,7 +704,7 @@ int writer_run(struct writer *w)
 			sched_yield();
 			continue;
 		}
-		idle_wait(w);
+		idle_wait(w, backlog);
 	}
 	drain_final(w);
 	reclaim_lanes(w, UINT64_MAX);

@@ -94,15 +94,26 @@ void hooks_stop(struct hooks *h, int wait_ms, FILE *report);
  */
 int hooks_replace(struct hooks **slot, struct hooks_conf *conf);
 
+/* What the drain asks to be told before a filter hook runs on an entry
+ * (writer/poison.c). */
+struct hooks_watch {
+	bool active;    /* false: not called */
+	void (*before)(struct hooks_watch *w, const struct batch_entry *be, const char *hook);
+};
+
 /*
  * hooks_filter - run the filter chain over b, in configuration order:
  * dropped entries leave the batch, rewritten ones point at records the set
  * owns until the next call. Renumbers seq to stay consecutive from the
  * first entry's. Returns how many entries were dropped. NULL h: nothing.
  * When no sink takes the batch the drain retries the round later, and the
- * filters see (and count) its entries again.
+ * filters see (and count) its entries again. watch (may be NULL), when
+ * active, is told of each call before it is made.
  */
-size_t hooks_filter(struct hooks *h, struct batch *b);
+size_t hooks_filter(struct hooks *h, struct batch *b, struct hooks_watch *watch);
+
+/* hooks_have_filters - whether the set runs filter hooks (NULL: false). */
+bool hooks_have_filters(const struct hooks *h);
 
 /*
  * hooks_dispatch - queue each entry of b for the action hooks it matches;

@@ -221,7 +221,7 @@ static int filter_call(struct hooks *set, struct hook *h, struct batch_entry *be
 }
 
 /* Run the chain on one entry; whether it stays. */
-static bool filter_entry(struct hooks *set, struct batch_entry *be)
+static bool filter_entry(struct hooks *set, struct batch_entry *be, struct hooks_watch *watch)
 {
 	for (size_t i = 0; i < set->count; i++) {
 		struct hook *h = &set->hooks[i];
@@ -233,13 +233,20 @@ static bool filter_entry(struct hooks *set, struct batch_entry *be)
 			hook_count(&h->n->errors, 1);
 			continue;
 		}
+		if (watch && watch->active)
+			watch->before(watch, be, h->c->name);
 		if (filter_call(set, h, be) == LOGBUS_HOOK_DROP)
 			return false;
 	}
 	return true;
 }
 
-size_t hooks_filter(struct hooks *h, struct batch *b)
+bool hooks_have_filters(const struct hooks *h)
+{
+	return h && h->any_filter;
+}
+
+size_t hooks_filter(struct hooks *h, struct batch *b, struct hooks_watch *watch)
 {
 	size_t out = 0;
 	uint64_t first;
@@ -251,7 +258,7 @@ size_t hooks_filter(struct hooks *h, struct batch *b)
 	h->nrewrites = 0;
 	first = b->entries[0].seq;
 	for (size_t i = 0; i < b->count; i++) {
-		if (!filter_entry(h, &b->entries[i]))
+		if (!filter_entry(h, &b->entries[i], watch))
 			continue;
 		b->entries[out] = b->entries[i];
 		b->entries[out].seq = first + out;

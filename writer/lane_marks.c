@@ -150,6 +150,11 @@ bool lane_marks_held(const struct lane_marks *m, uint32_t lane, uint64_t lane_se
 	return lane < m->nlanes && lane_seq < m->held[lane];
 }
 
+uint64_t lane_marks_loaded(const struct lane_marks *m, uint32_t lane)
+{
+	return lane < m->nlanes ? m->held[lane] : 0;
+}
+
 int lane_marks_save(struct lane_marks *m, const char *note)
 {
 	struct lb_buf *b = &m->buf;

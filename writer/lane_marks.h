@@ -46,6 +46,10 @@ int lane_marks_note(struct lane_marks *m, uint32_t lane, uint64_t lane_seq);
  * restart, as far as the state tells. */
 bool lane_marks_held(const struct lane_marks *m, uint32_t lane, uint64_t lane_seq);
 
+/* lane_marks_loaded - 1 + the mark saved for lane before the restart, 0
+ * when there is none. */
+uint64_t lane_marks_loaded(const struct lane_marks *m, uint32_t lane);
+
 /* lane_marks_save - rewrite the state: segment, note (one line, no
  * newline), the batch's marks and the held ones. Returns 0 or a negative
  * errno. */

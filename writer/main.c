@@ -56,6 +56,7 @@
 #include "doorbell.h"
 #include "drain.h"
 #include "hooks.h"
+#include "outfile.h"
 #include "stats_publish.h"
 #include "tsc.h"
 
@@ -251,9 +252,9 @@ static void reload(struct writer *w)
 		reopen_requested = 1;
 	} else {
 		service.dropped_before += sinks_dropped(w);
-		config_free_sinks(w->sinks, w->nsinks);
-		w->sinks = sinks;
-		w->nsinks = (size_t)n;
+		if (writer_set_sinks(w, sinks, (size_t)n) < 0)
+			fprintf(stderr, "logbus-writer: reload: out of memory; keeping the "
+				"running sinks\n");
 		if (hooks_replace(&w->hooks, next.hooks) < 0)
 			fprintf(stderr, "logbus-writer: reload: cannot start the new hooks; "
 				"running without hooks\n");
@@ -330,13 +331,27 @@ static int check_only(const struct config_overrides *ov)
 	return problems ? 1 : 0;
 }
 
+/* The sinks, each resuming where its saved positions say (in the state
+ * directory, which it makes when needed). */
 static int start_sinks(struct writer *w)
 {
-	long n = config_make_sinks(&service.config, lb_bus_id(&w->bus), &w->sinks, stderr);
+	const char *dir = config_state_dir(&service.config);
+	struct sink **sinks;
+	long n;
 
+	w->state_dirfd = outfile_open_dir(dir);
+	if (w->state_dirfd < 0) {
+		fprintf(stderr, "logbus-writer: state directory %s: %s\n", dir,
+			strerror(-w->state_dirfd));
+		return -1;
+	}
+	n = config_make_sinks(&service.config, lb_bus_id(&w->bus), &sinks, stderr);
 	if (n < 0)
 		return -1;
-	w->nsinks = (size_t)n;
+	if (writer_set_sinks(w, sinks, (size_t)n) < 0) {
+		fprintf(stderr, "logbus-writer: out of memory\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -354,7 +369,8 @@ static int start_hooks(struct writer *w)
 
 int main(int argc, char **argv)
 {
-	struct writer w = { .stop = &stop_requested, .reopen = &reopen_requested, .tick = tick };
+	struct writer w = { .stop = &stop_requested, .reopen = &reopen_requested, .tick = tick,
+			    .state_dirfd = -1, .poison = { .fd = -1, .qfd = -1, .dirfd = -1 } };
 	uint64_t usec;
 	bool check;
 	int r;
@@ -371,19 +387,21 @@ int main(int argc, char **argv)
 	r = open_bus(&service.config, &w.bus);
 	if (r)
 		return r;
-	if (start_sinks(&w) < 0) {
-		lb_bus_detach(&w.bus);
-		return 1;
-	}
-	if (start_hooks(&w) < 0) {
-		lb_bus_detach(&w.bus);
-		return 1;
-	}
-	lb_doorbell_writer_setup(&w.bus);
+	w.bus_name = service.bus;
 	if (writer_init(&w) < 0) {
 		fprintf(stderr, "logbus-writer: out of memory\n");
 		return 1;
 	}
+	if (start_sinks(&w) < 0 || start_hooks(&w) < 0) {
+		writer_fini(&w);
+		lb_bus_detach(&w.bus);
+		return 1;
+	}
+	r = poison_open(&w.poison, w.state_dirfd, service.bus, lb_bus_id(&w.bus));
+	if (r < 0)
+		fprintf(stderr, "logbus-writer: cannot keep the filters' state in the state "
+			"directory: %s; a poison entry would stop the bus\n", strerror(-r));
+	lb_doorbell_writer_setup(&w.bus);
 	tsc_clock_init(&w.clock);
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
 			    lb_clock_ns(CLOCK_MONOTONIC));
@@ -404,6 +422,8 @@ int main(int argc, char **argv)
 	print_counters(&w);
 	hooks_stop(w.hooks, HOOKS_STOP_WAIT_MS, stderr);
 	writer_fini(&w);
+	if (w.state_dirfd >= 0)
+		close(w.state_dirfd);
 	lb_bus_detach(&w.bus);
 	config_free(&service.config);
 	return r < 0 ? 1 : 0;

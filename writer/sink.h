@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Sinks: where batches go. The drain hands every sink the same batch of
- * validated entries in output order, and moves the lanes' tails once the
- * sinks are done with it (see deliver() in drain.c for the policy when one
- * of them fails).
+ * Sinks: where batches go. The drain hands every sink batches of
+ * validated entries in output order. Each sink acknowledges on its own,
+ * per lane: a synchronous sink by returning 0 from write() (the drain
+ * then counts the batch's lane ends as acknowledged), an asynchronous one
+ * (sink.async) later, from a thread of its own, with sink_ack(). A lane's
+ * tail is the lowest acknowledged position of all sinks (see drain.c).
  */
 #pragma once
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,10 +23,20 @@ struct batch_entry {
 	uint32_t lane;
 };
 
+/* Where a lane's part of a batch ends: the position an acknowledgement
+ * of the whole batch gives that lane (pads and entries a filter removed
+ * included). */
+struct batch_lane_end {
+	uint32_t lane;
+	uint64_t end;
+};
+
 struct batch {
 	struct batch_entry *entries;  /* in output order */
 	size_t count;
 	size_t cap;
+	const struct batch_lane_end *ends;  /* every lane the batch moves */
+	size_t nends;
 };
 
 /* What every sink counts; the stats segment publishes these. */
@@ -40,17 +54,50 @@ struct sink;
 
 struct sink_ops {
 	/* Take the batch. Returns 0, or a negative errno when nothing of it
-	 * was taken (the sink must not keep half a batch). */
+	 * was taken (the sink must not keep half a batch): the drain hands
+	 * it again later. A synchronous sink returns 0 only once the batch
+	 * is done as its guarantee says; an asynchronous one once it holds
+	 * the batch, and calls sink_ack() for b->ends when it is done. */
 	int (*write)(struct sink *s, const struct batch *b);
 	/* SIGHUP: reopen files, reconnect. Returns 0 or a negative errno. */
 	int (*reopen)(struct sink *s);
 	/* Flush and free everything; s itself included. */
 	void (*destroy)(struct sink *s);
+	/* Optional, between rounds: work on a backlog of the sink's own (a
+	 * spool to replay). Returns whether some is left, so that the drain
+	 * comes back soon. */
+	bool (*poll)(struct sink *s);
 };
+
+#define SINK_KEY_MAX 512
 
 /* The head of every sink's own struct. */
 struct sink {
 	const char *name;       /* "file", "journald", ... */
 	const struct sink_ops *ops;
 	struct sink_counters counters;
+	/* What the sink's positions are saved under: its kind and
+	 * destination, so that a restart (or a reload) finds them again and
+	 * two sinks never share them. */
+	char key[SINK_KEY_MAX];
+	bool async;             /* acknowledges with sink_ack() */
+	/* Per lane, the acknowledged position; the drain allocates it before
+	 * the first write and frees it after destroy. */
+	_Atomic uint64_t *acked;
 };
+
+/* sink_key_hash - 64-bit FNV-1a of a sink's key, for the names of the
+ * files it keeps (sink_acks.c). */
+uint64_t sink_key_hash(const char *key);
+
+/* sink_ack - an asynchronous sink is done with its entries of lane up to
+ * position end (a batch_lane_end it was given). Any thread of the sink. */
+static inline void sink_ack(struct sink *s, uint32_t lane, uint64_t end)
+{
+	/* LMM(sink_ack:A) pairs with drain_acked:A: the sink's work on the
+	 * entries before end (its own bookkeeping, a spool record) is
+	 * visible to the drain before the position it moves the tail to.
+	 * Relies on: only the sink's one sending thread stores, positions
+	 * only grow. */
+	atomic_store_explicit(&s->acked[lane], end, memory_order_release);
+}

@@ -331,6 +331,8 @@ int sink_entry_new(const struct entry_options *o, struct sink **out)
 		.dirfd = -1,
 		.marks = { .fd = -1 },
 	};
+	snprintf(s->sink.key, sizeof(s->sink.key), "entry %u %s %s", o->rule, o->dir,
+		 s->glob ? s->glob : "");
 	s->o.dir = s->o.tag_glob = s->o.prefix = NULL;   /* the caller's strings are not kept */
 	if (!s->glob || (o->zstd && !(s->cctx = outfile_zstd_new(o->zstd_level))))
 		r = -ENOMEM;

@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -50,10 +49,6 @@
 /* Bytes of JSON lines formatted before they are written (and, with zstd,
  * become one frame). */
 #define CHUNK (UINT64_C(1) << 20)
-/* After ENOSPC, writes resume once this much room is free beyond the
- * batch: a file system at the brink would otherwise fail and recover
- * batch after batch, and every flip is a line on stderr. */
-#define RESUME_FREE (UINT64_C(256) << 10)
 
 struct file_sink {
 	struct sink sink;
@@ -66,7 +61,6 @@ struct file_sink {
 	char name[160];         /* the current file, relative to the directory */
 	uint64_t size;          /* bytes of whole batches in the current file */
 	uint64_t opened_ns;     /* CLOCK_MONOTONIC, for rotation by age */
-	bool full;              /* the last write met ENOSPC */
 	struct lb_buf line;
 	struct lb_buf z;
 	ZSTD_CCtx *cctx;
@@ -85,23 +79,67 @@ static int state_write(struct file_sink *s)
 	return lane_marks_save(&s->marks, note);
 }
 
-/* Cut the previous writer's last file back to what its state vouches for. */
+static bool ours(const struct file_sink *s, const char *name);
+
+/* How long ago (ns) file name was made, from the time in its name; 0 when
+ * the name tells none. */
+static uint64_t age_of(const struct file_sink *s, const char *name)
+{
+	struct tm tm = { 0 };
+	unsigned long long usec;
+	uint64_t now = lb_clock_ns(CLOCK_REALTIME), made;
+
+	if (sscanf(name + strlen(s->prefix), "_%4d%2d%2d_%2d%2d%2d_%6llu", &tm.tm_year,
+		   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &usec) != 7)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t sec = timegm(&tm);
+	if (sec < 0)
+		return 0;
+	made = (uint64_t)sec * 1000000000u + usec * 1000u;
+	return now > made ? now - made : 0;
+}
+
+/*
+ * The previous writer's last file: cut it back to what its state vouches
+ * for, and go on writing it (a restart opens no new file, so no number of
+ * restarts pushes entries out through keep_files) unless it is of the
+ * other compression. Its age, for rotate_age, comes from its name.
+ */
 static void recover_file(struct file_sink *s, const char *name, uint64_t size)
 {
+	const char *ext = s->o.zstd ? ".jsonl.zst" : ".jsonl";
+	size_t n = strlen(name), e = strlen(ext);
 	struct stat st;
 	int fd;
 
-	if (strncmp(name, s->prefix, strlen(s->prefix)) != 0 || strchr(name, '/'))
+	if (!ours(s, name) || strchr(name, '/'))
 		return;
-	fd = openat(s->dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	fd = openat(s->dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > size)
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < size) {
+		close(fd);
+		return;
+	}
+	if ((uint64_t)st.st_size > size)
 		(void)ftruncate(fd, (off_t)size);
-	close(fd);
+	if (size == 0 || n < e || strcmp(name + n - e, ext) != 0 ||
+	    snprintf(s->name, sizeof(s->name), "%s", name) >= (int)sizeof(s->name)) {
+		close(fd);
+		s->name[0] = '\0';
+		return;
+	}
+	(void)fcntl(fd, F_SETFL, O_APPEND);   /* blocking again */
+	uint64_t age = age_of(s, name), now = now_ns();
+	s->fd = fd;
+	s->size = size;
+	s->opened_ns = now > age ? now - age : 0;
 }
 
-/* Open the marks; cut the file they name back to its size then. */
+/* Open the marks; cut the file they name back to its size then, and go on
+ * with it. */
 static int state_load(struct file_sink *s)
 {
 	char note[200], name[160];
@@ -263,16 +301,6 @@ static bool due(const struct file_sink *s)
 	       (s->o.rotate_seconds && now_ns() - s->opened_ns >= s->o.rotate_seconds * 1000000000u);
 }
 
-/* Whether the file system has room for n bytes and RESUME_FREE more. */
-static bool room_for(const struct file_sink *s, size_t n)
-{
-	struct statvfs v;
-
-	if (fstatvfs(s->fd, &v) < 0)
-		return true;   /* cannot tell: let the write find out */
-	return (uint64_t)v.f_bavail * v.f_frsize >= n + RESUME_FREE;
-}
-
 /* Write what s->line holds (compressed when zstd) after the batch's
  * earlier chunks; *done counts the bytes written. */
 static int put_chunk(struct file_sink *s, uint64_t *done)
@@ -290,8 +318,6 @@ static int put_chunk(struct file_sink *s, uint64_t *done)
 		r = outfile_zstd(s->cctx, s->line.data, s->line.len, &s->z);
 		out = &s->z;
 	}
-	if (r == 0 && s->full && !room_for(s, out->len))
-		r = -ENOSPC;
 	if (r == 0)
 		r = outfile_write_all(s->fd, out->data, out->len);
 	if (r == 0)
@@ -341,7 +367,6 @@ static int file_write(struct sink *sink, const struct batch *b)
 		if (r < 0)
 			s->size -= done;
 	}
-	s->full = r == -ENOSPC || r == -EDQUOT;
 	if (r < 0) {
 		/* Cut back to the last whole batch: the file stays valid and
 		 * a retry duplicates nothing. */
@@ -396,6 +421,7 @@ int sink_file_new(const struct file_options *o, struct sink **out)
 	snprintf(s->prefix, sizeof(s->prefix), "%s", o->prefix);
 	snprintf(s->state_name, sizeof(s->state_name), ".%s.state", s->prefix);
 	s->o.prefix = s->prefix;
+	snprintf(s->sink.key, sizeof(s->sink.key), "file %s", o->dir);
 	s->o.dir = NULL;   /* not kept: the caller's string */
 	if (o->zstd && !(s->cctx = outfile_zstd_new(o->zstd_level))) {
 		file_destroy(&s->sink);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The journald sink: one sd_journal_sendv() call per entry, over
- * journald's native protocol, so values may hold newlines and any bytes,
- * and a message too big for one datagram goes in a sealed memfd
- * (libsystemd does that by itself). Fields of an entry:
+ * The journald sink: one datagram per entry, over journald's native
+ * protocol (journal_native.c), so values may hold newlines and any bytes,
+ * and a message too big for one datagram goes in a sealed memfd. It goes
+ * to the default journald, or to the journald of a namespace
+ * ("namespace": /run/systemd/journal.NAMESPACE/socket). Fields of an
+ * entry:
  *
  *   MESSAGE            the message, as it is
  *   PRIORITY           the level, 0..7
@@ -33,6 +35,23 @@
  *
  * journald rate-limits per unit (RateLimitBurst=10000 per 30 s by
  * default): the writer's unit sets LogRateLimitIntervalSec=0.
+ *
+ * The sink is synchronous: an entry is done when the send returned. But a
+ * datagram journald had in its socket and not yet written when it was
+ * killed is lost with it, and the protocol has no acknowledgement: so the
+ * sink keeps the entries it sent in the last RECENT_NS (at most
+ * RECENT_MAX), and when journald is found gone (the socket refuses) it
+ * spools those again first: they may come twice, with the same
+ * LOGBUS_LANE and LOGBUS_LANE_SEQ, never zero times. When journald does
+ * not take an entry (gone; or stuck: the send timed out), that entry and
+ * every later one go to the sink's spool
+ * (spool.c), synced before write() returns, and the sink replays the
+ * spool in order, between rounds (poll) and before each batch, until it
+ * is empty; then entries go straight to journald again. Beyond spool_max
+ * bytes entries are dropped, counted and said once on stderr. Without a
+ * spool, a failure on the first entry of a batch refuses it (the drain
+ * hands it again later) and a failure later in the batch counts that
+ * entry as dropped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,15 +59,29 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include <systemd/sd-journal.h>
+#include <unistd.h>
 
+#include "clock.h"
+#include "journal_native.h"
 #include "logbus.h"
+#include "outfile.h"
 #include "sink_journal.h"
+#include "spool.h"
 #include "text.h"
 
 #define NAME_MAX_LEN 64
 #define FIXED_FIELDS 10
 #define IOV_MAX_ENTRY (FIXED_FIELDS + LOGBUS_FIELDS_MAX)
+#define REPLAY_PER_POLL 4096
+#define RECENT_MAX 8192
+#define RECENT_NS (UINT64_C(2) * 1000000000u)
+#define RECENT_KEEP_MAX (64u << 10)   /* a bigger buffer is freed once reused */
+
+/* An entry sent lately, as sent. */
+struct recent {
+	struct lb_buf dgram;
+	uint64_t sent_ns;       /* CLOCK_MONOTONIC */
+};
 
 struct journal_sink {
 	struct sink sink;
@@ -56,6 +89,15 @@ struct journal_sink {
 	uint64_t renamed;
 	struct iovec iov[IOV_MAX_ENTRY];
 	struct lb_buf text;     /* fixed fields and field names of one entry */
+	struct lb_buf dgram;    /* one entry, encoded */
+	struct journal_native out;
+	bool has_spool;
+	bool spooling;          /* the spool goes first */
+	bool spool_full_said;
+	struct spool spool;
+	struct lb_buf rec;
+	struct recent *recent;  /* ring of RECENT_MAX */
+	size_t recent_head, recent_count;
 };
 
 static const char *const ours[] = {
@@ -162,41 +204,155 @@ static int build_entry(struct journal_sink *s, const struct batch_entry *be)
 	return n;
 }
 
-/* One entry; returns 0 or the negative errno of libsystemd. */
-static int send_entry(struct journal_sink *s, const struct batch_entry *be)
+/* Encode one entry into s->dgram; returns 0 or -ENOMEM. */
+static int encode_entry(struct journal_sink *s, const struct batch_entry *be)
 {
 	int n = build_entry(s, be);
 
-	if (n < 0)
-		return n;
-	n = sd_journal_sendv(s->iov, n);
-	if (n == 0)
-		s->sink.counters.bytes += s->text.len;
-	return n;
+	return n < 0 ? n : journal_native_encode(s->iov, n, &s->dgram);
+}
+
+/* Keep the entry just sent among the recent ones. */
+static void remember(struct journal_sink *s)
+{
+	struct recent *r;
+
+	if (!s->recent)
+		return;
+	r = &s->recent[(s->recent_head + s->recent_count) % RECENT_MAX];
+	if (s->recent_count == RECENT_MAX)
+		s->recent_head = (s->recent_head + 1) % RECENT_MAX;
+	else
+		s->recent_count++;
+	if (r->dgram.cap > RECENT_KEEP_MAX)
+		lb_buf_free(&r->dgram);
+	r->dgram.len = 0;
+	lb_buf_put(&r->dgram, s->dgram.data, s->dgram.len);
+	if (r->dgram.failed) {     /* no copy: nothing to send again */
+		r->dgram.failed = false;
+		r->dgram.len = 0;
+	}
+	r->sent_ns = lb_clock_ns(CLOCK_MONOTONIC);
+}
+
+/* journald is gone: what it may have had unwritten in its socket goes to
+ * the spool again, oldest first. */
+static void spool_recent(struct journal_sink *s)
+{
+	uint64_t since = lb_clock_ns(CLOCK_MONOTONIC) - RECENT_NS;
+
+	for (size_t i = 0; i < s->recent_count; i++) {
+		struct recent *r = &s->recent[(s->recent_head + i) % RECENT_MAX];
+		if (r->sent_ns >= since && r->dgram.len &&
+		    spool_append(&s->spool, r->dgram.data, r->dgram.len) < 0)
+			break;
+	}
+	s->recent_count = 0;
+}
+
+/* Replay up to max spool records to journald; returns whether the spool
+ * is empty now. */
+static bool replay(struct journal_sink *s, size_t max)
+{
+	struct spool_pos end, done = { 0, 0 };
+	size_t sent = 0;
+	int r = 0;
+
+	while (sent < max && (r = spool_next(&s->spool, &s->rec, &end)) == 1) {
+		if (journal_native_send(&s->out, s->rec.data, s->rec.len) < 0) {
+			spool_rewind(&s->spool);
+			break;
+		}
+		s->dgram.len = 0;
+		lb_buf_put(&s->dgram, s->rec.data, s->rec.len);
+		remember(s);
+		done = end;
+		sent++;
+	}
+	if (sent)
+		(void)spool_commit(&s->spool, done);
+	spool_rewind(&s->spool);
+	if (spool_empty(&s->spool) && s->spooling) {
+		s->spooling = false;
+		fprintf(stderr, "logbus-writer: sink journald: spool replayed; sending "
+			"directly again\n");
+	}
+	return !s->spooling;
+}
+
+/* Keep the encoded entry in the spool; false when it failed (counted). */
+static bool spool_entry(struct journal_sink *s)
+{
+	struct sink_counters *c = &s->sink.counters;
+	int r = spool_append(&s->spool, s->dgram.data, s->dgram.len);
+
+	if (r == 0)
+		return true;
+	c->errors++;
+	c->dropped++;
+	if (!s->spool_full_said)
+		fprintf(stderr, "logbus-writer: sink journald: %s (spool_max %llu bytes); "
+			"dropping entries until journald takes some\n",
+			r == -ENOSPC ? "spool full" : strerror(-r),
+			(unsigned long long)s->spool.max_bytes);
+	s->spool_full_said = true;
+	return false;
 }
 
 /*
- * A batch cannot be taken back once part of it reached journald. So a
- * failure on the first entry refuses the batch (journald is down: the
- * drain retries it, or counts it dropped when other sinks took it); a
- * failure later counts that entry as an error and as dropped, and the
- * rest goes on.
+ * With a spool: straight to journald while it takes them, into the spool
+ * from the first one it does not take (or while the spool is not empty),
+ * the spool synced before returning. Without one: see the head comment.
  */
 static int journal_write(struct sink *sink, const struct batch *b)
 {
 	struct journal_sink *s = (struct journal_sink *)sink;
 	struct sink_counters *c = &s->sink.counters;
+	bool spooled = false;
 
+	if (s->spooling)
+		replay(s, SIZE_MAX);
 	for (size_t i = 0; i < b->count; i++) {
-		int r = send_entry(s, &b->entries[i]);
-		if (r == 0)
+		int r = encode_entry(s, &b->entries[i]);
+		if (r == 0 && !s->spooling)
+			r = journal_native_send(&s->out, s->dgram.data, s->dgram.len);
+		if (r == 0 && !s->spooling) {
+			c->bytes += s->dgram.len;
+			remember(s);
 			continue;
-		if (i == 0)
+		}
+		if (r == -ENOMEM || (!s->has_spool && i == 0))
 			return r;
-		c->errors++;
-		c->dropped++;
+		if (!s->has_spool) {
+			c->errors++;
+			c->dropped++;
+			continue;
+		}
+		if (!s->spooling) {
+			fprintf(stderr, "logbus-writer: sink journald: journald does not take "
+				"entries (%s); spooling them\n", strerror(-r));
+			if (r == -ECONNREFUSED || r == -ENOENT)
+				spool_recent(s);
+		}
+		s->spooling = true;
+		if (spool_entry(s)) {
+			spooled = true;
+			s->spool_full_said = false;
+		}
+	}
+	if (spooled) {
+		int r = spool_sync(&s->spool);
+		if (r < 0)
+			return r;   /* not durable: the drain hands the batch again */
 	}
 	return 0;
+}
+
+static bool journal_poll(struct sink *sink)
+{
+	struct journal_sink *s = (struct journal_sink *)sink;
+
+	return s->spooling && !replay(s, REPLAY_PER_POLL);
 }
 
 static int journal_reopen(struct sink *sink)
@@ -212,6 +368,13 @@ static void journal_destroy(struct sink *sink)
 	if (!s)
 		return;
 	lb_buf_free(&s->text);
+	lb_buf_free(&s->dgram);
+	lb_buf_free(&s->rec);
+	for (size_t i = 0; s->recent && i < RECENT_MAX; i++)
+		lb_buf_free(&s->recent[i].dgram);
+	free(s->recent);
+	spool_close(&s->spool);
+	journal_native_close(&s->out);
 	free(s);
 }
 
@@ -219,7 +382,33 @@ static const struct sink_ops journal_ops = {
 	.write = journal_write,
 	.reopen = journal_reopen,
 	.destroy = journal_destroy,
+	.poll = journal_poll,
 };
+
+/* The sink's spool: <spool_dir>/journald-<hash of its key>. */
+static int open_spool(struct journal_sink *s, const struct journal_options *o)
+{
+	char name[64];
+	int dirfd = outfile_open_dir(o->spool_dir), r;
+
+	if (dirfd < 0) {
+		fprintf(stderr, "logbus-writer: sink journald: spool directory %s: %s\n",
+			o->spool_dir, strerror(-dirfd));
+		return dirfd;
+	}
+	snprintf(name, sizeof(name), "journald-%016llx",
+		 (unsigned long long)sink_key_hash(s->sink.key));
+	r = spool_open(&s->spool, dirfd, name, o->spool_max);
+	close(dirfd);
+	if (r < 0) {
+		fprintf(stderr, "logbus-writer: sink journald: spool %s/%s: %s\n", o->spool_dir,
+			name, strerror(-r));
+		return r;
+	}
+	s->has_spool = true;
+	s->spooling = !spool_empty(&s->spool);
+	return 0;
+}
 
 int sink_journal_new(const struct journal_options *o, struct sink **out)
 {
@@ -228,11 +417,25 @@ int sink_journal_new(const struct journal_options *o, struct sink **out)
 	if (!s)
 		return -ENOMEM;
 	s->sink = (struct sink){ .name = "journald", .ops = &journal_ops };
+	s->spool = (struct spool){ .dirfd = -1, .wfd = -1, .rfd = -1, .readfd = -1 };
+	snprintf(s->sink.key, sizeof(s->sink.key), "journald %s",
+		 o && o->namespace_ ? o->namespace_ : "");
+	int r = 0;
 	if (o && o->identifier_prefix &&
 	    snprintf(s->prefix, sizeof(s->prefix), "%s", o->identifier_prefix) >=
-		    (int)sizeof(s->prefix)) {
-		free(s);
-		return -ENAMETOOLONG;
+		    (int)sizeof(s->prefix))
+		r = -ENAMETOOLONG;
+	if (r == 0)
+		r = journal_native_open(&s->out, o ? o->namespace_ : NULL);
+	if (r == 0 && o && o->spool_dir) {
+		r = open_spool(s, o);
+		s->recent = calloc(RECENT_MAX, sizeof(*s->recent));
+		if (!s->recent)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		journal_destroy(&s->sink);
+		return r;
 	}
 	*out = &s->sink;
 	return 0;

@@ -1,32 +1,49 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The syslog sink: the drain formats each entry (rfc5424.c) into a
- * bounded queue; a sender thread of the sink's own connects, sends and
- * reconnects (syslog_transport.c), so the drain never waits on the
- * network.
+ * The syslog sink: the drain formats each entry (rfc5424.c) into a queue
+ * of the sink's own; a sender thread connects, sends and reconnects
+ * (syslog_transport.c), so the drain never waits on the network.
  *
- * How much the queue takes depends on the collector:
- * - up, or not tried yet: at most UP_QUEUE messages (or buffer_entries
- *   when smaller), plus one batch when the queue is empty. A batch that
- *   does not fit waits up to ROOM_WAIT_MS for room, then is refused whole
- *   (-EAGAIN): the drain keeps it in the bus, which survives a writer
- *   restart where this queue does not, and tries again (or counts it
- *   dropped for this sink when other sinks took it);
- * - down (a connect failed, or the link broke, and no connect worked
- *   since): up to buffer_entries; the rest of a batch is counted in
- *   counters.dropped, so the bus keeps moving for the other sinks.
- * Reconnects back off from RETRY_MIN_MS, doubling up to reconnect_max_ms.
- * counters.bytes counts the messages as they enter the queue.
+ * The sink is asynchronous (sink.h): it takes every batch (no bound of its
+ * own: the lanes bound it, since the drain hands it nothing beyond them),
+ * and acknowledges a batch's lanes once its messages are done: over TCP
+ * and the unix socket when the kernel took the bytes, over RELP when the
+ * collector acknowledged them. Each batch ends, in the queue, with one
+ * marker per lane it moves (a slot without data); the sender acknowledges
+ * a marker when every message before it is done. So while the collector
+ * is down or slow the lanes' tails stay where it left off and the entries
+ * wait in the bus, which survives a writer restart where this queue does
+ * not; nothing is dropped here.
  *
- * On destroy the thread sends what is queued for as long as the collector
- * takes some of it every FLUSH_MS; when it is down or stalls, what is left
- * is lost, and said on stderr. A writer killed outright loses the queue:
- * UP_QUEUE messages and a batch at most while the collector keeps up.
+ * Queue: a ring of slots from head, count slots; the first `sent` of them
+ * went over the link and wait for an acknowledgement (RELP only; the other
+ * links pop what they sent). After a broken link `sent` goes back to 0:
+ * the unacknowledged messages go again, so RELP may deliver one twice,
+ * never zero times. Reconnects back off from RETRY_MIN_MS, doubling up to
+ * reconnect_max_ms. counters.bytes counts the messages as they enter the
+ * queue.
+ *
+ * The spool (spool.c): once more than buffer_entries messages are pending
+ * in the queue (the collector is down, or slower than the bus), the
+ * sender appends everything pending to a spool of the sink's own on disk,
+ * syncs it, and acknowledges it: the lanes move on. From then on new
+ * batches go to the spool too, in order, and the sender replays the spool
+ * to the collector (over RELP a record counts as done when acknowledged),
+ * saving its read position as it goes; once it is empty the sink works
+ * from memory again. The spool survives SIGKILL and restarts (a new
+ * writer replays it first). Beyond spool_max bytes messages are dropped,
+ * counted in counters.dropped and said once on stderr: the one place
+ * where this sink drops.
+ *
+ * On destroy the thread sends what is queued (and the spool) for as long
+ * as the collector takes some of it every FLUSH_MS; what it did not
+ * acknowledge then stays in the bus (or the spool) for the next writer.
  *
  * Locking: `lock` guards the queue, `up`, the thread's counters and the
- * flags; the sender never holds it while it sends. Only the drain pushes
- * at the tail, only the sender pops at the head, so the messages the
- * sender is busy with stay put while it sends them unlocked.
+ * flags; the sender never holds it while it sends or waits for
+ * acknowledgements. Only the drain pushes at the tail, only the sender
+ * pops at the head, so the slots the sender is busy with stay put while
+ * it works on them unlocked.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,18 +51,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "outfile.h"
 #include "rfc5424.h"
 #include "sink_syslog.h"
+#include "spool.h"
 #include "syslog_transport.h"
 
-#define DEFAULT_BUFFER 10000
 #define DEFAULT_RECONNECT_MAX_MS 5000
 #define RETRY_MIN_MS 50
-#define ROOM_WAIT_MS 50
 #define FLUSH_MS 5000
-#define UP_QUEUE 4096
+#define QUEUE_MIN 4096
 #define SEND_CHUNK 64
+#define ACK_WAIT_MS 20
+#define DEFAULT_BUFFER 100000
+#define REPLAY_MAX 1024   /* spool records in flight */
+
+/* A message, or (data NULL) the end of a batch's part of a lane. */
+struct slot {
+	struct syslog_msg m;
+	uint32_t lane;
+	uint64_t end;
+};
+
+/* Spool records read and sent, not yet done: m[0..sent) went over the
+ * link, m[sent..n) wait for it. */
+struct replay {
+	struct syslog_msg m[REPLAY_MAX];
+	struct spool_pos end[REPLAY_MAX];
+	size_t n, sent;
+};
 
 struct syslog_sink {
 	struct sink sink;
@@ -58,10 +94,9 @@ struct syslog_sink {
 	bool thread_started;
 	pthread_mutex_t lock;
 	pthread_cond_t work;    /* to the sender: messages, reconnect, stop */
-	pthread_cond_t room;    /* to the drain: the queue shrank */
-	struct syslog_msg *q;   /* ring of size messages */
+	struct slot *q;         /* ring of size slots */
 	size_t size, head, count;
-	size_t cap;             /* what it keeps while the collector is down */
+	size_t sent;            /* the first `sent` slots went over the link */
 	bool up;                /* connected */
 	bool down;              /* the last connect failed or the link broke:
 				 * the collector is down, not just slow */
@@ -69,6 +104,17 @@ struct syslog_sink {
 	bool stopping;
 	uint64_t stop_by_ns;    /* CLOCK_MONOTONIC */
 	uint64_t send_errors, refused;  /* from the sender, folded in write() */
+
+	/* The spool; only the sender thread touches it and the replay. */
+	size_t pending;         /* messages (not markers) in the queue */
+	size_t threshold;       /* pending beyond this: spool */
+	bool has_spool;
+	bool spooling;          /* the spool goes first */
+	bool spool_full_said;
+	struct spool spool;
+	struct replay *rp;
+	struct lb_buf rec;
+	uint64_t spool_dropped; /* folded in write() */
 };
 
 static uint64_t mono_ns(void)
@@ -89,30 +135,84 @@ static void wait_ms(struct syslog_sink *s, pthread_cond_t *cond, unsigned ms)
 	pthread_cond_timedwait(cond, &s->lock, &ts);
 }
 
-static void pop(struct syslog_sink *s, size_t n)
+static struct slot *slot_at(const struct syslog_sink *s, size_t i)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(s->q[s->head].data);
-		s->head = (s->head + 1) % s->size;
-	}
-	s->count -= n;
+	return &s->q[(s->head + i) % s->size];
 }
 
-/* Up to SEND_CHUNK messages from the head, copied out (pointers only). */
+/* Pop the head slot; a marker acknowledges its lane. Lock held. */
+static void pop_one(struct syslog_sink *s)
+{
+	struct slot *q = slot_at(s, 0);
+
+	if (q->m.data) {
+		free(q->m.data);
+		s->pending--;
+	} else {
+		sink_ack(&s->sink, q->lane, q->end);
+	}
+	s->head = (s->head + 1) % s->size;
+	s->count--;
+	if (s->sent)
+		s->sent--;
+}
+
+/* n more messages from the head are done: pop them and the markers
+ * around them. Lock held. */
+static void settle(struct syslog_sink *s, size_t n)
+{
+	while (s->count && (!slot_at(s, 0)->m.data || n)) {
+		if (slot_at(s, 0)->m.data)
+			n--;
+		pop_one(s);
+	}
+}
+
+/* Up to SEND_CHUNK messages after the sent ones, copied out (pointers
+ * only). */
 static size_t peek(const struct syslog_sink *s, struct syslog_msg *out)
 {
-	size_t n = s->count < SEND_CHUNK ? s->count : SEND_CHUNK;
+	size_t n = 0;
 
-	for (size_t i = 0; i < n; i++)
-		out[i] = s->q[(s->head + i) % s->size];
+	for (size_t i = s->sent; i < s->count && n < SEND_CHUNK; i++)
+		if (slot_at(s, i)->m.data)
+			out[n++] = slot_at(s, i)->m;
 	return n;
 }
 
-/* Stopping: done once the queue is sent, the collector is down (a reload
- * during an outage must not hold the drain), or the time is up. */
+/* n more messages after the sent ones went over the link. Lock held. */
+static void mark_sent(struct syslog_sink *s, size_t n)
+{
+	while (s->sent < s->count && (!slot_at(s, s->sent)->m.data || n)) {
+		if (slot_at(s, s->sent)->m.data)
+			n--;
+		s->sent++;
+	}
+}
+
+/* Stopping: done once the queue (and the spool) is done with, the
+ * collector is down (a reload during an outage must not hold the drain),
+ * or the time is up. */
 static bool thread_done(const struct syslog_sink *s)
 {
-	return s->stopping && (s->count == 0 || s->down || mono_ns() >= s->stop_by_ns);
+	return s->stopping && ((s->count == 0 && !s->spooling) || s->down ||
+			       mono_ns() >= s->stop_by_ns);
+}
+
+/* Progress while stopping pushes the deadline. Lock held. */
+static void progressed(struct syslog_sink *s)
+{
+	if (s->stopping)
+		s->stop_by_ns = mono_ns() + (uint64_t)FLUSH_MS * 1000000u;
+}
+
+/* Forget the spool records in flight: they go again. */
+static void replay_reset(struct syslog_sink *s)
+{
+	for (size_t i = 0; i < s->rp->n; i++)
+		free(s->rp->m[i].data);
+	s->rp->n = s->rp->sent = 0;
+	spool_rewind(&s->spool);
 }
 
 /* Not connected: try, and back off after a failure. Lock held. */
@@ -124,6 +224,7 @@ static void try_connect(struct syslog_sink *s, unsigned *backoff_ms)
 	if (r == 0) {
 		s->up = true;
 		s->down = false;
+		s->sent = 0;   /* what was not acknowledged goes again */
 		*backoff_ms = RETRY_MIN_MS;
 		return;
 	}
@@ -134,27 +235,206 @@ static void try_connect(struct syslog_sink *s, unsigned *backoff_ms)
 							     : *backoff_ms * 2;
 }
 
-/* Send a chunk from the head. Lock held. */
-static void send_some(struct syslog_sink *s)
+/* The link broke. Lock held. */
+static void link_broke(struct syslog_sink *s)
+{
+	s->up = false;
+	s->down = true;
+	s->send_errors++;
+	s->sent = 0;
+	link_close(&s->link);
+	if (s->spooling)
+		replay_reset(s);
+}
+
+/* n more spool records are done: save the read position past them. */
+static void replay_done(struct syslog_sink *s, size_t n)
+{
+	struct replay *rp = s->rp;
+
+	if (n == 0)
+		return;
+	(void)spool_commit(&s->spool, rp->end[n - 1]);
+	for (size_t i = 0; i < n; i++)
+		free(rp->m[i].data);
+	memmove(rp->m, rp->m + n, (rp->n - n) * sizeof(*rp->m));
+	memmove(rp->end, rp->end + n, (rp->n - n) * sizeof(*rp->end));
+	rp->n -= n;
+	rp->sent -= n;
+}
+
+/* Done with n messages: queue slots, or spool records while spooling. */
+static void done_with(struct syslog_sink *s, size_t n)
+{
+	if (s->spooling)
+		replay_done(s, n);
+	else
+		settle(s, n);
+}
+
+/* Past the threshold: what is pending goes to the spool from now on. What
+ * went over a RELP link unacknowledged goes again, from the spool, and so
+ * does a message half sent over a stream (the link restarts, so framing
+ * never breaks). Lock held. */
+static void start_spooling(struct syslog_sink *s)
+{
+	if (s->sent || s->link.partial) {
+		link_close(&s->link);
+		s->up = false;
+		s->sent = 0;
+	}
+	s->spooling = true;
+}
+
+/* Write slots m[0..n) to the spool and sync it; returns how many of them
+ * may count as done (all, or none when the spool failed), with *dropped
+ * the messages it had no room for. Lock not held. */
+static size_t spool_slots(struct syslog_sink *s, const struct slot *m, size_t n,
+			  uint64_t *dropped)
+{
+	int r = 0;
+
+	*dropped = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!m[i].m.data)
+			continue;
+		r = spool_append(&s->spool, m[i].m.data, m[i].m.len);
+		if (r == -ENOSPC || r == -EMSGSIZE) {
+			(*dropped)++;
+			r = 0;
+		}
+	}
+	if (r == 0)
+		r = spool_sync(&s->spool);
+	if (r == 0)
+		return n;
+	fprintf(stderr, "logbus-writer: sink syslog: the spool fails (%s); keeping entries "
+		"in the bus instead\n", strerror(-r));
+	s->has_spool = false;
+	return 0;
+}
+
+/* Move the queue into the spool, acknowledging it. Lock held. */
+static void absorb(struct syslog_sink *s)
+{
+	size_t n = s->count, done;
+	uint64_t dropped;
+	struct slot *m;
+
+	if (n == 0 || !s->has_spool || !(m = malloc(n * sizeof(*m))))
+		return;
+	for (size_t i = 0; i < n; i++)
+		m[i] = *slot_at(s, i);   /* the drain may move the ring meanwhile */
+	pthread_mutex_unlock(&s->lock);
+	done = spool_slots(s, m, n, &dropped);
+	pthread_mutex_lock(&s->lock);
+	free(m);
+	if (dropped && !s->spool_full_said)
+		fprintf(stderr, "logbus-writer: sink syslog: spool full (spool_max %llu bytes); "
+			"dropping entries until the collector takes some\n",
+			(unsigned long long)s->spool.max_bytes);
+	s->spool_full_said = dropped != 0;
+	s->spool_dropped += dropped;
+	while (done--)
+		pop_one(s);
+}
+
+/* Read spool records into the replay and send what waits; returns how
+ * many went. Lock held. */
+static long replay_some(struct syslog_sink *s)
+{
+	struct replay *rp = s->rp;
+	struct spool_pos end;
+	size_t refused = 0;
+	long r = 0;
+
+	pthread_mutex_unlock(&s->lock);
+	while (rp->n < REPLAY_MAX && (r = spool_next(&s->spool, &s->rec, &end)) == 1) {
+		rp->m[rp->n].data = malloc(s->rec.len ? s->rec.len : 1);
+		if (!rp->m[rp->n].data)
+			break;
+		memcpy(rp->m[rp->n].data, s->rec.data, s->rec.len);
+		rp->m[rp->n].len = s->rec.len;
+		rp->end[rp->n++] = end;
+	}
+	if (rp->sent < rp->n)
+		r = link_send(&s->link, rp->m + rp->sent, rp->n - rp->sent, &refused);
+	else
+		r = 0;
+	pthread_mutex_lock(&s->lock);
+	if (r < 0) {
+		link_broke(s);
+		return 0;
+	}
+	s->refused += refused;
+	rp->sent += (size_t)r;
+	if (!link_acknowledges(&s->link))
+		replay_done(s, (size_t)r);
+	if (r > 0)
+		progressed(s);
+	if (rp->n == 0 && spool_empty(&s->spool) && s->pending <= s->threshold)
+		s->spooling = false;   /* drained: from memory again */
+	return r;
+}
+
+/* Send a chunk after the sent messages; returns how many went. Lock
+ * held. */
+static long send_some(struct syslog_sink *s)
 {
 	struct syslog_msg m[SEND_CHUNK];
 	size_t n = peek(s, m), refused = 0;
 
+	if (n == 0) {
+		mark_sent(s, 0);   /* only markers: nothing to wait for */
+		if (!link_acknowledges(&s->link))
+			settle(s, 0);
+		return 0;
+	}
 	pthread_mutex_unlock(&s->lock);
 	long r = link_send(&s->link, m, n, &refused);
 	pthread_mutex_lock(&s->lock);
 	if (r < 0) {
-		s->up = false;
-		s->down = true;
-		s->send_errors++;
-		link_close(&s->link);
-		return;
+		link_broke(s);
+		return 0;
 	}
 	s->refused += refused;
-	pop(s, (size_t)r);
-	if (r > 0 && s->stopping)
-		s->stop_by_ns = mono_ns() + (uint64_t)FLUSH_MS * 1000000u;
-	pthread_cond_signal(&s->room);
+	if (link_acknowledges(&s->link))
+		mark_sent(s, (size_t)r);
+	else
+		settle(s, (size_t)r);
+	if (r > 0)
+		progressed(s);
+	return r;
+}
+
+/* The next step on a connected link; returns how many messages went. */
+static long send_next(struct syslog_sink *s)
+{
+	if (s->spooling)
+		return replay_some(s);
+	return s->sent < s->count ? send_some(s) : 0;
+}
+
+/* Whether there is nothing to send or wait for. */
+static bool idle(const struct syslog_sink *s)
+{
+	return s->spooling ? s->rp->n == 0 && spool_empty(&s->spool) : s->sent == s->count;
+}
+
+/* RELP: take the acknowledgements that came, waiting up to wait_ms for
+ * the first. Lock held. */
+static void await_acks(struct syslog_sink *s, int wait_ms)
+{
+	pthread_mutex_unlock(&s->lock);
+	long r = link_acked(&s->link, wait_ms);
+	pthread_mutex_lock(&s->lock);
+	if (r < 0) {
+		link_broke(s);
+		return;
+	}
+	done_with(s, (size_t)r);
+	if (r > 0)
+		progressed(s);
 }
 
 static void *sender(void *arg)
@@ -164,17 +444,27 @@ static void *sender(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	while (!thread_done(s)) {
+		long went = 0;
+
 		if (s->reconnect) {
 			s->reconnect = false;
 			s->up = false;
 		}
-		if (!s->up) {
+		if (s->has_spool && !s->spooling && s->pending > s->threshold)
+			start_spooling(s);
+		if (s->spooling)
+			absorb(s);
+		if (!s->up)
 			try_connect(s, &backoff_ms);
-		} else if (s->count) {
-			send_some(s);
-		} else {
+		else
+			went = send_next(s);
+		if (!s->up)
+			continue;
+		/* Sending on: only look at what came; stuck: wait for it. */
+		if (link_acknowledges(&s->link) && link_unacked(&s->link))
+			await_acks(s, went > 0 ? 0 : ACK_WAIT_MS);
+		else if (idle(s) && s->count == 0)
 			wait_ms(s, &s->work, 1000);
-		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -208,32 +498,15 @@ static void fold_counters(struct syslog_sink *s)
 	struct sink_counters *c = &s->sink.counters;
 
 	c->errors += s->send_errors + s->refused;
-	c->dropped += s->refused;
-	s->send_errors = s->refused = 0;
+	c->dropped += s->refused + s->spool_dropped;
+	s->send_errors = s->refused = s->spool_dropped = 0;
 }
 
-static bool fits(const struct syslog_sink *s, size_t n)
-{
-	size_t bound = s->cap < UP_QUEUE ? s->cap : UP_QUEUE;
-
-	return s->down || s->count == 0 || (s->count < bound && bound - s->count >= n);
-}
-
-/* Whether the batch may go in now; waits a little for room unless the
- * collector is down. Lock held. */
-static bool admit(struct syslog_sink *s, size_t n)
-{
-	if (fits(s, n))
-		return true;
-	wait_ms(s, &s->room, ROOM_WAIT_MS);
-	return fits(s, n);
-}
-
-/* Make the ring hold n more messages; false when memory ran out. */
+/* Make the ring hold n more slots; false when memory ran out. */
 static bool reserve(struct syslog_sink *s, size_t n)
 {
 	size_t size = s->size;
-	struct syslog_msg *q;
+	struct slot *q;
 
 	if (s->count + n <= size)
 		return true;
@@ -243,7 +516,7 @@ static bool reserve(struct syslog_sink *s, size_t n)
 	if (!q)
 		return false;
 	for (size_t i = 0; i < s->count; i++)
-		q[i] = s->q[(s->head + i) % s->size];
+		q[i] = *slot_at(s, i);
 	free(s->q);
 	s->q = q;
 	s->size = size;
@@ -255,34 +528,28 @@ static int syslog_write(struct sink *sink, const struct batch *b)
 {
 	struct syslog_sink *s = (struct syslog_sink *)sink;
 	struct syslog_msg *m = format_batch(s, b);
-	size_t i;
 
 	if (!m)
 		return -ENOMEM;
 	pthread_mutex_lock(&s->lock);
 	fold_counters(s);
-	if (!admit(s, b->count)) {
+	if (!reserve(s, b->count + b->nends)) {
 		pthread_mutex_unlock(&s->lock);
-		for (i = 0; i < b->count; i++)
+		for (size_t i = 0; i < b->count; i++)
 			free(m[i].data);
 		free(m);
-		return -EAGAIN;
+		return -ENOMEM;
 	}
-	/* Down: keep up to the bound. Up: take it all (admit() said so). */
-	size_t take = !s->down ? b->count : s->count < s->cap ? s->cap - s->count : 0;
-	if (take > b->count)
-		take = b->count;
-	if (!reserve(s, take))
-		take = 0;
-	for (i = 0; i < take; i++) {
-		s->q[(s->head + s->count++) % s->size] = m[i];
+	for (size_t i = 0; i < b->count; i++) {
+		*slot_at(s, s->count++) = (struct slot){ .m = m[i] };
 		s->sink.counters.bytes += m[i].len;
 	}
-	s->sink.counters.dropped += b->count - i;
+	s->pending += b->count;
+	for (size_t i = 0; i < b->nends; i++)
+		*slot_at(s, s->count++) = (struct slot){ .lane = b->ends[i].lane,
+							 .end = b->ends[i].end };
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->lock);
-	for (; i < b->count; i++)
-		free(m[i].data);
 	free(m);
 	return 0;
 }
@@ -312,16 +579,21 @@ static void syslog_destroy(struct sink *sink)
 		pthread_mutex_unlock(&s->lock);
 		pthread_join(s->thread, NULL);
 		if (s->count)
-			fprintf(stderr, "logbus-writer: sink syslog: %zu messages the collector "
-				"did not take before the stop are lost\n", s->count);
+			fprintf(stderr, "logbus-writer: sink syslog: the collector did not take "
+				"every message before the stop; the rest stays in the bus\n");
 	}
-	if (s->q)
-		pop(s, s->count);
+	for (size_t i = 0; s->q && i < s->count; i++)
+		free(slot_at(s, i)->m.data);
 	free(s->q);
+	if (s->rp)
+		for (size_t i = 0; i < s->rp->n; i++)
+			free(s->rp->m[i].data);
+	free(s->rp);
+	spool_close(&s->spool);
+	lb_buf_free(&s->rec);
 	link_fini(&s->link);
 	lb_buf_free(&s->line);
 	pthread_cond_destroy(&s->work);
-	pthread_cond_destroy(&s->room);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -340,8 +612,44 @@ static void init_sync(struct syslog_sink *s)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->work, &ca);
-	pthread_cond_init(&s->room, &ca);
 	pthread_condattr_destroy(&ca);
+}
+
+/* The sink's spool: <spool_dir>/syslog-<hash of its key>. A spool left by
+ * an earlier writer is replayed first. */
+static int open_spool(struct syslog_sink *s, const struct syslog_options *o)
+{
+	char name[64];
+	int dirfd = outfile_open_dir(o->spool_dir), r;
+
+	if (dirfd < 0) {
+		fprintf(stderr, "logbus-writer: sink syslog: spool directory %s: %s\n",
+			o->spool_dir, strerror(-dirfd));
+		return dirfd;
+	}
+	snprintf(name, sizeof(name), "syslog-%016llx",
+		 (unsigned long long)sink_key_hash(s->sink.key));
+	r = spool_open(&s->spool, dirfd, name, o->spool_max);
+	close(dirfd);
+	if (r < 0) {
+		fprintf(stderr, "logbus-writer: sink syslog: spool %s/%s: %s\n", o->spool_dir,
+			name, strerror(-r));
+		return r;
+	}
+	s->has_spool = true;
+	s->spooling = !spool_empty(&s->spool);
+	return 0;
+}
+
+void sink_syslog_key(const struct syslog_options *o, char *key, size_t cap)
+{
+	static const char *const kinds[] = { "unix", "tcp", "relp" };
+
+	if (o->transport == SYSLOG_UNIX)
+		snprintf(key, cap, "syslog unix %s", o->socket_path ? o->socket_path : "/dev/log");
+	else
+		snprintf(key, cap, "syslog %s %s %s", kinds[o->transport], o->host ? o->host : "",
+			 o->port ? o->port : "");
 }
 
 int sink_syslog_new(const struct syslog_options *o, struct sink **out)
@@ -351,17 +659,22 @@ int sink_syslog_new(const struct syslog_options *o, struct sink **out)
 
 	if (!s)
 		return -ENOMEM;
-	s->sink = (struct sink){ .name = "syslog", .ops = &syslog_ops };
+	s->sink = (struct sink){ .name = "syslog", .ops = &syslog_ops, .async = true };
+	sink_syslog_key(o, s->sink.key, sizeof(s->sink.key));
 	init_sync(s);
 	rfc5424_origin_init(&s->origin, o->hostname, o->facility);
-	s->cap = o->buffer_entries ? o->buffer_entries : DEFAULT_BUFFER;
 	s->reconnect_max_ms = o->reconnect_max_ms ? o->reconnect_max_ms
 						  : DEFAULT_RECONNECT_MAX_MS;
 	if (s->reconnect_max_ms < RETRY_MIN_MS)
 		s->reconnect_max_ms = RETRY_MIN_MS;
-	s->size = s->cap;
+	s->size = QUEUE_MIN;
 	s->q = calloc(s->size, sizeof(*s->q));
-	r = s->q ? link_init(&s->link, o) : -ENOMEM;
+	s->rp = calloc(1, sizeof(*s->rp));
+	s->threshold = o->buffer_entries ? o->buffer_entries : DEFAULT_BUFFER;
+	s->spool = (struct spool){ .dirfd = -1, .wfd = -1, .rfd = -1, .readfd = -1 };
+	r = s->q && s->rp ? link_init(&s->link, o) : -ENOMEM;
+	if (r == 0 && o->spool_dir)
+		r = open_spool(s, o);
 	if (r == 0) {
 		r = -pthread_create(&s->thread, NULL, sender, s);
 		s->thread_started = r == 0;

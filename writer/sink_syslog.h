@@ -2,9 +2,9 @@
 /*
  * syslog sink: entries as RFC 5424 messages with structured data, to a
  * local unix socket, or to a remote collector over TCP (RFC 6587 octet
- * counting) or RELP. Connects and sends without blocking the drain;
- * while the collector is down it keeps up to buffer_entries formatted
- * messages and counts what it drops beyond them.
+ * counting) or RELP. Connects and sends without blocking the drain, and
+ * acknowledges entries once they are done (the kernel took them; RELP:
+ * the collector acknowledged them).
  */
 #pragma once
 
@@ -21,9 +21,15 @@ struct syslog_options {
 	const char *port;           /* tcp, relp */
 	const char *hostname;       /* HOSTNAME field; NULL: gethostname() */
 	int facility;               /* LOG_USER.. as in syslog.h */
-	size_t buffer_entries;      /* kept while the collector is down */
+	size_t buffer_entries;      /* pending in memory before the sink spools */
 	unsigned reconnect_max_ms;  /* backoff ceiling */
+	const char *spool_dir;      /* where its spool goes; NULL: no spool */
+	uint64_t spool_max;         /* bytes */
 };
+
+/* sink_syslog_key - what the sink's positions are saved under: its
+ * transport and destination. */
+void sink_syslog_key(const struct syslog_options *o, char *key, size_t cap);
 
 /* Returns 0 and the sink in *out, or a negative errno. */
 int sink_syslog_new(const struct syslog_options *o, struct sink **out);

@@ -140,6 +140,7 @@ static void fill_bus(struct writer *w)
 	b->batches = w->counters.batches;
 	b->corrupt = w->counters.corrupt;
 	b->reclaimed = w->counters.reclaimed;
+	b->quarantined = w->counters.quarantined;
 	b->batches_failed = w->counters.sink_errors;
 }
 

@@ -10,9 +10,9 @@
  * accepted (the kernel queues it at the receiver, or the send fails);
  * TCP loses what sat in the kernel's buffers when the collector died,
  * though a close seen before a send (a FIN) is caught; RELP loses nothing:
- * librelp keeps every message until the collector acknowledged it and
- * sends it again after a reconnect, so a collector killed at the wrong
- * moment may get a message twice, never zero times.
+ * the sink keeps every message until the collector acknowledged it
+ * (link_acked) and sends it again after a reconnect, so a collector
+ * killed at the wrong moment may get a message twice, never zero times.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,14 +25,25 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <librelp.h>
-
 #include "syslog_transport.h"
 
 #define SEND_TIMEOUT_MS 250
 #define CONNECT_TIMEOUT_MS 1000
-#define RELP_TIMEOUT_S 5
 #define IOV_BATCH 64
+#define PREFIX_MAX 48
+/* Messages in flight before RELP waits for acknowledgements: enough to
+ * fill a loopback round trip, few enough to send again after a break. */
+#define RELP_WINDOW 1024u
+/* The longest response we accept: open's offers are a few hundred bytes. */
+#define RELP_RSP_MAX 4000u
+#define RELP_TXNR_MAX 999999999u
+
+/* The transaction number of the i-th message after the next one; RELP
+ * numbers wrap from 999999999 to 1. */
+static unsigned relp_txnr_at(const struct syslog_link *l, size_t i)
+{
+	return (unsigned)((l->txnr - 1 + i) % RELP_TXNR_MAX) + 1;
+}
 
 int link_init(struct syslog_link *l, const struct syslog_options *o)
 {
@@ -81,6 +92,19 @@ static int unix_connect(struct syslog_link *l)
 	return -EPROTOTYPE;
 }
 
+/* Whether fd is connected to itself: a connect to a local port nobody
+ * listens on can pick that very port as its own and succeed (TCP
+ * simultaneous open), and everything sent then goes nowhere. */
+static bool self_connected(int fd)
+{
+	struct sockaddr_storage a, b;
+	socklen_t la = sizeof(a), lb = sizeof(b);
+
+	return getsockname(fd, (struct sockaddr *)&a, &la) == 0 &&
+	       getpeername(fd, (struct sockaddr *)&b, &lb) == 0 && la == lb &&
+	       memcmp(&a, &b, la) == 0;
+}
+
 /* Connect without blocking past CONNECT_TIMEOUT_MS. */
 static int tcp_connect_one(const struct addrinfo *ai)
 {
@@ -98,6 +122,8 @@ static int tcp_connect_one(const struct addrinfo *ai)
 		err = ETIMEDOUT;
 	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
+	else if (!err && self_connected(fd))
+		err = ECONNREFUSED;
 	if (err) {
 		close(fd);
 		return -err;
@@ -125,40 +151,152 @@ static int tcp_connect(struct syslog_link *l)
 	return 0;
 }
 
-/* librelp calls its debug hook unconditionally, and it has none of its
- * own. */
-static void __attribute__((format(printf, 1, 2))) relp_quiet(char *fmt, ...)
+/* ---- RELP ----
+ *
+ * RELP is octet-framed commands over TCP, each answered in order by a
+ * "rsp" of the same transaction number:
+ *
+ *	TXNR SP COMMAND SP DATALEN [SP DATA] LF
+ *
+ * The session opens with "1 open" (offers: relp_version=0, commands=
+ * syslog) and must get "200" back; each message is "TXNR syslog LEN MSG";
+ * a "200" response acknowledges it: rsyslog's imrelp answers once the
+ * message is in its queue (with a Direct queue: in its output). At most
+ * RELP_WINDOW messages are unacknowledged at a time. Anything else from
+ * the server (an error code, "serverclose") breaks the link; the sink
+ * sends again whatever was not acknowledged. Written here rather than
+ * through librelp, whose client API tells nobody which messages the
+ * collector acknowledged.
+ */
+
+static const char relp_offers[] = "relp_version=0\nrelp_software=logbus\ncommands=syslog";
+
+/* Parse one frame at the start of buf[0..n); returns its length, 0 when
+ * it is not all there yet, -EPROTO when it is no frame. */
+static long relp_frame(const char *buf, size_t n, uint64_t *txnr, char *cmd, size_t cmd_cap,
+		       const char **data, size_t *data_len)
 {
-	(void)fmt;
+	size_t i = 0, k = 0;
+	uint64_t t = 0, len = 0;
+
+	for (; i < n && buf[i] >= '0' && buf[i] <= '9' && i < 9; i++)
+		t = t * 10 + (uint64_t)(buf[i] - '0');
+	if (i == n)
+		return 0;
+	if (i == 0 || buf[i++] != ' ')
+		return -EPROTO;
+	for (; i < n && buf[i] >= 'a' && buf[i] <= 'z' && k + 1 < cmd_cap; i++)
+		cmd[k++] = buf[i];
+	cmd[k] = '\0';
+	if (i == n)
+		return 0;
+	if (k == 0 || buf[i++] != ' ')
+		return -EPROTO;
+	size_t digits = i;
+	for (; i < n && buf[i] >= '0' && buf[i] <= '9' && i - digits < 9; i++)
+		len = len * 10 + (uint64_t)(buf[i] - '0');
+	if (i == n)
+		return 0;
+	if (i == digits || len > RELP_RSP_MAX)
+		return -EPROTO;
+	if (len && buf[i++] != ' ')
+		return -EPROTO;
+	if (n - i < len + 1)
+		return 0;
+	if (buf[i + len] != '\n')
+		return -EPROTO;
+	*txnr = t;
+	*data = buf + i;
+	*data_len = len;
+	return (long)(i + len + 1);
 }
 
-static int relp_connect(struct syslog_link *l)
+/* Read what the server sent, waiting up to timeout_ms for the first
+ * bytes; -ECONNRESET when it closed, -ETIMEDOUT when nothing came. */
+static int relp_fill(struct syslog_link *l, int timeout_ms)
 {
-	relpRetVal r;
+	struct pollfd p = { .fd = l->fd, .events = POLLIN };
 
-	if (!l->relp) {
-		if (relpEngineConstruct(&l->relp) != RELP_RET_OK)
-			return -ENOMEM;
-		relpEngineSetDbgprint(l->relp, relp_quiet);
-		relpEngineSetEnableCmd(l->relp, (unsigned char *)"syslog",
-				       eRelpCmdState_Required);
+	if (l->rlen == sizeof(l->rbuf))
+		return -EPROTO;
+	int r = poll(&p, 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	ssize_t got = recv(l->fd, l->rbuf + l->rlen, sizeof(l->rbuf) - l->rlen, MSG_DONTWAIT);
+	if (got == 0)
+		return -ECONNRESET;
+	if (got < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	l->rlen += (size_t)got;
+	return 0;
+}
+
+/* Take the complete frames out of rbuf: each "200" response counts one
+ * acknowledgement in *acked. Returns 0 or -EPROTO. */
+static int relp_take(struct syslog_link *l, long *acked)
+{
+	size_t off = 0;
+	int r = 0;
+
+	while (off < l->rlen) {
+		uint64_t txnr;
+		char cmd[16];
+		const char *data;
+		size_t len;
+		long n = relp_frame(l->rbuf + off, l->rlen - off, &txnr, cmd, sizeof(cmd), &data,
+				    &len);
+		if (n == 0)
+			break;
+		if (n < 0 || strcmp(cmd, "rsp") != 0 || len < 3 || memcmp(data, "200", 3) != 0) {
+			r = -EPROTO;
+			break;
+		}
+		off += (size_t)n;
+		(*acked)++;
 	}
-	if (!l->clt) {
-		if (relpEngineCltConstruct(l->relp, &l->clt) != RELP_RET_OK)
-			return -ENOMEM;
-		relpCltSetTimeout(l->clt, RELP_TIMEOUT_S);
-		relpCltSetConnTimeout(l->clt, (CONNECT_TIMEOUT_MS + 999) / 1000);
+	memmove(l->rbuf, l->rbuf + off, l->rlen - off);
+	l->rlen -= off;
+	return r;
+}
+
+/* Send a whole command; the socket has a send timeout. */
+static int relp_command(struct syslog_link *l, const char *cmd, const char *data, size_t len)
+{
+	char head[64];
+	int n = snprintf(head, sizeof(head), "%u %s %zu%s", l->txnr, cmd, len, len ? " " : "");
+	struct iovec iov[3] = { { head, (size_t)n }, { (char *)data, len }, { (char *)"\n", 1 } };
+	size_t total = (size_t)n + len + 1;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+
+	ssize_t w = sendmsg(l->fd, &mh, MSG_NOSIGNAL);
+	if (w < 0)
+		return -errno;
+	return (size_t)w == total ? 0 : -EIO;
+}
+
+static int relp_open(struct syslog_link *l)
+{
+	int r = tcp_connect(l);
+	long acked = 0;
+
+	if (r < 0)
+		return r;
+	l->txnr = 1;
+	l->unacked = 0;
+	l->rlen = 0;
+	r = relp_command(l, "open", relp_offers, sizeof(relp_offers) - 1);
+	while (r == 0 && acked == 0) {
+		r = relp_fill(l, CONNECT_TIMEOUT_MS);
+		if (r == 0)
+			r = relp_take(l, &acked);
 	}
-	/* As rsyslog's omrelp: connect until it worked once, then reconnect,
-	 * which sends again what was not acknowledged. */
-	if (l->relp_started)
-		r = relpCltReconnect(l->clt);
-	else
-		r = relpCltConnect(l->clt, AF_UNSPEC, (unsigned char *)l->port,
-				   (unsigned char *)l->host);
-	if (r != RELP_RET_OK)
-		return -ECONNREFUSED;
-	l->relp_started = true;
+	if (r < 0) {
+		link_close(l);
+		return r == -EPROTO ? -ECONNREFUSED : r;
+	}
+	l->txnr = 2;
 	return 0;
 }
 
@@ -171,7 +309,7 @@ int link_connect(struct syslog_link *l)
 	case SYSLOG_TCP:
 		return tcp_connect(l);
 	case SYSLOG_RELP:
-		return relp_connect(l);
+		return relp_open(l);
 	}
 	return -EINVAL;
 }
@@ -205,20 +343,25 @@ static bool peer_closed(int fd)
 	return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-/* Frame m[i] into up to three iovecs: "LEN " (TCP), message, NUL (unix
- * stream). */
-static int frame(const struct syslog_link *l, const struct syslog_msg *m, char *prefix,
-		 struct iovec *iov)
+/* Frame m, the i-th message of this send, into up to three iovecs:
+ * "LEN " (TCP) or "TXNR syslog LEN " (RELP), message, NUL (unix stream)
+ * or LF (RELP). */
+static int frame(const struct syslog_link *l, const struct syslog_msg *m, size_t i,
+		 char *prefix, struct iovec *iov)
 {
-	int k = 0;
+	int k = 0, n = 0;
 
-	if (l->kind == SYSLOG_TCP) {
-		int n = snprintf(prefix, 24, "%zu ", m->len);
+	if (l->kind == SYSLOG_TCP)
+		n = snprintf(prefix, PREFIX_MAX, "%zu ", m->len);
+	else if (l->kind == SYSLOG_RELP)
+		n = snprintf(prefix, PREFIX_MAX, "%u syslog %zu ", relp_txnr_at(l, i), m->len);
+	if (n)
 		iov[k++] = (struct iovec){ prefix, (size_t)n };
-	}
 	iov[k++] = (struct iovec){ m->data, m->len };
 	if (l->kind == SYSLOG_UNIX)
 		iov[k++] = (struct iovec){ (char *)"", 1 };
+	else if (l->kind == SYSLOG_RELP)
+		iov[k++] = (struct iovec){ (char *)"\n", 1 };
 	return k;
 }
 
@@ -238,7 +381,7 @@ static void iov_skip(struct iovec **iov, int *cnt, size_t skip)
 static long stream_send(struct syslog_link *l, const struct syslog_msg *m, size_t n)
 {
 	struct iovec iov[IOV_BATCH * 3], *v = iov;
-	char prefix[IOV_BATCH][24];
+	char prefix[IOV_BATCH][PREFIX_MAX];
 	size_t ends[IOV_BATCH], total = 0, done = 0;
 	int cnt = 0;
 
@@ -247,7 +390,7 @@ static long stream_send(struct syslog_link *l, const struct syslog_msg *m, size_
 	if (l->partial == 0 && peer_closed(l->fd))
 		return -ECONNRESET;
 	for (size_t i = 0; i < n; i++) {
-		int k = frame(l, &m[i], prefix[i], iov + cnt);
+		int k = frame(l, &m[i], i, prefix[i], iov + cnt);
 		for (int j = 0; j < k; j++)
 			total += iov[cnt + j].iov_len;
 		ends[i] = total;
@@ -264,21 +407,52 @@ static long stream_send(struct syslog_link *l, const struct syslog_msg *m, size_
 	return (long)done;
 }
 
-static long relp_send(struct syslog_link *l, const struct syslog_msg *m, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (relpCltSendSyslog(l->clt, (unsigned char *)m[i].data, m[i].len) != RELP_RET_OK)
-			return i ? (long)i : -ECONNRESET;
-	return (long)n;
-}
-
 long link_send(struct syslog_link *l, const struct syslog_msg *m, size_t n, size_t *refused)
 {
-	if (l->kind == SYSLOG_RELP)
-		return relp_send(l, m, n);
 	if (l->fd < 0)
 		return -ENOTCONN;
+	if (l->kind == SYSLOG_RELP) {
+		if (l->unacked >= RELP_WINDOW)
+			return 0;
+		n = n < RELP_WINDOW - l->unacked ? n : RELP_WINDOW - l->unacked;
+		long done = stream_send(l, m, n);
+		if (done > 0) {
+			l->txnr = relp_txnr_at(l, (size_t)done);
+			l->unacked += (size_t)done;
+		}
+		return done;
+	}
 	return l->stream ? stream_send(l, m, n) : dgram_send(l, m, n, refused);
+}
+
+bool link_acknowledges(const struct syslog_link *l)
+{
+	return l->kind == SYSLOG_RELP;
+}
+
+size_t link_unacked(const struct syslog_link *l)
+{
+	return l->unacked;
+}
+
+long link_acked(struct syslog_link *l, int timeout_ms)
+{
+	long acked = 0;
+	int r;
+
+	if (l->fd < 0)
+		return -ENOTCONN;
+	r = relp_fill(l, timeout_ms);
+	if (r == -ETIMEDOUT)
+		return 0;
+	if (r == 0)
+		r = relp_take(l, &acked);
+	if (r == 0 && (size_t)acked > l->unacked)
+		r = -EPROTO;   /* answers to what we never sent */
+	if (r < 0)
+		return r;
+	l->unacked -= (size_t)acked;
+	return acked;
 }
 
 void link_close(struct syslog_link *l)
@@ -287,13 +461,14 @@ void link_close(struct syslog_link *l)
 		close(l->fd);
 	l->fd = -1;
 	l->partial = 0;
+	l->unacked = 0;
+	l->rlen = 0;
 }
 
 void link_fini(struct syslog_link *l)
 {
+	/* RELP: say goodbye; what was not acknowledged stays in the bus. */
+	if (l->kind == SYSLOG_RELP && l->fd >= 0 && l->partial == 0)
+		(void)relp_command(l, "close", "", 0);
 	link_close(l);
-	if (l->clt)
-		relpEngineCltDestruct(l->relp, &l->clt);
-	if (l->relp)
-		relpEngineDestruct(&l->relp);
 }

@@ -2,8 +2,9 @@
 /*
  * The syslog sink's links to a collector: a unix socket (datagram, or
  * stream with a NUL after each message as glibc's syslog() does), TCP
- * with RFC 6587 octet counting, RELP through librelp. Only the sink's
- * sender thread calls these; they may block, for a bounded time.
+ * with RFC 6587 octet counting, RELP (its client side, written here).
+ * Only the sink's sender thread calls these; they may block, for a
+ * bounded time.
  */
 #pragma once
 
@@ -17,9 +18,6 @@ struct syslog_msg {
 	size_t len;
 };
 
-struct relpEngine_s;
-struct relpClt_s;
-
 struct syslog_link {
 	enum syslog_transport kind;
 	char path[108];         /* unix */
@@ -27,9 +25,10 @@ struct syslog_link {
 	int fd;
 	bool stream;            /* unix: the socket is a stream socket */
 	size_t partial;         /* stream: bytes of the first message already sent */
-	struct relpEngine_s *relp;
-	struct relpClt_s *clt;
-	bool relp_started;      /* the first connect succeeded: reconnect from now on */
+	unsigned txnr;          /* RELP: the next transaction number */
+	size_t unacked;         /* RELP: messages sent and not acknowledged */
+	char rbuf[4096];        /* RELP: responses not parsed yet */
+	size_t rlen;
 };
 
 /* link_init - set up from the options, unconnected. Returns 0 or a
@@ -41,12 +40,26 @@ int link_connect(struct syslog_link *l);
 
 /* link_send - send m[0..n) in order. Returns how many are done with (sent
  * whole, or refused for good, which *refused counts), possibly 0 when the
- * collector is slow; or a negative errno when the link broke (nothing
- * more goes over it until link_connect). */
+ * collector is slow (or, RELP, its window is full); or a negative errno
+ * when the link broke (nothing more goes over it until link_connect). */
 long link_send(struct syslog_link *l, const struct syslog_msg *m, size_t n, size_t *refused);
 
-/* link_close - drop the connection; RELP keeps its unacknowledged
- * messages and sends them again on the next link_connect. */
+/* link_acknowledges - whether the collector acknowledges messages (RELP);
+ * for the others a message is done once link_send took it. */
+bool link_acknowledges(const struct syslog_link *l);
+
+/* link_unacked - RELP: messages sent and not acknowledged yet. */
+size_t link_unacked(const struct syslog_link *l);
+
+/* link_acked - RELP: wait up to timeout_ms for acknowledgements; returns
+ * how many more of the sent messages, oldest first, the collector
+ * acknowledged (0 when none came), or a negative errno when the link
+ * broke: then the unacknowledged ones must be sent again after
+ * link_connect. */
+long link_acked(struct syslog_link *l, int timeout_ms);
+
+/* link_close - drop the connection; what it had not acknowledged is
+ * forgotten (the sink sends it again). */
 void link_close(struct syslog_link *l);
 
 /* link_fini - close and free everything. */
