@@ -703,6 +703,8 @@ int main(int argc, char **argv)
 			q.o.nbuses ? " of bus " : "", q.o.nbuses ? q.o.buses[0] : "");
 		return 1;
 	}
+	if (q.o.lines == 0)
+		q.read_any = true;   /* there are files, and nothing is asked of them */
 	if (q.o.reverse || q.o.lines >= 0)
 		r = run_backward(&q);
 	else

@@ -87,18 +87,18 @@ static void put_short(FILE *out, const struct entry *e, int frac_digits)
 	put_local_time(out, e->ts_ns, "%b %d %H:%M:%S", frac_digits, "");
 	fprintf(out, " %s[%lld]: ", e->tag, (long long)e->pid);
 	put_text(out, e->msg, e->msg_len);
-	fputc('\n', out);
 }
 
 /* Every key of the object, "    KEY=VALUE", fields as fields.KEY. */
-static void put_verbose(FILE *out, const struct entry *e)
+static void put_verbose(FILE *out, const struct entry *e, const char *colour)
 {
 	const char *key;
 	json_t *v;
 
+	fputs(colour ? colour : "", out);
 	put_local_time(out, e->ts_ns, "%a %Y-%m-%d %H:%M:%S", 9, " %Z");
 	fputs(e->has_seq ? "" : " (fallback)", out);
-	fputc('\n', out);
+	fputs(colour ? "\033[0m\n" : "\n", out);
 	json_object_foreach(e->obj, key, v) {
 		if (json_is_object(v)) {
 			const char *fk;
@@ -136,31 +136,26 @@ void output_entry(FILE *out, enum output_mode mode, bool colour, const struct en
 {
 	const char *c = colour ? colour_of(e->level) : NULL;
 
-	if (c && mode != OUTPUT_JSON && mode != OUTPUT_JSON_PRETTY)
-		fputs(c, out);
 	switch (mode) {
-	case OUTPUT_SHORT:
-		put_short(out, e, 0);
-		break;
-	case OUTPUT_SHORT_PRECISE:
-		put_short(out, e, 6);
-		break;
 	case OUTPUT_JSON:
 		fwrite(e->line, 1, e->line_len, out);
 		fputc('\n', out);
-		break;
+		return;
 	case OUTPUT_JSON_PRETTY:
 		json_dumpf(e->obj, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', out);
-		break;
-	case OUTPUT_CAT:
-		put_text(out, e->msg, e->msg_len);
-		fputc('\n', out);
-		break;
+		return;
 	case OUTPUT_VERBOSE:
-		put_verbose(out, e);
+		put_verbose(out, e, c);
+		return;
+	default:
 		break;
 	}
-	if (c && mode != OUTPUT_JSON && mode != OUTPUT_JSON_PRETTY)
-		fputs("\033[0m", out);
+	/* One line, coloured up to its newline. */
+	fputs(c ? c : "", out);
+	if (mode == OUTPUT_CAT)
+		put_text(out, e->msg, e->msg_len);
+	else
+		put_short(out, e, mode == OUTPUT_SHORT_PRECISE ? 6 : 0);
+	fputs(c ? "\033[0m\n" : "\n", out);
 }
