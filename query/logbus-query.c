@@ -98,14 +98,16 @@ struct options {
 	enum output_mode mode;
 };
 
-/* One stream being read: its reader, and the entries it has ready in the
- * direction of reading. */
+/* One stream being read: its reader, the lines of its chunk not looked
+ * at yet, and the next entry in the direction of reading. Lines are
+ * parsed one at a time, as the merge asks: -n 10 parses about 10. */
 struct cursor {
 	size_t cur;               /* index of the file being read */
 	bool open, started, done;
 	struct reader r;
-	struct entry *q;
-	size_t qhead, qlen, qcap;
+	size_t line;              /* lines of r's chunk looked at */
+	bool ready;               /* next holds the next entry */
+	struct entry next;
 	uint64_t follow_from;     /* offset in files[follow_file] to read on from */
 	size_t follow_file;
 	bool follow_known;
@@ -374,24 +376,21 @@ static void report_line(const struct reader *r, const struct reader_line *l, con
 		l->cut ? "the last line, without its newline: " : "", why);
 }
 
-/* Keep the lines of the chunk the filter wants, in file order (forward)
- * or from the last (backward). Returns 0 or -ENOMEM. */
-static int take_lines(struct query *q, struct cursor *c, bool backward)
+/* Look at the next line of c's chunk (forward: in file order; backward:
+ * from its last); sets c->ready when the filter keeps it. Returns 0 or
+ * -ENOMEM. */
+static int take_line(struct query *q, struct cursor *c, bool backward)
 {
-	for (size_t k = 0; k < c->r.nlines; k++) {
-		const struct reader_line *l = &c->r.lines[backward ? c->r.nlines - 1 - k : k];
-		const char *why = NULL;
-		struct entry e;
-		int r = entry_keep(&q->o.filter, l->p, l->len, &e, &why);
-		if (r == -EBADMSG)
-			report_line(&c->r, l, why);
-		else if (r < 0)
-			return r;
-		else if (r == 1 && push(&c->q, &c->qlen, &c->qcap, sizeof(e), &e) < 0) {
-			entry_free(&e);
-			return -ENOMEM;
-		}
-	}
+	size_t k = c->line++;
+	const struct reader_line *l = &c->r.lines[backward ? c->r.nlines - 1 - k : k];
+	const char *why = NULL;
+	int r = entry_keep(&q->o.filter, l->p, l->len, &c->next, &why);
+
+	if (r == -EBADMSG)
+		report_line(&c->r, l, why);
+	else if (r < 0)
+		return r;
+	c->ready = r == 1;
 	return 0;
 }
 
@@ -408,8 +407,14 @@ static bool fill_forward(struct query *q, size_t i)
 	struct cursor *c = &q->c[i];
 	const struct source_stream *s = &q->set.v[i];
 
-	while (c->qhead == c->qlen && q->failed == 0) {
-		c->qhead = c->qlen = 0;
+	while (!c->ready && q->failed == 0) {
+		if (c->open && c->line < c->r.nlines) {
+			int e = take_line(q, c, false);
+			if (e < 0)
+				q->failed = e;
+			continue;
+		}
+		c->line = 0;
 		if (!c->open) {
 			if (c->cur >= s->nfiles)
 				return false;
@@ -428,19 +433,15 @@ static bool fill_forward(struct query *q, size_t i)
 		long n = reader_next(&c->r, !(q->o.follow && newest));
 		if (n < 0)
 			fprintf(stderr, "logbus-query: %s: %s\n", s->files[c->cur], strerror((int)-n));
-		if (n > 0) {
-			int e = take_lines(q, c, false);
-			if (e < 0)
-				q->failed = e;
+		if (n > 0)
 			continue;
-		}
 		if (n == 0 && q->o.follow && newest)
 			return false;
 		reader_close(&c->r);
 		c->open = false;
 		c->cur++;
 	}
-	return c->qhead < c->qlen;
+	return c->ready;
 }
 
 /* Fill c's queue with the next entries backward, newest file first. */
@@ -453,8 +454,14 @@ static bool fill_backward(struct query *q, size_t i)
 		c->started = true;
 		c->cur = s->nfiles;
 	}
-	while (c->qhead == c->qlen && q->failed == 0) {
-		c->qhead = c->qlen = 0;
+	while (!c->ready && q->failed == 0) {
+		if (c->open && c->line < c->r.nlines) {
+			int e = take_line(q, c, true);
+			if (e < 0)
+				q->failed = e;
+			continue;
+		}
+		c->line = 0;
 		if (!c->open) {
 			if (c->cur == 0)
 				return false;
@@ -477,16 +484,12 @@ static bool fill_backward(struct query *q, size_t i)
 		long n = reader_prev(&c->r);
 		if (n < 0)
 			fprintf(stderr, "logbus-query: %s: %s\n", s->files[c->cur], strerror((int)-n));
-		if (n > 0) {
-			int e = take_lines(q, c, true);
-			if (e < 0)
-				q->failed = e;
+		if (n > 0)
 			continue;
-		}
 		reader_close(&c->r);
 		c->open = false;
 	}
-	return c->qhead < c->qlen;
+	return c->ready;
 }
 
 /* The stream whose next entry comes first (forward: oldest; backward:
@@ -508,7 +511,7 @@ static long pick(struct query *q, bool backward)
 			best = (long)i;
 			continue;
 		}
-		int64_t a = c->q[c->qhead].ts_ns, b = q->c[best].q[q->c[best].qhead].ts_ns;
+		int64_t a = c->next.ts_ns, b = q->c[best].next.ts_ns;
 		if (backward ? a > b : a < b)
 			best = (long)i;
 	}
@@ -519,7 +522,11 @@ static long pick(struct query *q, bool backward)
 static struct entry take(struct query *q, long i)
 {
 	struct cursor *c = &q->c[i];
-	return c->q[c->qhead++];
+	struct entry e = c->next;
+
+	c->ready = false;
+	c->next = (struct entry){ 0 };
+	return e;
 }
 
 static void emit(struct query *q, struct entry *e)
@@ -582,9 +589,7 @@ static void cursors_reset(struct query *q, bool keep_follow)
 {
 	for (size_t i = 0; i < q->ncursors; i++) {
 		struct cursor *c = &q->c[i];
-		while (c->qhead < c->qlen)
-			entry_free(&c->q[c->qhead++]);
-		free(c->q);
+		entry_free(&c->next);
 		reader_close(&c->r);
 		struct cursor fresh = { .r = { .fd = -1 } };
 		if (keep_follow) {
