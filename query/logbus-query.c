@@ -394,9 +394,8 @@ static int take_line(struct query *q, struct cursor *c, bool backward)
 	return 0;
 }
 
-static void open_failed(struct query *q, const char *path, int e)
+static void open_failed(const char *path, int e)
 {
-	(void)q;
 	fprintf(stderr, "logbus-query: %s: %s\n", path, strerror(-e));
 }
 
@@ -421,7 +420,7 @@ static bool fill_forward(struct query *q, size_t i)
 			uint64_t from = c->follow_known && c->cur == c->follow_file ? c->follow_from : 0;
 			int e = reader_open(&c->r, s->files[c->cur], from);
 			if (e < 0) {
-				open_failed(q, s->files[c->cur], e);
+				open_failed(s->files[c->cur], e);
 				reader_close(&c->r);
 				c->cur++;
 				continue;
@@ -469,7 +468,7 @@ static bool fill_backward(struct query *q, size_t i)
 			bool newest = c->cur + 1 == s->nfiles;
 			int e = reader_open_backward(&c->r, s->files[c->cur], !(q->o.follow && newest));
 			if (e < 0) {
-				open_failed(q, s->files[c->cur], e);
+				open_failed(s->files[c->cur], e);
 				reader_close(&c->r);
 				continue;
 			}
@@ -701,6 +700,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < q.o.nfiles; i++)
 		if (source_add_file(&q.set, q.o.files[i]) < 0)
 			return 1;
+	source_set_sort(&q.set);
 	if (ensure_cursors(&q) < 0)
 		return 1;
 	if (q.set.n == 0 && !q.o.follow) {

@@ -26,6 +26,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "names.h"
 #include "reader.h"
 
 /* Bytes read per plain chunk, and compressed bytes per zstd read. */
@@ -33,12 +34,6 @@
 #define ZCHUNK (256u << 10)
 
 static const uint8_t zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
-}
 
 static int add_line(struct reader *r, const char *p, size_t len, uint64_t where, bool cut)
 {
@@ -56,7 +51,7 @@ static int add_line(struct reader *r, const char *p, size_t len, uint64_t where,
 
 static int open_common(struct reader *r, const char *path)
 {
-	*r = (struct reader){ .fd = -1, .zstd = ends_with(path, ".zst") };
+	*r = (struct reader){ .fd = -1, .zstd = name_ends_with(path, ".zst") };
 	r->path = strdup(path);
 	if (!r->path)
 		return -ENOMEM;

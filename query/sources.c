@@ -9,20 +9,15 @@
 #include <sys/stat.h>
 
 #include "bus.h"
+#include "names.h"
 #include "sources.h"
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
-}
 
 bool source_bus_of(const char *name, char *bus, size_t cap)
 {
 	static const char shape[] = "_99999999_999999_999999.jsonl";
 	size_t len = strlen(name), stamp = sizeof(shape) - 1;
 
-	if (ends_with(name, ".zst"))
+	if (name_ends_with(name, ".zst"))
 		len -= 4;
 	if (len <= stamp)
 		return false;
@@ -148,8 +143,8 @@ int source_add_dir(struct source_set *set, const char *dir, const char *const *b
 
 		if (de->d_name[0] == '.' ||
 		    (writer_file ? !bus_named(bus, buses, nbuses)
-				 : nbuses || !(ends_with(de->d_name, ".jsonl") ||
-					       ends_with(de->d_name, ".jsonl.zst"))))
+				 : nbuses || !(name_ends_with(de->d_name, ".jsonl") ||
+					       name_ends_with(de->d_name, ".jsonl.zst"))))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode))
@@ -159,6 +154,27 @@ int source_add_dir(struct source_set *set, const char *dir, const char *const *b
 	}
 	closedir(d);
 	return r;
+}
+
+static int stream_cmp(const void *a, const void *b)
+{
+	const struct source_stream *x = a, *y = b;
+
+	/* Buses by name, then lone files by path. */
+	if (!x->bus != !y->bus)
+		return x->bus ? -1 : 1;
+	if (x->bus) {
+		int c = strcmp(x->bus, y->bus);
+		if (c)
+			return c;
+	}
+	return strcmp(x->files[0], y->files[0]);
+}
+
+void source_set_sort(struct source_set *set)
+{
+	if (set->n)
+		qsort(set->v, set->n, sizeof(*set->v), stream_cmp);
 }
 
 void source_set_free(struct source_set *set)

@@ -40,5 +40,9 @@ int source_add_dir(struct source_set *set, const char *dir, const char *const *b
  * writer file's, else as a stream of its own. Returns 0 or -ENOMEM. */
 int source_add_file(struct source_set *set, const char *path);
 
+/* source_set_sort - buses by name, then lone files by path: the order
+ * in which entries of the same time are shown. */
+void source_set_sort(struct source_set *set);
+
 /* source_set_free - release the set. */
 void source_set_free(struct source_set *set);
