@@ -20,6 +20,7 @@ struct scan {
 	int64_t pid;
 };
 
+/* Step *p over the literal lit[0..n) when the text starts with it. */
 static bool take(const char **p, const char *end, const char *lit, size_t n)
 {
 	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
@@ -29,6 +30,8 @@ static bool take(const char **p, const char *end, const char *lit, size_t n)
 }
 #define TAKE(p, end, lit) take(p, end, lit, sizeof(lit) - 1)
 
+/* Step *p over the digits of a whole number (up to 18) into *v; false
+ * when there is none or it is longer. */
 static bool number(const char **p, const char *end, int64_t *v)
 {
 	const char *s = *p;
@@ -40,6 +43,7 @@ static bool number(const char **p, const char *end, int64_t *v)
 	return *p > s && (*p == end || **p < '0' || **p > '9');
 }
 
+/* The level whose name is exactly s[0..len), or -1. */
 static int level_named(const char *s, size_t len)
 {
 	for (int l = LOGBUS_EMERG; l <= LOGBUS_DEBUG; l++) {
@@ -79,11 +83,14 @@ static bool scan_prefix(const char *p, size_t len, struct scan *s)
 	return TAKE(&p, end, ",\"pid\":") && number(&p, end, &s->pid);
 }
 
+/* Whether g holds a character fnmatch treats specially. */
 static bool is_glob(const char *g)
 {
 	return strpbrk(g, "*?[\\") != NULL;
 }
 
+/* Whether the tag matches one of the -t globs (a plain name compared
+ * whole, without fnmatch). */
 static bool tag_wanted(const struct entry_filter *f, const char *tag, size_t len)
 {
 	char z[LOGBUS_TAG_MAX * 2 + 1];
@@ -184,6 +191,7 @@ static bool fields_wanted(const struct entry_filter *f, const struct entry *e)
 	return true;
 }
 
+/* Whether the message (NULs and all) matches -g. */
 static bool regex_wanted(const struct entry_filter *f, const struct entry *e)
 {
 	regmatch_t m = { .rm_so = 0, .rm_eo = (regoff_t)e->msg_len };
@@ -191,6 +199,7 @@ static bool regex_wanted(const struct entry_filter *f, const struct entry *e)
 	return !f->has_regex || regexec(&f->regex, e->msg, 1, &m, REG_STARTEND) == 0;
 }
 
+/* The string under key (its length to *len), or NULL. */
 static const char *string_of(json_t *o, const char *key, size_t *len)
 {
 	json_t *v = json_object_get(o, key);
@@ -202,6 +211,7 @@ static const char *string_of(json_t *o, const char *key, size_t *len)
 	return json_string_value(v);
 }
 
+/* The integer under key into *out; false when there is none. */
 static bool int_of(json_t *o, const char *key, int64_t *out)
 {
 	json_t *v = json_object_get(o, key);

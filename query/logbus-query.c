@@ -53,8 +53,8 @@ static const char usage[] =
 	"Show the entries logbus-writer wrote, oldest first, as journalctl does.\n"
 	"\n"
 	"Sources (default: the --dir directory):\n"
-	"  -D, --dir DIR          the writer's file directory (default: file.dir of\n"
-	"                         --config, else $LOGBUS_DIR, else ./logbus-logs)\n"
+	"  -D, --dir DIR          the writer's file directory (default: $LOGBUS_DIR,\n"
+	"                         else file.dir of --config, else ./logbus-logs)\n"
 	"  -c, --config FILE      the writer's configuration, for its file.dir\n"
 	"  -b, --bus NAME         only this bus's files (repeatable; default: every\n"
 	"                         bus in the directory, and its other .jsonl files)\n"
@@ -125,12 +125,14 @@ struct query {
 
 static volatile sig_atomic_t interrupted;
 
+/* SIGINT, SIGTERM: end the query (a follow) after the current entry. */
 static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
 }
 
+/* Print "logbus-query: " and fmt with arg as one line; returns -EINVAL. */
 static int bad(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "logbus-query: ");
@@ -139,6 +141,8 @@ static int bad(const char *fmt, const char *arg)
 	return -EINVAL;
 }
 
+/* Append item (size bytes) to the array *vp of *n items, growing *cap.
+ * Returns 0 or -ENOMEM. */
 static int push(void *vp, size_t *n, size_t *cap, size_t size, const void *item)
 {
 	void **v = vp;
@@ -155,6 +159,8 @@ static int push(void *vp, size_t *n, size_t *cap, size_t size, const void *item)
 	return 0;
 }
 
+/* -p LEVEL (that or more severe) or FROM..TO (either order), through
+ * logbus_level_parse. Returns 0 or -EINVAL after saying why. */
 static int parse_level_range(const char *s, struct entry_filter *f)
 {
 	const char *dots = strstr(s, "..");
@@ -181,6 +187,7 @@ static int parse_level_range(const char *s, struct entry_filter *f)
 	return 0;
 }
 
+/* --since/--until s, or -EINVAL after naming flag and s. */
 static int parse_time(const char *flag, const char *s, int64_t *ns)
 {
 	char text[200];
@@ -192,7 +199,8 @@ static int parse_time(const char *flag, const char *s, int64_t *ns)
 	return bad(text, s);
 }
 
-/* FIELD=VALUE: true when arg is one (and it was added). */
+/* FIELD=VALUE: 1 when arg is one (and it was added), 0 when it is not,
+ * -ENOMEM. */
 static int parse_match(const char *arg, struct entry_filter *f, size_t *cap)
 {
 	const char *eq = strchr(arg, '=');
@@ -207,6 +215,7 @@ static int parse_match(const char *arg, struct entry_filter *f, size_t *cap)
 	return 1;
 }
 
+/* -n N: a count of 0 or more, or -EINVAL after saying why. */
 static int parse_count(const char *s, long long *out)
 {
 	char *end;
@@ -219,6 +228,8 @@ static int parse_count(const char *s, long long *out)
 	return 0;
 }
 
+/* The command line into *o. Returns 0, or -EINVAL (-ENOMEM) after one line
+ * on stderr; --help prints the usage and exits 0. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -367,6 +378,7 @@ static int config_dir(const char *path, json_t **root, const char **dir)
 
 /* ---- reading ---- */
 
+/* "logbus-query: WHERE: damaged line skipped: why" on stderr. */
 static void report_line(const struct reader *r, const struct reader_line *l, const char *why)
 {
 	char where[4200];
@@ -394,6 +406,7 @@ static int take_line(struct query *q, struct cursor *c, bool backward)
 	return 0;
 }
 
+/* A file that cannot be read: one line naming it; the others are read. */
 static void open_failed(const char *path, int e)
 {
 	fprintf(stderr, "logbus-query: %s: %s\n", path, strerror(-e));
@@ -528,12 +541,15 @@ static struct entry take(struct query *q, long i)
 	return e;
 }
 
+/* Print e in the chosen mode and free it. */
 static void emit(struct query *q, struct entry *e)
 {
 	output_entry(stdout, q->o.mode, q->colour, e);
 	entry_free(e);
 }
 
+/* A cursor for every stream of the set (new streams start at their first
+ * file). Returns 0 or -ENOMEM. */
 static int ensure_cursors(struct query *q)
 {
 	if (q->ncursors == q->set.n)
@@ -682,12 +698,15 @@ int main(int argc, char **argv)
 	r = parse_args(argc, argv, &q.o);
 	if (r < 0)
 		return 2;
-	if (q.o.config && config_dir(q.o.config, &config, &q.o.dir) < 0)
+	/* As the writer ranks them: --dir, $LOGBUS_DIR, the file, the default. */
+	const char *env = getenv("LOGBUS_DIR");
+	const char *from_config = NULL;
+	if (q.o.config && config_dir(q.o.config, &config, &from_config) < 0)
 		return 2;
-	if (!q.o.dir && !q.o.nfiles) {
-		const char *env = getenv("LOGBUS_DIR");
-		q.o.dir = env && *env ? env : "logbus-logs";
-	}
+	if (!q.o.dir && !q.o.nfiles && env && *env)
+		q.o.dir = env;   /* files named alone are read alone */
+	if (!q.o.dir && (from_config || !q.o.nfiles))
+		q.o.dir = from_config ? from_config : "logbus-logs";
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	q.colour = q.o.mode != OUTPUT_JSON && q.o.mode != OUTPUT_JSON_PRETTY &&

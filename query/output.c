@@ -50,6 +50,7 @@ static void put_text(FILE *out, const char *s, size_t len)
 		fprintf(out, "[%zu bytes of binary data]", len);
 }
 
+/* The escape that starts a coloured line for level, or NULL. */
 static const char *colour_of(int level)
 {
 	if (level <= LOGBUS_CRIT)
@@ -82,6 +83,7 @@ static void put_local_time(FILE *out, int64_t ns, const char *fmt, int frac_digi
 		fputs(text, out);
 }
 
+/* "MMM DD HH:MM:SS[.frac] tag[pid]: message", without the newline. */
 static void put_short(FILE *out, const struct entry *e, int frac_digits)
 {
 	put_local_time(out, e->ts_ns, "%b %d %H:%M:%S", frac_digits, "");

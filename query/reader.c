@@ -35,6 +35,7 @@
 
 static const uint8_t zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 
+/* Append a line to r->lines. Returns 0 or -ENOMEM. */
 static int add_line(struct reader *r, const char *p, size_t len, uint64_t where, bool cut)
 {
 	if (r->nlines == r->lines_cap) {
@@ -49,6 +50,8 @@ static int add_line(struct reader *r, const char *p, size_t len, uint64_t where,
 	return 0;
 }
 
+/* Open path read-only and check it is a regular file. Returns 0 or a
+ * negative errno (-EISDIR, -EINVAL for another kind of file). */
 static int open_common(struct reader *r, const char *path)
 {
 	*r = (struct reader){ .fd = -1, .zstd = name_ends_with(path, ".zst") };
@@ -68,6 +71,7 @@ static int open_common(struct reader *r, const char *path)
 	return 0;
 }
 
+/* pread until n bytes or the end of the file; the count or -errno. */
 static ssize_t pread_full(int fd, void *p, size_t n, uint64_t off)
 {
 	size_t got = 0;
@@ -300,10 +304,20 @@ int reader_open_backward(struct reader *r, const char *path, bool keep_cut)
 	if (!r->zstd) {
 		r->end = r->whole_end = size;
 		if (!keep_cut) {   /* stop after the last newline */
-			char c;
-			while (r->whole_end > 0 &&
-			       pread_full(r->fd, &c, 1, r->whole_end - 1) == 1 && c != '\n')
-				r->whole_end--;
+			char block[4096];
+			while (r->whole_end > 0) {
+				size_t n = r->whole_end < sizeof(block) ? (size_t)r->whole_end
+									: sizeof(block);
+				ssize_t got = pread_full(r->fd, block, n, r->whole_end - n);
+				if (got < (ssize_t)n)
+					return got < 0 ? (int)got : -EIO;
+				char *nl = memrchr(block, '\n', n);
+				if (nl) {
+					r->whole_end -= n - (size_t)(nl - block) - 1;
+					break;
+				}
+				r->whole_end -= n;
+			}
 			r->end = r->whole_end;
 		}
 		return 0;

@@ -33,17 +33,20 @@ bool source_bus_of(const char *name, char *bus, size_t cap)
 	return lb_bus_name_valid(bus);
 }
 
+/* The name after the last '/'. */
 static const char *base_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
 }
 
+/* By file name, which sorts a bus's files by time. */
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(base_of(*(char *const *)a), base_of(*(char *const *)b));
 }
 
+/* Equal strings, or both NULL. */
 static bool same(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
@@ -68,6 +71,7 @@ static struct source_stream *stream_of(struct source_set *set, const char *dir, 
 	return s;
 }
 
+/* Whether s lists path. */
 static bool holds(const struct source_stream *s, const char *path)
 {
 	for (size_t i = 0; i < s->nfiles; i++)
@@ -92,6 +96,7 @@ static int stream_add(struct source_stream *s, const char *path)
 	return 0;
 }
 
+/* Whether path is a lone-file stream already. */
 static bool lone_file_known(const struct source_set *set, const char *path)
 {
 	for (size_t i = 0; i < set->n; i++)
@@ -100,6 +105,7 @@ static bool lone_file_known(const struct source_set *set, const char *path)
 	return false;
 }
 
+/* Add path to the stream of (dir, bus), or as a lone file (bus NULL). */
 static int add_to(struct source_set *set, const char *dir, const char *bus, const char *path)
 {
 	if (!bus && lone_file_known(set, path))
@@ -119,6 +125,7 @@ int source_add_file(struct source_set *set, const char *path)
 	return add_to(set, dir[0] ? dir : "./", bus, path);
 }
 
+/* Whether bus is one of --bus (any bus when none is named). */
 static bool bus_named(const char *bus, const char *const *buses, size_t nbuses)
 {
 	for (size_t i = 0; i < nbuses; i++)
@@ -156,6 +163,7 @@ int source_add_dir(struct source_set *set, const char *dir, const char *const *b
 	return r;
 }
 
+/* The order of source_set_sort. */
 static int stream_cmp(const void *a, const void *b)
 {
 	const struct source_stream *x = a, *y = b;
