@@ -6,8 +6,8 @@
  * file a sequence of ended frames (writer/outfile.c), usually one or a few
  * per batch. A writer killed mid-write leaves a last line without its
  * newline or a last frame cut short: forward, the decoder keeps what the
- * cut frame held and says so; backward, the frames are found by their
- * headers (ZSTD_findFrameCompressedSize), the last one decoded first.
+ * cut frame held and says so; backward, the frames are found by walking
+ * their headers (list_frames), the last one decoded first.
  *
  * A chunk is a block of a plain file or what a zstd frame holds. Lines
  * cross chunks, so the fragment a chunk ends with (forward) or begins
@@ -259,21 +259,110 @@ long reader_next(struct reader *r, bool at_end)
 
 /* ---- backward ---- */
 
-/* The frames of r->z[0..len): whole ones, then a cut one when keep_cut. */
-static int list_frames(struct reader *r, size_t len, bool keep_cut)
-{
-	size_t cap = 0, off = 0;
+/*
+ * Frames are found by their headers (RFC 8878, 3.1): a frame header, then
+ * blocks with a 3-byte header each (last-block bit, type, size), then a
+ * checksum when the header says so; a skippable frame is its magic and a
+ * 4-byte size. Only those headers are read, a small window at each, so
+ * listing the frames of a 64 MB file costs a few hundred preads, not the
+ * file.
+ */
+#define WINDOW 4096u
 
-	while (off < len) {
-		size_t sz = ZSTD_findFrameCompressedSize(r->z + off, len - off);
-		bool cut = ZSTD_isError(sz) && ZSTD_getErrorCode(sz) == ZSTD_error_srcSize_wrong;
-		if (ZSTD_isError(sz) && !cut) {
-			fprintf(stderr, "logbus-query: %s: byte %zu: damaged zstd frame (%s), "
-				"skipped to the next frame\n", r->path, off, ZSTD_getErrorName(sz));
-			const uint8_t *m = memmem(r->z + off + 1, len - off - 1, zstd_magic, 4);
-			off = m ? (size_t)(m - r->z) : len;
+/* n (<= 64) bytes at off through a window of the file kept between
+ * calls: frames and blocks smaller than the window cost no read of their
+ * own. Returns them, or NULL when the file ends first. */
+static const uint8_t *window_get(struct reader *r, uint64_t off, size_t n)
+{
+	if (off < r->win_off || off + n > r->win_off + r->win_len) {
+		ssize_t got = pread_full(r->fd, r->win, WINDOW, off);
+		r->win_off = off;
+		r->win_len = got > 0 ? (size_t)got : 0;
+	}
+	return off + n <= r->win_off + r->win_len ? r->win + (off - r->win_off) : NULL;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The size of the frame at off, reading headers only: > 0, 0 when it is
+ * cut short by the end of the file (size), or -EBADMSG when it is no
+ * frame; a read error as a negative errno. */
+static int64_t frame_size(struct reader *r, uint64_t off, uint64_t size)
+{
+	static const uint8_t did_bytes[4] = { 0, 1, 2, 4 };
+	const uint8_t *w = window_get(r, off, 8);
+
+	if (!w) {
+		w = window_get(r, off, 4);
+		return w && memcmp(w, zstd_magic, 4) ? -EBADMSG : 0;
+	}
+	if ((le32(w) & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START) {
+		uint64_t total = 8 + (uint64_t)le32(w + 4);
+		return off + total <= size ? (int64_t)total : 0;
+	}
+	if (memcmp(w, zstd_magic, 4))
+		return -EBADMSG;
+	uint8_t fhd = w[4];
+	unsigned fcs_flag = fhd >> 6, single = (fhd >> 5) & 1, checksum = (fhd >> 2) & 1;
+	unsigned fcs = fcs_flag == 0 ? single : fcs_flag == 1 ? 2 : fcs_flag == 2 ? 4 : 8;
+	if (fhd & 0x08)
+		return -EBADMSG;   /* the reserved bit */
+	uint64_t pos = off + 5 + !single + did_bytes[fhd & 3] + fcs;
+	for (;;) {
+		if (pos + 3 > size)
+			return 0;
+		const uint8_t *bh = window_get(r, pos, 3);
+		if (!bh)
+			return 0;
+		uint32_t h = (uint32_t)bh[0] | (uint32_t)bh[1] << 8 | (uint32_t)bh[2] << 16;
+		unsigned type = (h >> 1) & 3;
+		uint32_t bsize = h >> 3;
+		if (type == 3 || bsize > ZSTD_BLOCKSIZE_MAX)
+			return -EBADMSG;
+		pos += 3 + (type == 1 ? 1 : bsize);
+		if (h & 1)
+			break;
+	}
+	pos += checksum ? 4 : 0;
+	return pos <= size ? (int64_t)(pos - off) : 0;
+}
+
+/* The offset of the next zstd magic number after off, or size. */
+static uint64_t next_magic(struct reader *r, uint64_t off, uint64_t size)
+{
+	for (off++; off < size; off += WINDOW - 3) {
+		if (!window_get(r, off, 4))
+			break;
+		const uint8_t *m = memmem(r->win + (off - r->win_off), r->win_len - (off - r->win_off),
+					  zstd_magic, 4);
+		if (m)
+			return r->win_off + (uint64_t)(m - r->win);
+	}
+	return size;
+}
+
+/* The frames of the file's first size bytes: whole ones, then a cut one
+ * when keep_cut. */
+static int list_frames(struct reader *r, uint64_t size, bool keep_cut)
+{
+	size_t cap = 0;
+	uint64_t off = 0;
+
+	while (off < size) {
+		int64_t sz = frame_size(r, off, size);
+		if (sz == -EBADMSG) {
+			fprintf(stderr, "logbus-query: %s: byte %llu: damaged zstd frame (a bad "
+				"frame or block header), skipped to the next frame\n", r->path,
+				(unsigned long long)off);
+			off = next_magic(r, off, size);
 			continue;
 		}
+		if (sz < 0)
+			return (int)sz;
+		bool cut = sz == 0;
 		if (cut && !keep_cut)
 			break;
 		if (r->nframes == cap) {
@@ -283,8 +372,9 @@ static int list_frames(struct reader *r, size_t len, bool keep_cut)
 				return -ENOMEM;
 			r->frames = v;
 		}
-		r->frames[r->nframes++] = (struct reader_frame){ off, cut ? len - off : sz, !cut };
-		off = cut ? len : off + sz;
+		r->frames[r->nframes++] =
+			(struct reader_frame){ off, cut ? size - off : (uint64_t)sz, !cut };
+		off = cut ? size : off + (uint64_t)sz;
 	}
 	r->whole_end = off;
 	return 0;
@@ -322,13 +412,7 @@ int reader_open_backward(struct reader *r, const char *path, bool keep_cut)
 		}
 		return 0;
 	}
-	r->z = malloc(size ? size : 1);
-	if (!r->z)
-		return -ENOMEM;
-	ssize_t n = pread_full(r->fd, r->z, size, 0);
-	if (n < 0)
-		return (int)n;
-	return list_frames(r, (size_t)n, keep_cut);
+	return list_frames(r, size, keep_cut);
 }
 
 uint64_t reader_whole_end(const struct reader *r)
@@ -340,13 +424,19 @@ uint64_t reader_whole_end(const struct reader *r)
  * after reporting a damaged frame. */
 static int decode_frame(struct reader *r, const struct reader_frame *f)
 {
-	ZSTD_DCtx *d = ZSTD_createDCtx();
-	ZSTD_inBuffer in = { r->z + f->start, f->size, 0 };
-	unsigned long long hint = ZSTD_getFrameContentSize(in.src, in.size);
+	ZSTD_DCtx *d;
 	int e = 0;
 
-	if (!d)
+	if (!lb_buf_reserve(&r->in, (size_t)f->size))
 		return -ENOMEM;
+	ssize_t got = pread_full(r->fd, r->in.data, (size_t)f->size, f->start);
+	if (got < 0)
+		return (int)got;
+	if (!(d = ZSTD_createDCtx()))
+		return -ENOMEM;
+	ZSTD_inBuffer in = { r->in.data, (size_t)got, 0 };
+	unsigned long long hint = ZSTD_getFrameContentSize(in.src, in.size);
+
 	r->buf.len = 0;
 	if (hint != ZSTD_CONTENTSIZE_UNKNOWN && hint != ZSTD_CONTENTSIZE_ERROR && hint < (1u << 30))
 		(void)lb_buf_reserve(&r->buf, (size_t)hint + 1);
@@ -477,7 +567,6 @@ void reader_close(struct reader *r)
 	lb_buf_free(&r->in);
 	free(r->lines);
 	free(r->frames);
-	free(r->z);
 	free(r->path);
 	*r = (struct reader){ .fd = -1 };
 }

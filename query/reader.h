@@ -41,7 +41,7 @@ struct reader {
 	size_t nlines, lines_cap;
 	/* forward zstd */
 	struct ZSTD_DCtx_s *dctx;
-	struct lb_buf in;        /* compressed bytes read, not yet decoded */
+	struct lb_buf in;        /* compressed bytes read (forward: not yet decoded) */
 	size_t in_pos;
 	uint64_t in_offset;      /* file offset of in.data[0] */
 	uint64_t frame_start;    /* file offset of the frame being decoded */
@@ -49,7 +49,9 @@ struct reader {
 	/* backward */
 	uint64_t end;            /* plain: bytes before it are still unread */
 	uint64_t whole_end;      /* end of the whole lines (and frames) at open */
-	uint8_t *z;              /* zstd: the compressed file, [0, whole_end) */
+	uint8_t win[4096];       /* zstd: a window of the file for frame headers */
+	uint64_t win_off;
+	size_t win_len;
 	struct reader_frame *frames;
 	size_t nframes;          /* frames not yet read */
 	uint64_t chunk_start;    /* where the current backward chunk starts */
