@@ -9,6 +9,7 @@ packages=(
 	libcmocka-dev libseccomp-dev
 	zstd jq tmux systemd rsyslog rsyslog-relp librelp-dev
 	gnuplot-nox libspdlog-dev lttng-tools liblttng-ust-dev
+	python3-dev python3-venv
 )
 
 missing=()

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * logbus._logbus: the CPython extension over liblogbus. One type, Bus, a
+ * handle of the library; the Python layer (logbus/__init__.py) builds the
+ * public API on it.
+ *
+ * The GIL. A publish in drop mode never waits, so it runs with the GIL held:
+ * releasing and taking it again would cost more than the publish itself.
+ * Calls that may wait (flush, and every publish under LOGBUS_SYNC=1) let
+ * the GIL go. The library forbids logbus_close while another thread uses
+ * the handle, so such a call counts itself in `users` (under the GIL) and
+ * close() on a handle in use only marks it closed: the last user closes it.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <logbus.h>
+
+#include "_entry.h"
+#include "_record.h"
+
+typedef struct {
+	PyObject_HEAD
+	logbus_t *lb;      /* NULL once closed */
+	bool closed;       /* close() was called; lb goes with the last user */
+	bool may_wait;     /* LOGBUS_SYNC=1: publish waits for the writer */
+	unsigned users;    /* calls running without the GIL */
+} BusObject;
+
+static PyObject *str_tag; /* "tag", interned: the one keyword of publish that is no field */
+
+/* Start a call on the handle; NULL with ValueError when the bus is closed. */
+static logbus_t *bus_enter(BusObject *self, const char *what)
+{
+	if (self->closed) {
+		PyErr_Format(PyExc_ValueError, "logbus: %s on a closed Bus", what);
+		return NULL;
+	}
+	self->users++;
+	return self->lb;
+}
+
+/* End a call begun with bus_enter; the last user of a closed bus closes it. */
+static void bus_leave(BusObject *self)
+{
+	if (--self->users == 0 && self->closed && self->lb) {
+		logbus_close(self->lb);
+		self->lb = NULL;
+	}
+}
+
+static PyObject *bus_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+	static char *keywords[] = { "name", NULL };
+	const char *name = NULL;
+	const char *sync = getenv("LOGBUS_SYNC");
+	BusObject *self;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|z:Bus", keywords, &name))
+		return NULL;
+	self = (BusObject *)type->tp_alloc(type, 0);
+	if (!self)
+		return NULL;
+	self->lb = logbus_open(name);
+	if (!self->lb) {
+		int err = errno;
+		self->closed = true;
+		Py_DECREF(self);
+		if (err == EINVAL)
+			PyErr_Format(PyExc_ValueError,
+				     "logbus: bus name %s%s%s is not valid: a name is 1 to 64 "
+				     "characters of [A-Za-z0-9_.-]",
+				     name ? "'" : "", name ? name : "from $LOGBUS_BUS",
+				     name ? "'" : "");
+		else
+			PyErr_Format(PyExc_OSError, "logbus: cannot open bus %s: %s",
+				     name ? name : "(default)", strerror(err));
+		return NULL;
+	}
+	/* The library reads LOGBUS_SYNC the same way (handle.c, logbus_open). */
+	self->may_wait = sync && !strcmp(sync, "1");
+	return (PyObject *)self;
+}
+
+static void bus_dealloc(BusObject *self)
+{
+	if (self->lb)
+		logbus_close(self->lb);
+	Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Publish e; returns True, False when the entry was dropped (and counted),
+ * NULL with an error. */
+static PyObject *bus_send(BusObject *self, struct pyentry *e)
+{
+	logbus_t *lb = bus_enter(self, "publish");
+	int r;
+
+	if (!lb)
+		return NULL;
+	if (__builtin_expect(self->may_wait, 0)) {
+		Py_BEGIN_ALLOW_THREADS
+		r = logbus_publishv(lb, e->level, e->tag, e->msg, (size_t)e->msg_len, e->fields,
+				    e->nfields);
+		Py_END_ALLOW_THREADS
+	} else {
+		r = logbus_publishv(lb, e->level, e->tag, e->msg, (size_t)e->msg_len, e->fields,
+				    e->nfields);
+	}
+	bus_leave(self);
+	switch (r) {
+	case 0:
+		Py_RETURN_TRUE;
+	case -EAGAIN:    /* lane full */
+	case -ENOSPC:    /* no lane */
+	case -EMSGSIZE:  /* larger than the bus takes */
+	case -EIO:       /* the fallback write failed */
+		Py_RETURN_FALSE;
+	case -EINVAL:
+		PyErr_SetString(PyExc_ValueError, "logbus: the library refused the entry's arguments");
+		return NULL;
+	default:
+		errno = -r;
+		return PyErr_SetFromErrno(PyExc_OSError);
+	}
+}
+
+PyDoc_STRVAR(bus_publish_doc,
+	     "publish(level, msg, /, tag=None, **fields) -> bool\n\n"
+	     "Publish one entry. True when it is in the bus (or the fallback), False\n"
+	     "when it was dropped and counted (lane full, too large, no lane).");
+
+static PyObject *bus_publish(BusObject *self, PyObject *const *args, Py_ssize_t nargs,
+			     PyObject *kwnames)
+{
+	Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	struct pyentry e;
+	PyObject *result = NULL;
+
+	if (nargs != 2) {
+		PyErr_Format(PyExc_TypeError,
+			     "publish() takes the level and the message as its 2 positional "
+			     "arguments (%zd given)",
+			     nargs);
+		return NULL;
+	}
+	pyentry_init(&e);
+	if (pyentry_level(args[0], &e.level) < 0 || pyentry_message(&e, args[1]) < 0)
+		goto out;
+	for (Py_ssize_t i = 0; i < nkw; i++) {
+		PyObject *key = PyTuple_GET_ITEM(kwnames, i), *value = args[nargs + i];
+		int r;
+		if (key == str_tag ||
+		    (PyUnicode_GET_LENGTH(key) == 3 && PyUnicode_Compare(key, str_tag) == 0))
+			r = pyentry_tag(&e, value);
+		else
+			r = pyentry_field(&e, key, value, PYENTRY_STRICT);
+		if (r < 0)
+			goto out;
+	}
+	result = bus_send(self, &e);
+out:
+	pyentry_release(&e);
+	return result;
+}
+
+PyDoc_STRVAR(bus_publish_record_doc,
+	     "_publish_record(record, tag, message, traceback) -> bool\n\n"
+	     "logbus.Handler's emit: publish a logging.LogRecord (tag, message and\n"
+	     "traceback may be None).");
+
+static PyObject *bus_publish_record(BusObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	struct pyentry e;
+	PyObject *result = NULL;
+
+	if (nargs != 4) {
+		PyErr_SetString(PyExc_TypeError,
+				"_publish_record() takes record, tag, message, traceback");
+		return NULL;
+	}
+	pyentry_init(&e);
+	if (pyrecord_entry(&e, args[0], args[1], args[2], args[3]) == 0)
+		result = bus_send(self, &e);
+	pyentry_release(&e);
+	return result;
+}
+
+/* A timeout in seconds (None: no limit) as the library's milliseconds. */
+static int timeout_ms(PyObject *timeout, int *ms)
+{
+	double seconds;
+
+	if (timeout == Py_None) {
+		*ms = -1;
+		return 0;
+	}
+	seconds = PyFloat_AsDouble(timeout);
+	if (seconds == -1.0 && PyErr_Occurred())
+		return -1;
+	if (!(seconds >= 0)) {
+		PyErr_Format(PyExc_ValueError,
+			     "logbus: timeout %R is not valid: seconds >= 0, or None for no limit",
+			     timeout);
+		return -1;
+	}
+	*ms = seconds * 1000.0 >= (double)INT_MAX ? INT_MAX : (int)ceil(seconds * 1000.0);
+	return 0;
+}
+
+PyDoc_STRVAR(bus_flush_doc,
+	     "flush(timeout=None) -> bool\n\n"
+	     "Wait until the writer has written every entry published through this\n"
+	     "Bus before the call: True, or False when timeout seconds passed first.");
+
+static PyObject *bus_flush(BusObject *self, PyObject *args, PyObject *kwds)
+{
+	static char *keywords[] = { "timeout", NULL };
+	PyObject *timeout = Py_None;
+	logbus_t *lb;
+	int ms, r;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:flush", keywords, &timeout) ||
+	    timeout_ms(timeout, &ms) < 0)
+		return NULL;
+	lb = bus_enter(self, "flush");
+	if (!lb)
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	r = logbus_flush(lb, ms);
+	Py_END_ALLOW_THREADS
+	bus_leave(self);
+	if (r == 0)
+		Py_RETURN_TRUE;
+	if (r == -ETIMEDOUT)
+		Py_RETURN_FALSE;
+	errno = -r;
+	return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+PyDoc_STRVAR(bus_stats_doc,
+	     "stats() -> dict\n\n"
+	     "The library's counters for this Bus: published = queued + fallback +\n"
+	     "dropped_full + dropped_too_large + dropped_no_lane + dropped_fallback.");
+
+static PyObject *bus_stats(BusObject *self, PyObject *unused)
+{
+	struct logbus_stats st;
+	logbus_t *lb = bus_enter(self, "stats");
+	int r;
+
+	(void)unused;
+	if (!lb)
+		return NULL;
+	r = logbus_stats_get(lb, &st);
+	bus_leave(self);
+	if (r < 0) {
+		errno = -r;
+		return PyErr_SetFromErrno(PyExc_OSError);
+	}
+	return Py_BuildValue("{sKsKsKsKsKsKsKsK}", "published", st.published, "queued",
+			     st.queued, "fallback", st.fallback, "dropped_full", st.dropped_full,
+			     "dropped_too_large", st.dropped_too_large, "dropped_no_lane",
+			     st.dropped_no_lane, "dropped_fallback", st.dropped_fallback, "wakes",
+			     st.wakes);
+}
+
+PyDoc_STRVAR(bus_close_doc,
+	     "close()\n\n"
+	     "Give the handle back; entries already published stay in the bus for\n"
+	     "the writer. Closing a closed Bus does nothing.");
+
+static PyObject *bus_close(BusObject *self, PyObject *unused)
+{
+	(void)unused;
+	if (!self->closed) {
+		self->closed = true;
+		if (self->users == 0) {
+			logbus_close(self->lb);
+			self->lb = NULL;
+		}
+	}
+	Py_RETURN_NONE;
+}
+
+static PyObject *bus_get_closed(BusObject *self, void *unused)
+{
+	(void)unused;
+	return PyBool_FromLong(self->closed);
+}
+
+static PyMethodDef bus_methods[] = {
+	{ "publish", (PyCFunction)(void (*)(void))bus_publish, METH_FASTCALL | METH_KEYWORDS,
+	  bus_publish_doc },
+	{ "_publish_record", (PyCFunction)(void (*)(void))bus_publish_record, METH_FASTCALL,
+	  bus_publish_record_doc },
+	{ "flush", (PyCFunction)(void (*)(void))bus_flush, METH_VARARGS | METH_KEYWORDS,
+	  bus_flush_doc },
+	{ "stats", (PyCFunction)bus_stats, METH_NOARGS, bus_stats_doc },
+	{ "close", (PyCFunction)bus_close, METH_NOARGS, bus_close_doc },
+	{ NULL, NULL, 0, NULL },
+};
+
+static PyGetSetDef bus_getset[] = {
+	{ "closed", (getter)bus_get_closed, NULL, "True once close() was called", NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static PyTypeObject bus_type = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "logbus._logbus.Bus",
+	.tp_basicsize = sizeof(BusObject),
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+	.tp_doc = PyDoc_STR("Bus(name=None): a handle on the logbus bus name "
+			    "(None: $LOGBUS_BUS, else \"default\")."),
+	.tp_new = bus_new,
+	.tp_dealloc = (destructor)bus_dealloc,
+	.tp_methods = bus_methods,
+	.tp_getset = bus_getset,
+};
+
+static PyObject *module_setup_records(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+	(void)module;
+	if (nargs != 2) {
+		PyErr_SetString(PyExc_TypeError, "_setup_records(LogRecord, names)");
+		return NULL;
+	}
+	if (pyrecord_setup(args[0], args[1]) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyObject *module_check_tag(PyObject *module, PyObject *tag)
+{
+	struct pyentry e;
+
+	(void)module;
+	pyentry_init(&e);
+	if (pyentry_tag(&e, tag) < 0)
+		return NULL;
+	Py_INCREF(tag);
+	return tag;
+}
+
+static PyMethodDef module_methods[] = {
+	{ "_check_tag", (PyCFunction)module_check_tag, METH_O,
+	  "_check_tag(tag) -> tag: ValueError or TypeError when it is not a valid tag" },
+	{ "_setup_records", (PyCFunction)(void (*)(void))module_setup_records, METH_FASTCALL,
+	  "_setup_records(LogRecord, names): the standard LogRecord attributes" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static struct PyModuleDef module_def = {
+	PyModuleDef_HEAD_INIT,
+	.m_name = "logbus._logbus",
+	.m_doc = "The C extension of the logbus package, over liblogbus.",
+	.m_size = -1,
+	.m_methods = module_methods,
+};
+
+PyMODINIT_FUNC PyInit__logbus(void);
+
+PyMODINIT_FUNC PyInit__logbus(void)
+{
+	static const struct {
+		const char *name;
+		long value;
+	} constants[] = {
+		{ "EMERG", LOGBUS_EMERG },     { "ALERT", LOGBUS_ALERT },
+		{ "CRIT", LOGBUS_CRIT },       { "ERR", LOGBUS_ERR },
+		{ "WARNING", LOGBUS_WARNING }, { "NOTICE", LOGBUS_NOTICE },
+		{ "INFO", LOGBUS_INFO },       { "DEBUG", LOGBUS_DEBUG },
+		{ "TAG_MAX", LOGBUS_TAG_MAX }, { "KEY_MAX", LOGBUS_KEY_MAX },
+		{ "FIELDS_MAX", LOGBUS_FIELDS_MAX },
+	};
+	PyObject *m;
+
+	str_tag = PyUnicode_InternFromString("tag");
+	if (!str_tag || PyType_Ready(&bus_type) < 0)
+		return NULL;
+	m = PyModule_Create(&module_def);
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)
+		if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0)
+			goto fail;
+	Py_INCREF(&bus_type);
+	if (PyModule_AddObject(m, "Bus", (PyObject *)&bus_type) < 0) {
+		Py_DECREF(&bus_type);
+		goto fail;
+	}
+	return m;
+fail:
+	Py_DECREF(m);
+	return NULL;
+}
