@@ -7,9 +7,15 @@
  * The GIL. A publish in drop mode never waits, so it runs with the GIL held:
  * releasing and taking it again would cost more than the publish itself.
  * Calls that may wait (flush, and every publish under LOGBUS_SYNC=1) let
- * the GIL go. The library forbids logbus_close while another thread uses
- * the handle, so such a call counts itself in `users` (under the GIL) and
- * close() on a handle in use only marks it closed: the last user closes it.
+ * the GIL go.
+ *
+ * Handles. Every Bus of this process on the same bus name shares one
+ * library handle (struct shared_handle), counted: the library keeps a
+ * thread's lane per handle in a small thread-local table, so a program
+ * that opened a Bus per task would soon leave its threads without one.
+ * The library forbids logbus_close while another thread uses the handle,
+ * so a call running without the GIL holds a count too; the last count
+ * closes the handle. All counts are taken under the GIL.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,34 +31,87 @@
 #include "_entry.h"
 #include "_record.h"
 
+/* One library handle, shared by the Bus objects of one bus name. */
+struct shared_handle {
+	char *name;                  /* NULL: the default ($LOGBUS_BUS, else "default") */
+	logbus_t *lb;
+	unsigned refs;               /* open Bus objects plus calls without the GIL */
+	struct shared_handle *next;
+};
+
+static struct shared_handle *shared_handles; /* under the GIL */
+
 typedef struct {
 	PyObject_HEAD
-	logbus_t *lb;      /* NULL once closed */
-	bool closed;       /* close() was called; lb goes with the last user */
-	bool may_wait;     /* LOGBUS_SYNC=1: publish waits for the writer */
-	unsigned users;    /* calls running without the GIL */
+	struct shared_handle *handle; /* NULL once closed */
+	bool may_wait;                /* LOGBUS_SYNC=1: publish waits for the writer */
 } BusObject;
 
 static PyObject *str_tag; /* "tag", interned: the one keyword of publish that is no field */
 
-/* Start a call on the handle; NULL with ValueError when the bus is closed. */
-static logbus_t *bus_enter(BusObject *self, const char *what)
+static bool same_name(const char *a, const char *b)
 {
-	if (self->closed) {
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The shared handle of bus name (NULL: the default), opened on first use;
+ * NULL with errno set by logbus_open, or ENOMEM. */
+static struct shared_handle *handle_get(const char *name)
+{
+	struct shared_handle *h;
+
+	for (h = shared_handles; h; h = h->next) {
+		if (same_name(h->name, name)) {
+			h->refs++;
+			return h;
+		}
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h || (name && !(h->name = strdup(name)))) {
+		free(h);
+		errno = ENOMEM;
+		return NULL;
+	}
+	h->lb = logbus_open(name);
+	if (!h->lb) {
+		int err = errno;
+		free(h->name);
+		free(h);
+		errno = err;
+		return NULL;
+	}
+	h->refs = 1;
+	h->next = shared_handles;
+	shared_handles = h;
+	return h;
+}
+
+/* Drop a count of h; the last one closes the library handle. */
+static void handle_put(struct shared_handle *h)
+{
+	if (--h->refs)
+		return;
+	for (struct shared_handle **p = &shared_handles; *p; p = &(*p)->next) {
+		if (*p == h) {
+			*p = h->next;
+			break;
+		}
+	}
+	logbus_close(h->lb);
+	free(h->name);
+	free(h);
+}
+
+/* Start a call on the bus; NULL with ValueError when it is closed. The
+ * caller ends it with handle_put. */
+static struct shared_handle *bus_enter(BusObject *self, const char *what)
+{
+	if (!self->handle) {
 		PyErr_Format(PyExc_ValueError, "logbus: %s on a closed Bus", what);
 		return NULL;
 	}
-	self->users++;
-	return self->lb;
-}
-
-/* End a call begun with bus_enter; the last user of a closed bus closes it. */
-static void bus_leave(BusObject *self)
-{
-	if (--self->users == 0 && self->closed && self->lb) {
-		logbus_close(self->lb);
-		self->lb = NULL;
-	}
+	self->handle->refs++;
+	return self->handle;
 }
 
 static PyObject *bus_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -67,10 +126,9 @@ static PyObject *bus_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 	self = (BusObject *)type->tp_alloc(type, 0);
 	if (!self)
 		return NULL;
-	self->lb = logbus_open(name);
-	if (!self->lb) {
+	self->handle = handle_get(name);
+	if (!self->handle) {
 		int err = errno;
-		self->closed = true;
 		Py_DECREF(self);
 		if (err == EINVAL)
 			PyErr_Format(PyExc_ValueError,
@@ -90,8 +148,8 @@ static PyObject *bus_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
 static void bus_dealloc(BusObject *self)
 {
-	if (self->lb)
-		logbus_close(self->lb);
+	if (self->handle)
+		handle_put(self->handle);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -99,11 +157,13 @@ static void bus_dealloc(BusObject *self)
  * NULL with an error. */
 static PyObject *bus_send(BusObject *self, struct pyentry *e)
 {
-	logbus_t *lb = bus_enter(self, "publish");
+	struct shared_handle *h = bus_enter(self, "publish");
+	logbus_t *lb;
 	int r;
 
-	if (!lb)
+	if (!h)
 		return NULL;
+	lb = h->lb;
 	if (__builtin_expect(self->may_wait, 0)) {
 		Py_BEGIN_ALLOW_THREADS
 		r = logbus_publishv(lb, e->level, e->tag, e->msg, (size_t)e->msg_len, e->fields,
@@ -113,7 +173,7 @@ static PyObject *bus_send(BusObject *self, struct pyentry *e)
 		r = logbus_publishv(lb, e->level, e->tag, e->msg, (size_t)e->msg_len, e->fields,
 				    e->nfields);
 	}
-	bus_leave(self);
+	handle_put(h);
 	switch (r) {
 	case 0:
 		Py_RETURN_TRUE;
@@ -223,19 +283,19 @@ static PyObject *bus_flush(BusObject *self, PyObject *args, PyObject *kwds)
 {
 	static char *keywords[] = { "timeout", NULL };
 	PyObject *timeout = Py_None;
-	logbus_t *lb;
+	struct shared_handle *h;
 	int ms, r;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:flush", keywords, &timeout) ||
 	    timeout_ms(timeout, &ms) < 0)
 		return NULL;
-	lb = bus_enter(self, "flush");
-	if (!lb)
+	h = bus_enter(self, "flush");
+	if (!h)
 		return NULL;
 	Py_BEGIN_ALLOW_THREADS
-	r = logbus_flush(lb, ms);
+	r = logbus_flush(h->lb, ms);
 	Py_END_ALLOW_THREADS
-	bus_leave(self);
+	handle_put(h);
 	if (r == 0)
 		Py_RETURN_TRUE;
 	if (r == -ETIMEDOUT)
@@ -246,20 +306,21 @@ static PyObject *bus_flush(BusObject *self, PyObject *args, PyObject *kwds)
 
 PyDoc_STRVAR(bus_stats_doc,
 	     "stats() -> dict\n\n"
-	     "The library's counters for this Bus: published = queued + fallback +\n"
+	     "The library's counters for this process's handle on the bus (every Bus\n"
+	     "of this process on the same bus name shares it): published = queued + fallback +\n"
 	     "dropped_full + dropped_too_large + dropped_no_lane + dropped_fallback.");
 
 static PyObject *bus_stats(BusObject *self, PyObject *unused)
 {
 	struct logbus_stats st;
-	logbus_t *lb = bus_enter(self, "stats");
+	struct shared_handle *h = bus_enter(self, "stats");
 	int r;
 
 	(void)unused;
-	if (!lb)
+	if (!h)
 		return NULL;
-	r = logbus_stats_get(lb, &st);
-	bus_leave(self);
+	r = logbus_stats_get(h->lb, &st);
+	handle_put(h);
 	if (r < 0) {
 		errno = -r;
 		return PyErr_SetFromErrno(PyExc_OSError);
@@ -279,12 +340,9 @@ PyDoc_STRVAR(bus_close_doc,
 static PyObject *bus_close(BusObject *self, PyObject *unused)
 {
 	(void)unused;
-	if (!self->closed) {
-		self->closed = true;
-		if (self->users == 0) {
-			logbus_close(self->lb);
-			self->lb = NULL;
-		}
+	if (self->handle) {
+		handle_put(self->handle);
+		self->handle = NULL;
 	}
 	Py_RETURN_NONE;
 }
@@ -292,7 +350,7 @@ static PyObject *bus_close(BusObject *self, PyObject *unused)
 static PyObject *bus_get_closed(BusObject *self, void *unused)
 {
 	(void)unused;
-	return PyBool_FromLong(self->closed);
+	return PyBool_FromLong(!self->handle);
 }
 
 static PyMethodDef bus_methods[] = {
