@@ -20,8 +20,9 @@ from ._logbus import (EMERG, ALERT, CRIT, ERR, WARNING, NOTICE, INFO, DEBUG,
                       TAG_MAX, KEY_MAX, FIELDS_MAX)
 from .bus import Bus
 from .handler import Handler
+from .logger import Logger
 from .session import SessionLogger
 
-__all__ = ["Bus", "Handler", "SessionLogger",
+__all__ = ["Bus", "Handler", "Logger", "SessionLogger",
            "EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG",
            "TAG_MAX", "KEY_MAX", "FIELDS_MAX"]

@@ -29,6 +29,8 @@
 #include <logbus.h>
 
 #include "_entry.h"
+#include "_bus.h"
+#include "_logger.h"
 #include "_record.h"
 
 /* One library handle, shared by the Bus objects of one bus name. */
@@ -153,16 +155,15 @@ static void bus_dealloc(BusObject *self)
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Publish e; returns True, False when the entry was dropped (and counted),
- * NULL with an error. */
-static PyObject *bus_send(BusObject *self, struct pyentry *e)
+int pybus_send(PyObject *bus, struct pyentry *e)
 {
+	BusObject *self = (BusObject *)bus;
 	struct shared_handle *h = bus_enter(self, "publish");
 	logbus_t *lb;
 	int r;
 
 	if (!h)
-		return NULL;
+		return -1;
 	lb = h->lb;
 	if (__builtin_expect(self->may_wait, 0)) {
 		Py_BEGIN_ALLOW_THREADS
@@ -176,19 +177,33 @@ static PyObject *bus_send(BusObject *self, struct pyentry *e)
 	handle_put(h);
 	switch (r) {
 	case 0:
-		Py_RETURN_TRUE;
+		return 1;
 	case -EAGAIN:    /* lane full */
 	case -ENOSPC:    /* no lane */
 	case -EMSGSIZE:  /* larger than the bus takes */
 	case -EIO:       /* the fallback write failed */
-		Py_RETURN_FALSE;
+		return 0;
 	case -EINVAL:
 		PyErr_SetString(PyExc_ValueError, "logbus: the library refused the entry's arguments");
-		return NULL;
+		return -1;
 	default:
 		errno = -r;
-		return PyErr_SetFromErrno(PyExc_OSError);
+		PyErr_SetFromErrno(PyExc_OSError);
+		return -1;
 	}
+}
+
+bool pybus_is_open(PyObject *bus)
+{
+	return PyObject_TypeCheck(bus, &pybus_type) && ((BusObject *)bus)->handle;
+}
+
+/* pybus_send as True, False or NULL. */
+static PyObject *bus_send(BusObject *self, struct pyentry *e)
+{
+	int r = pybus_send((PyObject *)self, e);
+
+	return r < 0 ? NULL : PyBool_FromLong(r);
 }
 
 PyDoc_STRVAR(bus_publish_doc,
@@ -370,7 +385,7 @@ static PyGetSetDef bus_getset[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-static PyTypeObject bus_type = {
+PyTypeObject pybus_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
 	.tp_name = "logbus._logbus.Bus",
 	.tp_basicsize = sizeof(BusObject),
@@ -395,6 +410,18 @@ static PyObject *module_setup_records(PyObject *module, PyObject *const *args, P
 	Py_RETURN_NONE;
 }
 
+static PyObject *module_setup_logger(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+	(void)module;
+	if (nargs != 2) {
+		PyErr_SetString(PyExc_TypeError, "_setup_logger(Handler, logging)");
+		return NULL;
+	}
+	if (pylogger_setup(args[0], args[1]) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
 static PyObject *module_check_tag(PyObject *module, PyObject *tag)
 {
 	struct pyentry e;
@@ -408,6 +435,8 @@ static PyObject *module_check_tag(PyObject *module, PyObject *tag)
 }
 
 static PyMethodDef module_methods[] = {
+	{ "_setup_logger", (PyCFunction)(void (*)(void))module_setup_logger, METH_FASTCALL,
+	  "_setup_logger(Handler, logging): logbus.Logger's fast path" },
 	{ "_check_tag", (PyCFunction)module_check_tag, METH_O,
 	  "_check_tag(tag) -> tag: ValueError or TypeError when it is not a valid tag" },
 	{ "_setup_records", (PyCFunction)(void (*)(void))module_setup_records, METH_FASTCALL,
@@ -441,7 +470,7 @@ PyMODINIT_FUNC PyInit__logbus(void)
 	PyObject *m;
 
 	str_tag = PyUnicode_InternFromString("tag");
-	if (!str_tag || PyType_Ready(&bus_type) < 0)
+	if (!str_tag || PyType_Ready(&pybus_type) < 0 || PyType_Ready(&pylogger_type) < 0)
 		return NULL;
 	m = PyModule_Create(&module_def);
 	if (!m)
@@ -449,9 +478,14 @@ PyMODINIT_FUNC PyInit__logbus(void)
 	for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)
 		if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0)
 			goto fail;
-	Py_INCREF(&bus_type);
-	if (PyModule_AddObject(m, "Bus", (PyObject *)&bus_type) < 0) {
-		Py_DECREF(&bus_type);
+	Py_INCREF(&pybus_type);
+	if (PyModule_AddObject(m, "Bus", (PyObject *)&pybus_type) < 0) {
+		Py_DECREF(&pybus_type);
+		goto fail;
+	}
+	Py_INCREF(&pylogger_type);
+	if (PyModule_AddObject(m, "LoggerBase", (PyObject *)&pylogger_type) < 0) {
+		Py_DECREF(&pylogger_type);
 		goto fail;
 	}
 	return m;

@@ -41,7 +41,7 @@ static int table_add(PyObject *name)
 	return -1;
 }
 
-static bool is_standard(PyObject *key)
+bool pyrecord_is_attribute(PyObject *key)
 {
 	size_t i = slot_of(key);
 
@@ -151,7 +151,7 @@ static int record_extras(struct pyentry *e, PyObject *dict)
 	Py_ssize_t pos = 0;
 
 	while (PyDict_Next(dict, &pos, &key, &value))
-		if (!is_standard(key) && pyentry_field(e, key, value, PYENTRY_LENIENT) < 0)
+		if (!pyrecord_is_attribute(key) && pyentry_field(e, key, value, PYENTRY_LENIENT) < 0)
 			return -1;
 	return 0;
 }

@@ -12,6 +12,10 @@
  */
 int pyrecord_setup(PyObject *record_type, PyObject *attribute_names);
 
+/* pyrecord_is_attribute - whether key names a standard LogRecord attribute
+ * (or "message", "asctime"). */
+bool pyrecord_is_attribute(PyObject *key);
+
 /*
  * pyrecord_entry - fill e from record: the level from levelno, the tag
  * (tag, or the logger's name cleaned up), the message (message, or
