@@ -8,12 +8,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "bus.h"
 #include "lane.h"
 #include "logbus.h"
 
 #define LB_EXPORT __attribute__((visibility("default")))
 
+/* The longest a waiter for the writer (a blocked publish, a flush) sleeps
+ * before it looks again, in case the writer never wakes it. */
+#define LB_WAIT_SLICE_NS (100 * 1000000ull)
 /* How often a detached handle looks for its bus again. */
 #define LB_ATTACH_RETRY_NS (100 * 1000000ull)
 /* A writer whose heartbeat is older than this is taken for dead. */
@@ -34,6 +38,12 @@ struct lane_slot {
 	struct lane_slot *next;  /* the handle's slots; handle lock */
 };
 
+/* A position the writer's tail must pass in a lane: what a flush waits for. */
+struct flush_target {
+	uint32_t lane;
+	uint64_t head;
+};
+
 /* Counters of slots already given back, and of events that had no lane. */
 struct handle_counts {
 	_Atomic uint64_t queued;
@@ -43,6 +53,7 @@ struct handle_counts {
 	_Atomic uint64_t fallback;
 	_Atomic uint64_t dropped_fallback;
 	_Atomic uint64_t wakes;
+	_Atomic uint64_t blocked;
 };
 
 struct logbus {
@@ -52,17 +63,30 @@ struct logbus {
 	size_t default_tag_len;
 	bool sync;                   /* $LOGBUS_SYNC: wait for the writer */
 
-	pthread_mutex_t lock;        /* slots, attaching, the fallback stream */
+	pthread_mutex_t lock;        /* slots, attaching */
 	_Atomic bool attached;       /* bus is mapped; set once, with release */
 	struct lb_bus bus;
 	bool light_fence;            /* registered for the writer's membarrier */
 	_Atomic uint64_t next_attach_ns;
 	struct lane_slot *slots;
+	/* Heads of lanes given back by threads that exited, not yet passed
+	 * by the writer's tail: logbus_flush waits for them too. One per
+	 * lane at most; handle lock. */
+	struct flush_target *retired;
+	size_t nretired;
 
-	FILE *fallback;              /* stderr, or $LOGBUS_FALLBACK */
+	pthread_mutex_t fallback_lock;   /* the fallback's descriptor and rest */
+	int fallback_fd;             /* STDERR_FILENO, or $LOGBUS_FALLBACK */
 	bool fallback_owned;
+	struct lb_buf fallback_rest; /* a line the fallback took only in part */
+	size_t fallback_rest_off;    /* how much of it went out since */
 	struct handle_counts counts;
 	struct logbus *next_handle;  /* all open handles; registry lock */
+
+	/* Read only when a lane is full (overflow.c), so kept clear of the
+	 * fields every publish reads. */
+	_Atomic int overflow_policy; /* LOGBUS_OVERFLOW_* */
+	_Atomic int overflow_timeout_ms;
 };
 
 /* The process as the lanes know it; refreshed in a forked child. */
@@ -146,16 +170,36 @@ void slot_release_all(logbus_t *lb);
 /* slot.c: per-process set-up for fork safety and thread exit. */
 void slot_process_init(void);
 
-/* handle.c: wait until the writer's tail passed head in each lane. */
-struct flush_target {
-	uint32_t lane;
-	uint64_t head;
-};
+/* handle.c: wait until the writer's tail passed head in each lane, at most
+ * timeout_ms (negative: no limit). Returns 0 or -ETIMEDOUT. */
 int flush_wait(logbus_t *lb, const struct flush_target *t, size_t n, int timeout_ms);
 
 /* handle.c: try to map the bus if it is time to; true when attached. */
 bool handle_try_attach(logbus_t *lb);
 
-/* fallback.c: write the entry synchronously as a JSON line. */
+/* overflow.c: read $LOGBUS_OVERFLOW into lb; 0, or -EINVAL when it is
+ * set to something overflow_parse refuses. */
+int overflow_from_env(logbus_t *lb);
+
+/* overflow.c: "drop", "block" or "block:MS" into *policy and *timeout_ms
+ * (-1: no limit). Returns 0 or -EINVAL. */
+int overflow_parse(const char *text, int *policy, int *timeout_ms);
+
+/*
+ * overflow.c: after lb_lane_reserve(&s->prod, size) failed inside the
+ * slot (*locked as slot_enter said): under LOGBUS_OVERFLOW_BLOCK, leave
+ * the slot, wait for room, enter it again (*locked updated) and return
+ * the reserved room. NULL, still inside the slot, when the policy is drop,
+ * the time ran out, or the writer is stale.
+ */
+void *overflow_wait(logbus_t *lb, struct lane_slot *s, bool *locked, uint64_t size);
+
+/* fallback.c: open $LOGBUS_FALLBACK (O_NONBLOCK) or take stderr; 0 or a
+ * negative errno (ENXIO: a FIFO nobody reads). fallback_close undoes it. */
+int fallback_open(logbus_t *lb);
+void fallback_close(logbus_t *lb);
+
+/* fallback.c: write the entry as a JSON line, never waiting: 0, -EAGAIN
+ * when the fallback cannot take it now (dropped and counted), -EIO. */
 int fallback_write(logbus_t *lb, int level, const char *tag, size_t tag_len, const char *msg,
 		   size_t len, const struct logbus_field *fields, size_t nfields);

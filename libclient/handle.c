@@ -31,21 +31,6 @@ static void default_tag(logbus_t *lb)
 	lb->default_tag_len = n;
 }
 
-static int open_fallback(logbus_t *lb)
-{
-	const char *path = getenv("LOGBUS_FALLBACK");
-
-	if (!path || !*path) {
-		lb->fallback = stderr;
-		return 0;
-	}
-	lb->fallback = fopen(path, "ae");
-	if (!lb->fallback)
-		return -errno;
-	lb->fallback_owned = true;
-	return 0;
-}
-
 bool handle_try_attach(logbus_t *lb)
 {
 	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC_COARSE);
@@ -91,7 +76,9 @@ LB_EXPORT logbus_t *logbus_open(const char *bus)
 	default_tag(lb);
 	lb->sync = sync && !strcmp(sync, "1");
 	lb->bus.fd = -1;
-	r = open_fallback(lb);
+	r = overflow_from_env(lb);
+	if (r == 0)
+		r = fallback_open(lb);
 	if (r < 0) {
 		free(lb);
 		errno = -r;
@@ -110,9 +97,9 @@ LB_EXPORT void logbus_close(logbus_t *lb)
 	slot_release_all(lb);
 	if (atomic_load_explicit(&lb->attached, memory_order_acquire))
 		lb_bus_detach(&lb->bus);
-	if (lb->fallback_owned)
-		fclose(lb->fallback);
+	fallback_close(lb);
 	pthread_mutex_destroy(&lb->lock);
+	free(lb->retired);
 	free(lb);
 }
 
@@ -133,6 +120,7 @@ LB_EXPORT int logbus_stats_get(logbus_t *lb, struct logbus_stats *st)
 		.dropped_fallback =
 			atomic_load_explicit(&lb->counts.dropped_fallback, memory_order_relaxed),
 		.wakes = atomic_load_explicit(&lb->counts.wakes, memory_order_relaxed),
+		.blocked = atomic_load_explicit(&lb->counts.blocked, memory_order_relaxed),
 	};
 	pthread_mutex_lock(&lb->lock);
 	for (struct lane_slot *s = lb->slots; s; s = s->next) {
@@ -147,16 +135,29 @@ LB_EXPORT int logbus_stats_get(logbus_t *lb, struct logbus_stats *st)
 	return 0;
 }
 
-/* Snapshot the head of every lane of lb; returns the count, or -ENOMEM. */
+/* Drop the retired heads the writer's tail has passed; handle lock. */
+static void retired_prune(logbus_t *lb)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < lb->nretired; i++)
+		if (lb_lane_tail(&lb->bus, lb->retired[i].lane) < lb->retired[i].head)
+			lb->retired[kept++] = lb->retired[i];
+	lb->nretired = kept;
+}
+
+/* Snapshot the head of every lane lb published into, the lanes of threads
+ * that exited included; returns the count, or -ENOMEM. */
 static long flush_targets(logbus_t *lb, struct flush_target **out)
 {
 	size_t n = 0, i = 0;
 	uint64_t head, tail;
 
 	pthread_mutex_lock(&lb->lock);
+	retired_prune(lb);
 	for (struct lane_slot *s = lb->slots; s; s = s->next)
 		n++;
-	*out = calloc(n ? n : 1, sizeof(**out));
+	*out = calloc(n + lb->nretired + 1, sizeof(**out));
 	if (!*out) {
 		pthread_mutex_unlock(&lb->lock);
 		return -ENOMEM;
@@ -165,32 +166,27 @@ static long flush_targets(logbus_t *lb, struct flush_target **out)
 		lb_producer_progress(&s->prod, &head, &tail);
 		(*out)[i] = (struct flush_target){ .lane = s->prod.index, .head = head };
 	}
+	memcpy(*out + i, lb->retired, lb->nretired * sizeof(**out));
+	n += lb->nretired;
 	pthread_mutex_unlock(&lb->lock);
 	return (long)n;
 }
 
-/* Whether the writer's tail passed every target. */
-static bool flush_done(logbus_t *lb, const struct flush_target *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lb_lane_tail(&lb->bus, t[i].lane) < t[i].head)
-			return false;
-	return true;
-}
-
 int flush_wait(logbus_t *lb, const struct flush_target *t, size_t n, int timeout_ms)
 {
-	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
-					   : lb_clock_ns(CLOCK_MONOTONIC) +
-						     (uint64_t)timeout_ms * 1000000u;
-	long pause_ns = 20000;
+	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC);
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms * 1000000u;
 
-	while (!flush_done(lb, t, n)) {
-		if (lb_clock_ns(CLOCK_MONOTONIC) >= deadline)
-			return -ETIMEDOUT;
-		nanosleep(&(struct timespec){ .tv_nsec = pause_ns }, NULL);
-		if (pause_ns < 1000000)
-			pause_ns *= 2;
+	for (size_t i = 0; i < n; i++) {
+		for (;;) {
+			uint64_t left = deadline > now ? deadline - now : 0;
+			if (lb_lane_wait_tail(&lb->bus, t[i].lane, t[i].head, UINT64_MAX,
+					      left < LB_WAIT_SLICE_NS ? left : LB_WAIT_SLICE_NS) == 0)
+				break;
+			now = lb_clock_ns(CLOCK_MONOTONIC);
+			if (now >= deadline)
+				return -ETIMEDOUT;
+		}
 	}
 	return 0;
 }

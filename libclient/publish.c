@@ -32,8 +32,9 @@ static bool fields_valid(const struct logbus_field *fields, size_t nfields)
 	return true;
 }
 
-/* The lane is full. While the writer lives the entry is dropped and
- * counted; when it is gone for good, the entry goes to the fallback. */
+/* The lane is full (and stayed full for as long as the overflow policy
+ * waits). While the writer lives the entry is dropped and counted; when it
+ * is gone for good, the entry goes to the fallback. */
 static int publish_full(logbus_t *lb, struct lane_slot *s, bool locked, int level,
 			const char *tag, size_t tag_len, const char *msg, size_t len,
 			const struct logbus_field *fields, size_t nfields)
@@ -74,7 +75,7 @@ static int publish_entry(logbus_t *lb, int level, const char *tag, size_t tag_le
 		return -EMSGSIZE;
 	}
 	rec = lb_lane_reserve(p, size);
-	if (__builtin_expect(!rec, 0))
+	if (__builtin_expect(!rec, 0) && !(rec = overflow_wait(lb, s, &locked, size)))
 		return publish_full(lb, s, locked, level, tag, tag_len, msg, len, fields, nfields);
 	struct lb_record_meta meta = {
 		.seq = p->seq,

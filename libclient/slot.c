@@ -108,6 +108,27 @@ static logbus_t *registry_find(uint64_t id)
 	return NULL;
 }
 
+/* Remember that a flush must still wait for head in lane: the slot of an
+ * exiting thread is gone, its entries may not be written yet. One entry
+ * per lane (positions only grow); handle lock. Without memory the flush
+ * simply does not wait for them. */
+static void retired_add(logbus_t *lb, uint32_t lane, uint64_t head)
+{
+	struct flush_target *grown;
+
+	for (size_t i = 0; i < lb->nretired; i++)
+		if (lb->retired[i].lane == lane) {
+			if (lb->retired[i].head < head)
+				lb->retired[i].head = head;
+			return;
+		}
+	grown = realloc(lb->retired, (lb->nretired + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	lb->retired = grown;
+	lb->retired[lb->nretired++] = (struct flush_target){ .lane = lane, .head = head };
+}
+
 /* Thread exit: drop this thread's use of each slot; the last user gives
  * the lane back. */
 static void thread_exit(void *unused)
@@ -124,6 +145,11 @@ static void thread_exit(void *unused)
 		if (lb) {
 			pthread_mutex_lock(&lb->lock);
 			if (--t->slot->users == 0) {
+				uint64_t head, tail;
+
+				lb_producer_progress(&t->slot->prod, &head, &tail);
+				if (tail < head)
+					retired_add(lb, t->slot->prod.index, head);
 				slot_unlink(lb, t->slot);
 				slot_retire(lb, t->slot);
 			}
@@ -137,14 +163,18 @@ static void thread_exit(void *unused)
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&registry_lock);
-	for (logbus_t *lb = registry; lb; lb = lb->next_handle)
+	for (logbus_t *lb = registry; lb; lb = lb->next_handle) {
 		pthread_mutex_lock(&lb->lock);
+		pthread_mutex_lock(&lb->fallback_lock);
+	}
 }
 
 static void fork_parent(void)
 {
-	for (logbus_t *lb = registry; lb; lb = lb->next_handle)
+	for (logbus_t *lb = registry; lb; lb = lb->next_handle) {
+		pthread_mutex_unlock(&lb->fallback_lock);
 		pthread_mutex_unlock(&lb->lock);
+	}
 	pthread_mutex_unlock(&registry_lock);
 }
 
@@ -163,11 +193,18 @@ static void fork_child(void)
 			s = next;
 		}
 		lb->slots = NULL;
+		free(lb->retired);
+		lb->retired = NULL;
+		lb->nretired = 0;
+		/* The rest of a cut fallback line is the parent's to finish. */
+		lb_buf_free(&lb->fallback_rest);
+		lb->fallback_rest_off = 0;
 		lb->counts = (struct handle_counts){ 0 };
 		/* membarrier registration belongs to the address space. */
 		if (atomic_load_explicit(&lb->attached, memory_order_relaxed))
 			lb->light_fence = lb_doorbell_producer_light(&lb->bus);
 		pthread_mutex_init(&lb->lock, NULL);
+		pthread_mutex_init(&lb->fallback_lock, NULL);
 	}
 	pthread_mutex_init(&registry_lock, NULL);
 }
@@ -274,14 +311,30 @@ static struct lane_slot *slot_join(logbus_t *lb)
 	return best;
 }
 
+/* A cache entry of the calling thread that points nowhere: never used,
+ * left from before a fork, or naming a handle that was closed (ids are
+ * never reused, so a closed handle's entry can only go stale). NULL when
+ * the thread publishes through TLS_SLOTS open handles already. */
+static struct tls_slot *tls_free_entry(void)
+{
+	struct tls_slot *found = NULL;
+
+	pthread_mutex_lock(&registry_lock);
+	for (int i = 0; i < TLS_SLOTS && !found; i++) {
+		struct tls_slot *t = &lb_tls_slots[i];
+		if (!t->handle_id || t->fork_epoch != lb_process.fork_epoch ||
+		    !registry_find(t->handle_id))
+			found = t;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return found;
+}
+
 struct lane_slot *slot_get(logbus_t *lb)
 {
-	struct tls_slot *free_entry = NULL;
+	struct tls_slot *free_entry = tls_free_entry();
 	struct lane_slot *s;
 
-	for (int i = 0; i < TLS_SLOTS && !free_entry; i++)
-		if (!lb_tls_slots[i].handle_id || lb_tls_slots[i].fork_epoch != lb_process.fork_epoch)
-			free_entry = &lb_tls_slots[i];
 	if (!free_entry)
 		return NULL;   /* this thread publishes through too many handles */
 

@@ -307,6 +307,17 @@ fail:
 	return r;
 }
 
+int lb_bus_stat(const char *name, struct stat *st)
+{
+	char path[LB_BUS_PATH_MAX], file[LB_BUS_PATH_MAX + 16];
+
+	if (lb_bus_path(name, NULL, path) < 0)
+		return -EINVAL;
+	/* shm_open(3) names live in /dev/shm (glibc). */
+	snprintf(file, sizeof(file), "/dev/shm%s", path);
+	return stat(file, st) < 0 ? -errno : 0;
+}
+
 void lb_bus_detach(struct lb_bus *bus)
 {
 	if (bus->base) {

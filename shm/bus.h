@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define LB_BUS_NAME_MAX 64
@@ -84,6 +85,11 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
  * the failed system call; err says why.
  */
 int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err);
+
+/* lb_bus_stat - stat(2) the segment file of bus name, without opening it
+ * (for its owner and group when opening it is refused). Returns 0 or a
+ * negative errno. */
+int lb_bus_stat(const char *name, struct stat *st);
 
 /* lb_bus_detach - unmap and close; a bus that is not mapped is a no-op. */
 void lb_bus_detach(struct lb_bus *bus);

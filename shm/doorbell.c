@@ -15,22 +15,20 @@
  * registered producer, before it re-checks the lanes. This is the
  * asymmetric fence of liburcu and folly.
  *
- * The futex is shared between processes, so the FUTEX_*_PRIVATE
- * operations must not be used.
+ * The futex is shared between processes (shm/futex.h).
  */
-#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "doorbell.h"
+#include "futex.h"
 #include "layout.h"
 
 void lb_doorbell_wake(const struct lb_bus *bus)
 {
-	(void)syscall(SYS_futex, &bus->hdr->sleeping, FUTEX_WAKE, 1, NULL, NULL, 0);
+	lb_futex_wake(&bus->hdr->sleeping, 1);
 }
 
 static int membarrier(int cmd)
@@ -75,13 +73,8 @@ void lb_doorbell_disarm(const struct lb_bus *bus)
 
 void lb_doorbell_wait(const struct lb_bus *bus, int timeout_ms)
 {
-	struct timespec ts = {
-		.tv_sec = timeout_ms / 1000,
-		.tv_nsec = (long)(timeout_ms % 1000) * 1000000L,
-	};
-
-	/* Returns at once (EAGAIN) when a producer cleared the word first. */
-	(void)syscall(SYS_futex, &bus->hdr->sleeping, FUTEX_WAIT, 1, &ts, NULL, 0);
+	/* Returns at once when a producer cleared the word first. */
+	(void)lb_futex_wait(&bus->hdr->sleeping, 1, (uint64_t)timeout_ms * 1000000u);
 	atomic_store_explicit(&bus->hdr->sleeping, 0, memory_order_relaxed);
 }
 

@@ -39,6 +39,25 @@
  * written but not yet acknowledged are read again, with the same (lane,
  * sequence), so they can be recognised.
  *
+ * Blocked publishers. A publisher whose lane is full may choose to wait
+ * for room (the overflow policy "block", libclient/overflow.c), and a
+ * flush waits for the tail to pass its entries. Both sleep on the futex
+ * word `blocked` beside the tail, after io_uring's NEED_WAKEUP again:
+ *
+ *   waiter (lb_lane_wait_tail)          writer (after lb_lane_advance)
+ *     blocked = 1                         tail = new tail (release)
+ *     full fence  <--lane_block:A-->      full fence (lane_wake:A)
+ *     tail in range? return               blocked? exchange 0, futex wake
+ *     futex wait while blocked == 1
+ *
+ * Either the writer sees the flag after its tail store, or the waiter sees
+ * the new tail after its flag store; the futex wait returns at once when
+ * the writer cleared the flag first. The writer pays a fence and a load of
+ * its own line per lane per batch; the waiter's stores happen only on the
+ * slow path, so a publish with room is unchanged. A writer that never
+ * wakes (an older one, or one that is gone) costs waiters only time: they
+ * sleep with a timeout.
+ *
  * Usage, producer:
  *
  *	rec = lb_lane_reserve(p, size);          NULL: full
@@ -69,11 +88,17 @@
  *        the new owner sees the writer's final tail.
  *   lane_release:A (owner |= RELEASED) -> lane_claim:A   (CAS, acquire)
  *        a thread claiming its process's released lane sees the final head.
+ *   lane_block:A   (blocked = 1, fence, tail load) <-> lane_wake:A (tail
+ *        store, fence, blocked load): one of the two sees the other, so a
+ *        waiter never sleeps through the tail move it waits for.
+ *   lane_advance:A (tail store)       -> lane_wait:A     (tail load, acquire)
+ *        a waiter that sees room also sees the writer's copy finished.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "futex.h"
 #include "lane.h"
 
 static uint64_t owner_word(uint32_t pid, uint32_t tid)
@@ -230,6 +255,51 @@ void lb_lane_advance(const struct lb_bus *bus, uint32_t i, uint64_t tail)
 	atomic_store_explicit(&lb_bus_lane(bus, i)->tail, tail, memory_order_release);
 }
 
+/* Whether lane's tail is in [lo, hi]. */
+static bool tail_in(struct lb_lane *lane, uint64_t lo, uint64_t hi)
+{
+	/* LMM(lane_wait:A) pairs with lane_advance:A. */
+	uint64_t tail = atomic_load_explicit(&lane->tail, memory_order_acquire);
+
+	return tail >= lo && tail <= hi;
+}
+
+int lb_lane_wait_tail(const struct lb_bus *bus, uint32_t i, uint64_t lo, uint64_t hi,
+		      uint64_t timeout_ns)
+{
+	struct lb_lane *lane = lb_bus_lane(bus, i);
+	int r;
+
+	if (tail_in(lane, lo, hi))
+		return 0;
+	atomic_store_explicit(&lane->blocked, 1, memory_order_relaxed);
+	/* LMM(lane_block:A) pairs with lane_wake:A: the flag store is
+	 * ordered before the tail load below. Relies on the writer fencing
+	 * between its tail store and its flag load. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (tail_in(lane, lo, hi))
+		return 0;
+	r = lb_futex_wait(&lane->blocked, 1, timeout_ns);
+	if (tail_in(lane, lo, hi))
+		return 0;
+	return r == -ETIMEDOUT ? -ETIMEDOUT : -EAGAIN;
+}
+
+void lb_lane_wake_blocked(const struct lb_bus *bus, uint32_t i)
+{
+	struct lb_lane *lane = lb_bus_lane(bus, i);
+
+	/* LMM(lane_wake:A) pairs with lane_block:A: the tail store of
+	 * lb_lane_advance is ordered before the flag load. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&lane->blocked, memory_order_relaxed) == 0)
+		return;
+	/* Whoever clears the flag wakes; a waiter that sets it again after
+	 * this re-checks the tail first (lane_block:A). */
+	if (atomic_exchange_explicit(&lane->blocked, 0, memory_order_relaxed) != 0)
+		lb_futex_wake(&lane->blocked, INT32_MAX);
+}
+
 uint64_t lb_lane_tail(const struct lb_bus *bus, uint32_t i)
 {
 	return atomic_load_explicit(&lb_bus_lane(bus, i)->tail, memory_order_relaxed);
@@ -255,6 +325,7 @@ void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info 
 		.dropped_full = atomic_load_explicit(&lane->dropped_full, memory_order_relaxed),
 		.dropped_too_large =
 			atomic_load_explicit(&lane->dropped_too_large, memory_order_relaxed),
+		.blocked = atomic_load_explicit(&lane->blocked, memory_order_relaxed) != 0,
 	};
 	memcpy(info->comm, lane->comm, sizeof(info->comm) - 1);
 	info->comm[sizeof(info->comm) - 1] = '\0';

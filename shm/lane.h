@@ -59,6 +59,7 @@ struct lb_lane_info {
 	uint64_t published;
 	uint64_t dropped_full;
 	uint64_t dropped_too_large;
+	bool blocked;         /* a publisher or flush sleeps for the tail to move */
 };
 
 /* lb_lane_claim - claim a free lane of bus for c. Returns 0 with *p set up,
@@ -72,6 +73,15 @@ void lb_lane_release(struct lb_producer *p);
  * false) or for being larger than max_record (too_large true). */
 void lb_lane_count_drop(struct lb_producer *p, bool too_large);
 
+/* The ring bytes a record of size bytes takes after the head: itself, and
+ * the pad before it when it does not fit before the end of the ring. */
+static inline uint64_t lb_lane_need(const struct lb_producer *p, uint64_t size)
+{
+	uint64_t to_end = p->size - (p->head & (p->size - 1));
+
+	return size <= to_end ? size : to_end + size;
+}
+
 /*
  * lb_lane_reserve - room for a record of size bytes (aligned). Returns
  * where to write it, or NULL when the lane lacks room. Nothing is visible
@@ -81,7 +91,7 @@ static inline void *lb_lane_reserve(struct lb_producer *p, uint64_t size)
 {
 	uint64_t off = p->head & (p->size - 1);
 	uint64_t to_end = p->size - off;
-	uint64_t need = size <= to_end ? size : to_end + size;
+	uint64_t need = lb_lane_need(p, size);
 
 	if (p->head + need - p->tail > p->size) {
 		/* LMM(lane_reserve:A) pairs with lane_advance:A: the writer
@@ -135,6 +145,32 @@ static inline bool lb_lane_commit(struct lb_producer *p, uint64_t size)
 		return false;
 	return atomic_exchange_explicit(&p->hdr->sleeping, 0, memory_order_seq_cst) == 1;
 }
+
+/* lb_lane_room_at - after lb_lane_reserve(p, size) failed: the tail from
+ * which the record fits. */
+static inline uint64_t lb_lane_room_at(const struct lb_producer *p, uint64_t size)
+{
+	return p->head + lb_lane_need(p, size) - p->size;
+}
+
+/*
+ * lb_lane_wait_tail - a producer or a flush: sleep until the writer moved
+ * lane i's tail into [lo, hi], at most timeout_ns. Returns 0 when the tail
+ * is there, -EAGAIN when woken before it is (call again), -ETIMEDOUT when
+ * the time ran out. The writer wakes sleepers with lb_lane_wake_blocked;
+ * one that does not is only slower (the futex times out). A tail outside
+ * [lo, hi] that cannot get there (garbage in the segment) ends in
+ * -ETIMEDOUT, never in a busy loop.
+ */
+int lb_lane_wait_tail(const struct lb_bus *bus, uint32_t i, uint64_t lo, uint64_t hi,
+		      uint64_t timeout_ns);
+
+/*
+ * lb_lane_wake_blocked - the writer, right after lb_lane_advance on lane
+ * i: wake the publishers and flushes that sleep in lb_lane_wait_tail. A
+ * fence and a load of the lane's own line when nobody sleeps.
+ */
+void lb_lane_wake_blocked(const struct lb_bus *bus, uint32_t i);
 
 /*
  * lb_lane_read - copy committed bytes of lane i from position tail, at most

@@ -89,8 +89,13 @@ struct lb_lane {
 	_Atomic uint64_t dropped_full;    /* since the claim */
 	_Atomic uint64_t dropped_too_large;
 
-	/* Line 2: written only by the writer. */
+	/* Line 2: the writer's. tail is written only by the writer; blocked
+	 * is the futex word of publishers waiting for room (lane_block:A):
+	 * they set it to 1, the writer clears it and wakes them after it
+	 * moved the tail. It was padding (zero) in writers that predate it;
+	 * such a writer never wakes, and a blocked publisher polls instead. */
 	alignas(LB_CACHE_LINE) _Atomic uint64_t tail;
+	_Atomic uint32_t blocked;
 };
 
 #define LB_LANE_HEADER_SIZE ((uint32_t)sizeof(struct lb_lane))
@@ -135,6 +140,7 @@ _Static_assert(offsetof(struct lb_bus_header, sleeping) == 128, "doorbell line")
 _Static_assert(sizeof(struct lb_bus_header) == 192, "bus header size");
 _Static_assert(offsetof(struct lb_lane, head) == 64, "producer line");
 _Static_assert(offsetof(struct lb_lane, tail) == 128, "consumer line");
+_Static_assert(offsetof(struct lb_lane, blocked) == 136, "blocked beside the tail");
 _Static_assert(sizeof(struct lb_lane) == 192, "lane header size");
 _Static_assert(sizeof(struct lb_record_header) == 40, "record header size");
 _Static_assert(sizeof(struct lb_field_header) == 8, "field header size");

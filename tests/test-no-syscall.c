@@ -2,7 +2,9 @@
 /* Description: after warm-up, publishing makes no system call but the
  * doorbell's futex wake: 1,000,000 publishes run under a seccomp filter
  * that ends the process on any other call, and the wakes they made are no
- * more than the writer's sleeps. */
+ * more than the writer's sleeps. The same holds under the overflow policy
+ * "block" while the lane has room: 60,000 publishes that fit in the
+ * emptied lane, under the same filter. */
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/futex.h>
@@ -28,6 +30,11 @@
 
 #define PUBLISHES 1000000u
 #define WARMUP 1000u
+/* Records of "n <i>" under tag "nosys" take at most 64 bytes: 60,000 of
+ * them fit in the 4 MiB lane, so a blocking publish never has to wait. */
+#define BLOCK_PUBLISHES 60000u
+#define LANE_SIZE (4u << 20)
+_Static_assert(BLOCK_PUBLISHES * 64u < LANE_SIZE, "the block-mode run fits in the lane");
 #define EXIT_TRAPPED 99
 
 /* What the filtered child tells the test, through MAP_SHARED memory: it
@@ -85,21 +92,27 @@ static int publish_spin(logbus_t *lb, const char *tag, uint64_t i)
 }
 
 /* The child: open, warm up (claims the lane), install the filter, publish
- * PUBLISHES entries, report, exit. */
-static void child(const char *bus)
+ * n entries, report, exit. With block, the overflow policy is "block" and
+ * the lane is emptied (a flush) before the filter goes in, so that the n
+ * publishes have room. */
+static void child(const char *bus, uint64_t n, bool block)
 {
 	struct rlimit no_core = { 0, 0 };
 	logbus_t *lb = logbus_open(bus);
 
 	if (!lb || setrlimit(RLIMIT_CORE, &no_core) < 0)
 		_exit(1);
+	if (block && logbus_set_overflow(lb, LOGBUS_OVERFLOW_BLOCK, -1) != 0)
+		_exit(1);
 	for (uint64_t i = 0; i < WARMUP; i++)
 		if (publish_spin(lb, "warm", i) != 0)
 			_exit(2);
+	if (block && logbus_flush(lb, 20000) != 0)
+		_exit(2);
 	if (filter_install() < 0)
 		_exit(3);
 	report->filtered = 1;
-	for (uint64_t i = 0; i < PUBLISHES; i++) {
+	for (uint64_t i = 0; i < n; i++) {
 		if (publish_spin(lb, "nosys", i) == 0)
 			report->written++;
 		else
@@ -143,6 +156,7 @@ static uint64_t writer_sleeps(const struct harness *h)
 struct seen {
 	uint8_t *count;
 	uint64_t total;
+	uint64_t expected;
 };
 
 static void seen_entry(json_t *e, void *ctx)
@@ -154,20 +168,20 @@ static void seen_entry(json_t *e, void *ctx)
 
 	if (!tag || strcmp(tag, "nosys"))
 		return;
-	if (!msg || sscanf(msg, "n %" SCNu64, &n) != 1 || n >= PUBLISHES)
+	if (!msg || sscanf(msg, "n %" SCNu64, &n) != 1 || n >= s->expected)
 		fail_msg("unexpected entry '%s'", msg ? msg : "(no msg)");
 	if (s->count[n]++)
 		fail_msg("entry %" PRIu64 " written twice", n);
 	s->total++;
 }
 
-/* 1,000,000 publishes under the filter: the process lives, every entry is
- * written, and it woke the writer no more often than the writer slept. */
-static void test_no_syscall(void **state)
+/* n publishes under the filter, in drop or block mode: the process lives,
+ * every entry is written, and it woke the writer no more often than the
+ * writer slept. */
+static void run_filtered(struct harness *h, uint64_t n, bool block)
 {
 	static const char *const geometry[] = { "--lanes", "2", "--lane-size", "4M", NULL };
-	struct seen seen = { .count = calloc(PUBLISHES, 1) };
-	struct harness *h = *state;
+	struct seen seen = { .count = calloc(n, 1), .expected = n };
 	pid_t pid;
 
 	assert_non_null(seen.count);
@@ -177,21 +191,37 @@ static void test_no_syscall(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		child(h->bus);
+		child(h->bus, n, block);
 	child_wait(pid);
 
-	assert_int_equal(report->written, PUBLISHES);
+	assert_int_equal(report->written, n);
 	assert_int_equal(report->failed, 0);
-	assert_int_equal(report->stats.queued, WARMUP + PUBLISHES);
+	assert_int_equal(report->stats.queued, WARMUP + n);
 	assert_int_equal(report->stats.dropped_full, report->eagain);
+	if (block) {
+		assert_int_equal(report->eagain, 0);
+		assert_int_equal(report->stats.blocked, 0);
+	}
 	if (report->stats.wakes > writer_sleeps(h))
 		fail_msg("%" PRIu64 " wakes but the writer slept only %" PRIu64 " times",
 			 report->stats.wakes, writer_sleeps(h));
 
 	harness_stop_writer(h);
 	harness_each_entry(h, seen_entry, &seen);
-	assert_int_equal(seen.total, PUBLISHES);
+	assert_int_equal(seen.total, n);
 	free(seen.count);
+}
+
+/* Drop mode: 1,000,000 publishes, retrying (spinning) when the lane is full. */
+static void test_no_syscall(void **state)
+{
+	run_filtered(*state, PUBLISHES, false);
+}
+
+/* Block mode, while the lane has room: no system call either. */
+static void test_no_syscall_block(void **state)
+{
+	run_filtered(*state, BLOCK_PUBLISHES, true);
 }
 
 static int setup(void **state)
@@ -204,6 +234,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_no_syscall, setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_no_syscall_block, setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

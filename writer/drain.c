@@ -282,6 +282,7 @@ static int deliver(struct writer *w)
 		struct lane_track *t = &w->lanes[i];
 		if (t->batch_tail != t->tail) {
 			lb_lane_advance(&w->bus, i, t->batch_tail);
+			lb_lane_wake_blocked(&w->bus, i);
 			t->tail = t->batch_tail;
 		}
 	}

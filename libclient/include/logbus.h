@@ -9,8 +9,9 @@
  * to files, syslog, journald and remote collectors.
  *
  * Every function returns 0 (or a count) on success and a negative errno on
- * failure. The library never prints, never blocks unless asked to, and
- * never raises a signal.
+ * failure. The library never prints, never blocks unless asked to (the
+ * overflow policy "block", logbus_flush, $LOGBUS_SYNC), and never raises a
+ * signal.
  */
 #ifndef LOGBUS_H
 #define LOGBUS_H
@@ -62,9 +63,10 @@ struct logbus_stats {
 	uint64_t dropped_full;      /* lane full while the writer was alive */
 	uint64_t dropped_too_large; /* larger than the bus's largest record */
 	uint64_t dropped_no_lane;   /* every lane of the bus taken */
-	uint64_t dropped_fallback;  /* the fallback write itself failed */
+	uint64_t dropped_fallback;  /* the fallback could not take it, or failed */
 	uint64_t wakes;             /* doorbell wake calls made */
-	uint64_t reserved[8];
+	uint64_t blocked;           /* publishes that waited for room (LOGBUS_OVERFLOW_BLOCK) */
+	uint64_t reserved[7];
 };
 
 /*
@@ -74,10 +76,16 @@ struct logbus_stats {
  * exist yet, the handle still opens: entries go to the fallback (stderr, or
  * the file named by $LOGBUS_FALLBACK) as JSON lines until the bus appears,
  * which is checked at most every 100 ms. $LOGBUS_SYNC=1 makes every publish
- * wait until the writer has written the entry.
+ * wait until the writer has written the entry. $LOGBUS_OVERFLOW sets the
+ * handle's overflow policy (see logbus_set_overflow): "drop" (the
+ * default), "block" (no time limit) or "block:MS" (MS decimal milliseconds,
+ * 0 to 2147483647).
  *
- * Returns a handle, or NULL with errno set: EINVAL for a bad name, ENOMEM,
- * or the error met opening $LOGBUS_FALLBACK.
+ * Returns a handle, or NULL with errno set: EINVAL for a bad name or a
+ * $LOGBUS_BUS or $LOGBUS_OVERFLOW the library cannot read (a misspelt
+ * policy is refused, not replaced by another), ENOMEM, or the error met
+ * opening $LOGBUS_FALLBACK (opened O_NONBLOCK: ENXIO for a FIFO that
+ * nobody has open for reading).
  */
 logbus_t *logbus_open(const char *bus);
 
@@ -88,16 +96,37 @@ logbus_t *logbus_open(const char *bus);
  */
 void logbus_close(logbus_t *lb);
 
+/* Overflow policies: what a publish does when its thread's lane is full. */
+enum {
+	LOGBUS_OVERFLOW_DROP = 0,  /* count the entry dropped, return -EAGAIN: never waits */
+	LOGBUS_OVERFLOW_BLOCK = 1, /* wait for the writer to free room, up to a timeout */
+};
+
+/*
+ * logbus_set_overflow - what a publish does when its lane is full: drop
+ * (count it, return -EAGAIN) or block up to timeout_ms (negative: no
+ * limit) then drop. A blocked publisher sleeps on a futex that the writer
+ * wakes when it frees room; while the lane has room a publish is the same
+ * in both modes (no system call). A writer gone for good (no writer, or
+ * its heartbeat stale for 5 s) ends the wait: the entry goes to the
+ * fallback, as in drop mode. May be called at any time, from any thread.
+ * Returns 0 or -EINVAL.
+ */
+int logbus_set_overflow(logbus_t *lb, int policy, int timeout_ms);
+
 /*
  * logbus_publish - publish one entry: level LOGBUS_EMERG..LOGBUS_DEBUG, tag
  * (NULL: the program's name), and len bytes of msg (any bytes, NUL and
  * invalid UTF-8 included).
  *
  * Returns 0 when the entry is in the bus (or written to the fallback),
- * -EAGAIN when the thread's lane is full and the entry was dropped,
- * -EMSGSIZE when the entry is larger than the bus accepts, -EINVAL for bad
- * arguments (nothing is counted), -ENOSPC when every lane is taken, -EIO
- * when the fallback write failed.
+ * -EAGAIN when the thread's lane is full and the entry was dropped (at
+ * once, or under LOGBUS_OVERFLOW_BLOCK after the timeout) or when the
+ * fallback cannot take it now (a pipe nobody reads: the fallback never
+ * waits), -EMSGSIZE when the entry is larger than the bus accepts, -EINVAL
+ * for bad arguments (nothing is counted), -ENOSPC when every lane is taken
+ * (or the thread publishes through 8 open handles already), -EIO when the
+ * fallback write failed.
  */
 int logbus_publish(logbus_t *lb, int level, const char *tag, const char *msg, size_t len);
 
@@ -119,8 +148,10 @@ int logbus_publishv(logbus_t *lb, int level, const char *tag, const char *msg, s
 
 /*
  * logbus_flush - wait until every entry this handle published before the
- * call has been written by the writer, at most timeout_ms (negative: no
- * limit). Returns 0, -ETIMEDOUT, or -EINVAL.
+ * call has been written by the writer, those of threads that have exited
+ * since included, at most timeout_ms (negative: no limit). Entries that
+ * went to the fallback were written synchronously and are not waited for.
+ * Returns 0, -ETIMEDOUT, or -EINVAL.
  */
 int logbus_flush(logbus_t *lb, int timeout_ms);
 
