@@ -6,8 +6,8 @@
  *
  * The GIL. A publish in drop mode never waits, so it runs with the GIL held:
  * releasing and taking it again would cost more than the publish itself.
- * Calls that may wait (flush, and every publish under LOGBUS_SYNC=1) let
- * the GIL go.
+ * Calls that may wait (flush, and every publish under LOGBUS_SYNC=1 or the
+ * block overflow policy) let the GIL go.
  *
  * Handles. Every Bus of this process on the same bus name shares one
  * library handle (struct shared_handle), counted: the library keeps a
@@ -28,14 +28,23 @@
 
 #include <logbus.h>
 
-#include "_entry.h"
 #include "_bus.h"
+#include "_entry.h"
 #include "_logger.h"
 #include "_record.h"
+#include "bus.h"
 
-/* One library handle, shared by the Bus objects of one bus name. */
+/* What a publish does when its lane is full. */
+struct overflow {
+	int policy;                  /* LOGBUS_OVERFLOW_*, or -1: the library's ($LOGBUS_OVERFLOW) */
+	int timeout_ms;              /* LOGBUS_OVERFLOW_BLOCK: negative for no limit */
+};
+
+/* One library handle, shared by the Bus objects of one bus name and
+ * overflow policy. */
 struct shared_handle {
 	char *name;                  /* NULL: the default ($LOGBUS_BUS, else "default") */
+	struct overflow overflow;
 	logbus_t *lb;
 	unsigned refs;               /* open Bus objects plus calls without the GIL */
 	struct shared_handle *next;
@@ -56,14 +65,15 @@ static bool same_name(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-/* The shared handle of bus name (NULL: the default), opened on first use;
- * NULL with errno set by logbus_open, or ENOMEM. */
-static struct shared_handle *handle_get(const char *name)
+/* The shared handle of bus name (NULL: the default) with policy o, opened
+ * on first use; NULL with errno set by logbus_open, or ENOMEM. */
+static struct shared_handle *handle_get(const char *name, struct overflow o)
 {
 	struct shared_handle *h;
 
 	for (h = shared_handles; h; h = h->next) {
-		if (same_name(h->name, name)) {
+		if (same_name(h->name, name) && h->overflow.policy == o.policy &&
+		    h->overflow.timeout_ms == o.timeout_ms) {
 			h->refs++;
 			return h;
 		}
@@ -75,13 +85,15 @@ static struct shared_handle *handle_get(const char *name)
 		return NULL;
 	}
 	h->lb = logbus_open(name);
-	if (!h->lb) {
-		int err = errno;
+	if (!h->lb || (o.policy >= 0 && logbus_set_overflow(h->lb, o.policy, o.timeout_ms) < 0)) {
+		int err = h->lb ? EINVAL : errno;
+		logbus_close(h->lb);
 		free(h->name);
 		free(h);
 		errno = err;
 		return NULL;
 	}
+	h->overflow = o;
 	h->refs = 1;
 	h->next = shared_handles;
 	shared_handles = h;
@@ -116,35 +128,117 @@ static struct shared_handle *bus_enter(BusObject *self, const char *what)
 	return self->handle;
 }
 
+/* A timeout in seconds (None: no limit) as the library's milliseconds. */
+static int timeout_ms(PyObject *timeout, int *ms)
+{
+	double seconds;
+
+	if (timeout == Py_None) {
+		*ms = -1;
+		return 0;
+	}
+	seconds = PyFloat_AsDouble(timeout);
+	if (seconds == -1.0 && PyErr_Occurred())
+		return -1;
+	if (!(seconds >= 0)) {
+		PyErr_Format(PyExc_ValueError,
+			     "logbus: timeout %R is not valid: seconds >= 0, or None for no limit",
+			     timeout);
+		return -1;
+	}
+	*ms = seconds * 1000.0 >= (double)INT_MAX ? INT_MAX : (int)ceil(seconds * 1000.0);
+	return 0;
+}
+
+/* Bus's overflow and timeout arguments as a policy. */
+static int overflow_parse(const char *name, PyObject *timeout, struct overflow *o)
+{
+	o->policy = -1;
+	o->timeout_ms = -1;
+	if (!name) {
+		if (timeout != Py_None) {
+			PyErr_SetString(PyExc_ValueError,
+					"logbus: a timeout is for overflow='block' only");
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(name, "drop")) {
+		o->policy = LOGBUS_OVERFLOW_DROP;
+		if (timeout != Py_None) {
+			PyErr_SetString(PyExc_ValueError,
+					"logbus: a timeout is for overflow='block' only, not 'drop'");
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(name, "block")) {
+		o->policy = LOGBUS_OVERFLOW_BLOCK;
+		return timeout_ms(timeout, &o->timeout_ms);
+	}
+	PyErr_Format(PyExc_ValueError,
+		     "logbus: overflow '%s' is not a policy: 'drop', 'block', or None for "
+		     "$LOGBUS_OVERFLOW (else drop)",
+		     name);
+	return -1;
+}
+
+/* The error of a Bus that did not open, naming what the library refused. */
+static void open_error(const char *name, int err)
+{
+	const char *env_bus = getenv("LOGBUS_BUS");
+	const char *env_overflow = getenv("LOGBUS_OVERFLOW");
+
+	if (err != EINVAL)
+		PyErr_Format(PyExc_OSError, "logbus: cannot open bus %s: %s",
+			     name ? name : lb_bus_default_name(), strerror(err));
+	else if (name && !lb_bus_name_valid(name))
+		PyErr_Format(PyExc_ValueError,
+			     "logbus: bus name '%s' is not valid: a name is 1 to 64 characters of "
+			     "[A-Za-z0-9_.-]",
+			     name);
+	else if (!name && env_bus && *env_bus && !lb_bus_name_valid(env_bus))
+		PyErr_Format(PyExc_ValueError,
+			     "logbus: $LOGBUS_BUS '%s' is not a valid bus name: a name is 1 to 64 "
+			     "characters of [A-Za-z0-9_.-]",
+			     env_bus);
+	else
+		PyErr_Format(PyExc_ValueError,
+			     "logbus: $LOGBUS_OVERFLOW '%s' is not a policy: drop, block or "
+			     "block:MS",
+			     env_overflow ? env_overflow : "");
+}
+
 static PyObject *bus_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-	static char *keywords[] = { "name", NULL };
-	const char *name = NULL;
-	const char *sync = getenv("LOGBUS_SYNC");
+	static char *keywords[] = { "name", "overflow", "timeout", NULL };
+	const char *name = NULL, *overflow_name = NULL;
+	const char *sync = getenv("LOGBUS_SYNC"), *env_overflow = getenv("LOGBUS_OVERFLOW");
+	PyObject *timeout = Py_None;
+	struct overflow overflow;
 	BusObject *self;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|z:Bus", keywords, &name))
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|zzO:Bus", keywords, &name, &overflow_name,
+					 &timeout) ||
+	    overflow_parse(overflow_name, timeout, &overflow) < 0)
 		return NULL;
 	self = (BusObject *)type->tp_alloc(type, 0);
 	if (!self)
 		return NULL;
-	self->handle = handle_get(name);
+	self->handle = handle_get(name, overflow);
 	if (!self->handle) {
 		int err = errno;
 		Py_DECREF(self);
-		if (err == EINVAL)
-			PyErr_Format(PyExc_ValueError,
-				     "logbus: bus name %s%s%s is not valid: a name is 1 to 64 "
-				     "characters of [A-Za-z0-9_.-]",
-				     name ? "'" : "", name ? name : "from $LOGBUS_BUS",
-				     name ? "'" : "");
-		else
-			PyErr_Format(PyExc_OSError, "logbus: cannot open bus %s: %s",
-				     name ? name : "(default)", strerror(err));
+		open_error(name, err);
 		return NULL;
 	}
-	/* The library reads LOGBUS_SYNC the same way (handle.c, logbus_open). */
-	self->may_wait = sync && !strcmp(sync, "1");
+	/* A publish may wait under LOGBUS_SYNC=1 (read as the library reads
+	 * it) and under the block policy, chosen here or by a
+	 * $LOGBUS_OVERFLOW other than drop (the library parsed it: any other
+	 * value would have failed the open): then the GIL goes while it waits. */
+	self->may_wait = (sync && !strcmp(sync, "1")) || overflow.policy == LOGBUS_OVERFLOW_BLOCK ||
+			 (overflow.policy < 0 && env_overflow && *env_overflow &&
+			  strcmp(env_overflow, "drop"));
 	return (PyObject *)self;
 }
 
@@ -267,28 +361,6 @@ static PyObject *bus_publish_record(BusObject *self, PyObject *const *args, Py_s
 	return result;
 }
 
-/* A timeout in seconds (None: no limit) as the library's milliseconds. */
-static int timeout_ms(PyObject *timeout, int *ms)
-{
-	double seconds;
-
-	if (timeout == Py_None) {
-		*ms = -1;
-		return 0;
-	}
-	seconds = PyFloat_AsDouble(timeout);
-	if (seconds == -1.0 && PyErr_Occurred())
-		return -1;
-	if (!(seconds >= 0)) {
-		PyErr_Format(PyExc_ValueError,
-			     "logbus: timeout %R is not valid: seconds >= 0, or None for no limit",
-			     timeout);
-		return -1;
-	}
-	*ms = seconds * 1000.0 >= (double)INT_MAX ? INT_MAX : (int)ceil(seconds * 1000.0);
-	return 0;
-}
-
 PyDoc_STRVAR(bus_flush_doc,
 	     "flush(timeout=None) -> bool\n\n"
 	     "Wait until the writer has written every entry published through this\n"
@@ -340,11 +412,11 @@ static PyObject *bus_stats(BusObject *self, PyObject *unused)
 		errno = -r;
 		return PyErr_SetFromErrno(PyExc_OSError);
 	}
-	return Py_BuildValue("{sKsKsKsKsKsKsKsK}", "published", st.published, "queued",
+	return Py_BuildValue("{sKsKsKsKsKsKsKsKsK}", "published", st.published, "queued",
 			     st.queued, "fallback", st.fallback, "dropped_full", st.dropped_full,
 			     "dropped_too_large", st.dropped_too_large, "dropped_no_lane",
 			     st.dropped_no_lane, "dropped_fallback", st.dropped_fallback, "wakes",
-			     st.wakes);
+			     st.wakes, "blocked", st.blocked);
 }
 
 PyDoc_STRVAR(bus_close_doc,
@@ -390,8 +462,8 @@ PyTypeObject pybus_type = {
 	.tp_name = "logbus._logbus.Bus",
 	.tp_basicsize = sizeof(BusObject),
 	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-	.tp_doc = PyDoc_STR("Bus(name=None): a handle on the logbus bus name "
-			    "(None: $LOGBUS_BUS, else \"default\")."),
+	.tp_doc = PyDoc_STR("Bus(name=None, overflow=None, timeout=None): a handle on the "
+			    "logbus bus name (None: $LOGBUS_BUS, else \"default\")."),
 	.tp_new = bus_new,
 	.tp_dealloc = (destructor)bus_dealloc,
 	.tp_methods = bus_methods,

@@ -6,10 +6,17 @@ from . import _logbus
 
 
 class Bus(_logbus.Bus):
-    """Bus(name=None): a handle on the bus `name` (None: $LOGBUS_BUS, else
-    "default"). When the bus does not exist yet, entries go to the fallback
-    (stderr, or $LOGBUS_FALLBACK) until it appears; $LOGBUS_SYNC=1 makes
-    every publish wait until the writer has written the entry.
+    """Bus(name=None, overflow=None, timeout=None): a handle on the bus
+    `name` (None: $LOGBUS_BUS, else "default"). When the bus does not exist
+    yet, entries go to the fallback (stderr, or $LOGBUS_FALLBACK) until it
+    appears; $LOGBUS_SYNC=1 makes every publish wait until the writer has
+    written the entry.
+
+    overflow: what a publish does when the thread's lane is full. "drop"
+    counts the entry dropped and returns False at once; "block" waits for
+    the writer to free room, at most timeout seconds (None: no limit), then
+    drops; None takes $LOGBUS_OVERFLOW (drop, block or block:MS), else
+    drop. A publish that waits lets the GIL go.
 
     publish(level, msg, /, tag=None, **fields) -> bool
         level: 0..7 or a name ("info", "err", "error", "warning", ...);
@@ -18,12 +25,13 @@ class Bus(_logbus.Bus):
         int, float, bool or None (as text). Returns True when the entry is
         in the bus, False when it was dropped and counted (the thread's lane
         is full, the entry too large, no lane left): it never raises for a
-        full bus and never waits. Bad arguments raise ValueError or
+        full bus, and never waits in drop mode. Bad arguments raise ValueError or
         TypeError naming the cause.
     flush(timeout=None) -> bool
         Wait until the writer wrote everything published before the call.
     stats() -> dict
-        The library's counters for this handle.
+        The library's counters for this handle (shared by the Bus objects
+        of this process on the same bus and policy).
     close()
         Give the handle back (idempotent); also on leaving a with block.
 

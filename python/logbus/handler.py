@@ -25,11 +25,13 @@ _traceback_formatter = logging.Formatter()
 
 
 class Handler(logging.Handler):
-    """Handler(level=NOTSET, bus=None, tag=None, flush_timeout=1.0)
+    """Handler(level=NOTSET, bus=None, tag=None, flush_timeout=1.0,
+            overflow=None, timeout=None)
 
     bus: a logbus.Bus to publish through (the caller keeps it), or a bus
-    name, or None for $LOGBUS_BUS else "default" (the handler opens it and
-    closes it in close()). tag: the tag of every entry instead of the
+    name, or None for $LOGBUS_BUS else "default" (the handler opens it with
+    overflow and timeout, as logbus.Bus takes them, and closes it in
+    close()). tag: the tag of every entry instead of the
     logger's name (a logger's name is used with characters outside
     printable ASCII replaced by '_' and cut at 64). flush() waits up to
     flush_timeout seconds for the writer.
@@ -42,14 +44,17 @@ class Handler(logging.Handler):
         {"class": "logbus.Handler", "bus": "app", "level": "INFO"}
     """
 
-    def __init__(self, level=logging.NOTSET, bus=None, tag=None, flush_timeout=1.0):
+    def __init__(self, level=logging.NOTSET, bus=None, tag=None, flush_timeout=1.0,
+                 overflow=None, timeout=None):
         super().__init__(level)
         if tag is not None:
             _logbus._check_tag(tag)
         if isinstance(bus, _logbus.Bus):
+            if overflow is not None or timeout is not None:
+                raise ValueError("logbus: overflow and timeout are the given Bus's own")
             self.bus, self._owns_bus = bus, False
         else:
-            self.bus, self._owns_bus = Bus(bus), True
+            self.bus, self._owns_bus = Bus(bus, overflow, timeout), True
         self.tag = tag
         self.flush_timeout = flush_timeout
 

@@ -8,7 +8,7 @@ import unittest
 from writerproc import WriterTestCase
 
 COUNTERS = {"published", "queued", "fallback", "dropped_full", "dropped_too_large",
-            "dropped_no_lane", "dropped_fallback", "wakes"}
+            "dropped_no_lane", "dropped_fallback", "wakes", "blocked"}
 
 
 def accounted(stats):
