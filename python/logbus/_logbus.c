@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * logbus._logbus: the CPython extension over liblogbus. One type, Bus, a
- * handle of the library; the Python layer (logbus/__init__.py) builds the
- * public API on it.
+ * logbus._logbus: the CPython extension over liblogbus. This file is the
+ * module and its Bus type, a handle of the library; _entry.c turns Python
+ * arguments into an entry, _record.c a LogRecord, _logger.c is
+ * logbus.Logger's fast path. The Python layer (logbus/__init__.py) builds
+ * the public API on them.
  *
  * The GIL. A publish in drop mode never waits, so it runs with the GIL held:
  * releasing and taking it again would cost more than the publish itself.
  * Calls that may wait (flush, and every publish under LOGBUS_SYNC=1 or the
  * block overflow policy) let the GIL go.
  *
- * Handles. Every Bus of this process on the same bus name shares one
- * library handle (struct shared_handle), counted: the library keeps a
- * thread's lane per handle in a small thread-local table, so a program
- * that opened a Bus per task would soon leave its threads without one.
- * The library forbids logbus_close while another thread uses the handle,
+ * Handles. Every Bus of this process on the same bus name and overflow
+ * policy shares one library handle (struct shared_handle), counted: a
+ * thread can publish through at most 8 open handles (the library keeps its
+ * lanes per handle in a small thread-local table), so a program with a Bus
+ * per Handler or per task on one bus would soon run out. The library forbids logbus_close while another thread uses the handle,
  * so a call running without the GIL holds a count too; the last count
  * closes the handle. All counts are taken under the GIL.
  */

@@ -35,8 +35,7 @@ class SessionFiles(unittest.TestCase):
             json.dump(config, f)
         cls.writer.args = ["--config", path, "--lane-size", "64K"]
         cls.writer.start()
-        # Held open so that the loggers below share one library handle
-        # (see writerproc.WriterTestCase).
+        # Held open so that the loggers below share one library handle.
         cls.bus = logbus.Bus(cls.bus_name)
         cls.addClassCleanup(cls.bus.close)
 

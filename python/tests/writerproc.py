@@ -108,13 +108,9 @@ class Writer:
 class WriterTestCase(unittest.TestCase):
     """Test cases sharing one writer on a private bus (cls.writer, on
     cls.bus_name), started once for the class, and a Bus on it (cls.bus)
-    open for the whole class: liblogbus keeps a thread's lanes in a table
-    of 8 handles and does not reuse the entry of a closed handle, so a
-    thread that opened and closed 8 handles cannot publish through a 9th
-    (dropped_no_lane); Bus objects on one name share a handle while one of
-    them is open. Each test tells its entries apart by tag: self.tag is
-    unique to the test; self.written(bus) flushes and returns the entries
-    of that tag."""
+    open for the whole class. Each test tells its entries apart by tag:
+    self.tag is unique to the test; self.written(bus) flushes and returns
+    the entries of that tag."""
 
     writer_args = ()
 
