@@ -472,26 +472,22 @@ PyTypeObject pybus_type = {
 	.tp_getset = bus_getset,
 };
 
-static PyObject *module_setup_records(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *module_setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-	(void)module;
-	if (nargs != 2) {
-		PyErr_SetString(PyExc_TypeError, "_setup_records(LogRecord, names)");
-		return NULL;
-	}
-	if (pyrecord_setup(args[0], args[1]) < 0)
-		return NULL;
-	Py_RETURN_NONE;
-}
+	PyObject *record_type;
+	int r;
 
-static PyObject *module_setup_logger(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
 	(void)module;
-	if (nargs != 2) {
-		PyErr_SetString(PyExc_TypeError, "_setup_logger(Handler, logging)");
+	if (nargs != 3) {
+		PyErr_SetString(PyExc_TypeError, "_setup(logging, Handler, attribute_names)");
 		return NULL;
 	}
-	if (pylogger_setup(args[0], args[1]) < 0)
+	record_type = PyObject_GetAttrString(args[0], "LogRecord");
+	if (!record_type)
+		return NULL;
+	r = pyrecord_setup(record_type, args[2]);
+	Py_DECREF(record_type);
+	if (r < 0 || pylogger_setup(args[1], args[0]) < 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -509,12 +505,11 @@ static PyObject *module_check_tag(PyObject *module, PyObject *tag)
 }
 
 static PyMethodDef module_methods[] = {
-	{ "_setup_logger", (PyCFunction)(void (*)(void))module_setup_logger, METH_FASTCALL,
-	  "_setup_logger(Handler, logging): logbus.Logger's fast path" },
+	{ "_setup", (PyCFunction)(void (*)(void))module_setup, METH_FASTCALL,
+	  "_setup(logging, Handler, attribute_names): what the handler and the fast path "
+	  "know of logging (the standard LogRecord attributes among them)" },
 	{ "_check_tag", (PyCFunction)module_check_tag, METH_O,
 	  "_check_tag(tag) -> tag: ValueError or TypeError when it is not a valid tag" },
-	{ "_setup_records", (PyCFunction)(void (*)(void))module_setup_records, METH_FASTCALL,
-	  "_setup_records(LogRecord, names): the standard LogRecord attributes" },
 	{ NULL, NULL, 0, NULL },
 };
 

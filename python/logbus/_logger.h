@@ -11,7 +11,7 @@ extern PyTypeObject pylogger_type;
 /*
  * pylogger_setup - learn the logbus.Handler class and the logging module
  * (its Logger._log is the slow path, its switches logThreads and
- * logProcesses are read at each call). Call after pyrecord_setup.
+ * logProcesses are read at each call).
  * Returns 0 or -1 with an error set.
  */
 int pylogger_setup(PyObject *handler_type, PyObject *logging_module);

@@ -14,13 +14,6 @@ import logging
 from . import _logbus
 from .bus import Bus
 
-# Every attribute a plain LogRecord has, plus the two a Formatter adds: the
-# other keys of a record's __dict__ are its extra= fields.
-_logbus._setup_records(
-    logging.LogRecord,
-    frozenset(vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None)))
-    | {"message", "asctime"})
-
 _traceback_formatter = logging.Formatter()
 
 
@@ -106,3 +99,10 @@ class Handler(logging.Handler):
         super().close()
         if self._owns_bus:
             self.bus.close()
+
+
+# Every attribute a plain LogRecord has, plus the two a Formatter adds: the
+# other keys of a record's __dict__ are its extra= fields.
+_logbus._setup(logging, Handler,
+               frozenset(vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None)))
+               | {"message", "asctime"})

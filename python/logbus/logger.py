@@ -14,9 +14,6 @@ logging.setLoggerClass(logbus.Logger) before the loggers are made.
 import logging
 
 from . import _logbus
-from .handler import Handler
-
-_logbus._setup_logger(Handler, logging)
 
 
 class Logger(_logbus.LoggerBase, logging.Logger):
