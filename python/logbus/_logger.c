@@ -193,6 +193,8 @@ static PyObject *module_of(PyObject *filename)
 	start = len;
 	while (start > 0 && s[start - 1] != '/')
 		start--;
+	/* splitext: the last dot starts the extension, unless only dots
+	 * come before it (".bashrc", "..x" have none). */
 	end = len;
 	for (Py_ssize_t i = len; i > start; i--) {
 		if (s[i - 1] == '.') {
@@ -200,7 +202,10 @@ static PyObject *module_of(PyObject *filename)
 			break;
 		}
 	}
-	if (end == start)    /* ".bashrc": splitext keeps a leading dot */
+	bool leading_dots = true;
+	for (Py_ssize_t i = start; i < end && leading_dots; i++)
+		leading_dots = s[i] == '.';
+	if (leading_dots)
 		end = len;
 	name = PyUnicode_FromStringAndSize(s + start, end - start);
 	if (!name || PyDict_SetItem(module_names, filename, name) < 0) {

@@ -8,6 +8,7 @@ errors, no handler) behaves exactly as with logging.Logger."""
 import contextlib
 import io
 import logging
+import os
 import unittest
 from unittest import mock
 
@@ -59,6 +60,19 @@ class Equivalence(WriterTestCase):
                                                   "items": [1, 2]})
         plain, fast = self.both(calls)
         self.assertEqual(len(plain), 7)
+        self.assertEqual(plain, fast)
+
+    def test_module_names(self):
+        """module is the file's base name less its extension, as
+        os.path.splitext makes it, for odd names too."""
+        names = ["a.py", ".bashrc", "..x.py", "x", "a.b.c", "/d.ir/file", "/d/...", "d/.a.b"]
+
+        def calls(logger):
+            for name in names:
+                exec(compile("logger.info('m')", name, "exec"), {"logger": logger})
+        plain, fast = self.both(calls)
+        self.assertEqual([e["fields"]["module"] for e in fast],
+                         [os.path.splitext(os.path.basename(n))[0] for n in names])
         self.assertEqual(plain, fast)
 
     def test_fast_path_taken(self):
