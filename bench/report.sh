@@ -295,6 +295,24 @@ EOF
 	echo
 }
 
+wakeup() {
+	cat <<'EOF'
+## Wake-up of a blocked publisher
+
+A publisher under the overflow policy `block` sleeps on its lane's futex
+when the lane is full. `wake-latency` plays the writer of a one-lane bus
+and times each round from its tail move (`lb_lane_advance`, then
+`lb_lane_wake_blocked`, as the drain does) to the blocked publish
+returning.
+
+| rounds | p50 | p90 | p99 | p99.9 | max |
+| --- | --- | --- | --- | --- | --- |
+EOF
+	q '.results[] | select(.bench == "wake-latency") |
+	  "| \(.rounds) | \(ns(.p50_ns)) | \(ns(.p90_ns)) | \(ns(.p99_ns)) | \(ns(.p999_ns)) | \(ns(.max_ns)) |"'
+	echo
+}
+
 failures() {
 	q 'if [.results[] | select(.bench == "error")] | length > 0 then
 	  "## Measurements that failed (TODO)\n", (.results[] | select(.bench == "error") |
@@ -311,4 +329,5 @@ rates
 delivered
 written
 growth
+wakeup
 failures

@@ -52,10 +52,11 @@ if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$root" --buildtype=release -Dtests=disabled >/dev/null ||
 		die "meson setup $build failed"
 fi
-ninja -C "$build" bench/publish-latency bench/drain-rate writer/logbus-writer >/dev/null ||
+ninja -C "$build" bench/publish-latency bench/drain-rate bench/wake-latency writer/logbus-writer >/dev/null ||
 	die "building the benchmarks in $build failed"
 lat=$build/bench/publish-latency
 drain=$build/bench/drain-rate
+wake=$build/bench/wake-latency
 export LOGBUS_BENCH_WRITER=$build/writer/logbus-writer
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/logbus-bench.XXXXXX")
@@ -157,6 +158,9 @@ record "lat-logbus-100-1t-paced" "$lat" --size 100 --rate 300000 \
 	--count "$(n 600000)" --lanes 4 --lane-size 4M --cdf "$cdf/logbus-100-1t-paced.dat"
 record "lat-logbus-100-2p-paced" "$lat" --size 100 --procs 2 --rate 200000 \
 	--count "$(n 400000)" --lanes 4 --lane-size 4M --cdf "$cdf/logbus-100-2p-paced.dat"
+
+echo "wake-up of a publisher blocked on a full lane (overflow policy block)" >&2
+record "wake-blocked-100" "$wake" --rounds "$(n 2000)" --size 100 --cdf "$cdf/wake-blocked-100.dat"
 
 echo "publish latency per call (the alternatives, 128 B)" >&2
 peer() {

@@ -4,7 +4,7 @@
  * after the writer frees room (the overflow policy "block").
  *
  * SYNOPSIS
- *	wake-latency [--rounds N] [--size BYTES] [--cdf FILE]
+ *	wake-latency [--rounds N] [--size BYTES] [--cdf FILE] [--label TEXT]
  *
  * DESCRIPTION
  *	Creates a private bus of one 64 KiB lane and plays its writer itself,
@@ -16,7 +16,8 @@
  *	calls the real writer's drain makes. The publisher stamps the TSC
  *	when that publish returns. Each round gives one sample: stamp to
  *	return, the time from the tail move to the publisher running again.
- *	Prints one JSON object on stdout; --cdf writes "percentile ns" lines.
+ *	Prints one JSON object on stdout (carrying --label's text, for
+ *	bench/run.sh); --cdf writes "percentile ns" lines.
  *
  * EXIT STATUS
  *	0 measured; 1 something failed (one line on stderr says what).
@@ -98,12 +99,13 @@ static void play_writer(struct run *run)
 	}
 }
 
-static void parse(int argc, char **argv, struct run *run, const char **cdf)
+static void parse(int argc, char **argv, struct run *run, const char **cdf, const char **label)
 {
 	static const struct option longopts[] = {
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "size", required_argument, NULL, 's' },
 		{ "cdf", required_argument, NULL, 'c' },
+		{ "label", required_argument, NULL, 'l' },
 		{ 0 },
 	};
 	int c;
@@ -119,8 +121,12 @@ static void parse(int argc, char **argv, struct run *run, const char **cdf)
 		case 'c':
 			*cdf = optarg;
 			break;
+		case 'l':
+			*label = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: wake-latency [--rounds N] [--size BYTES] [--cdf FILE]\n");
+			fprintf(stderr, "usage: wake-latency [--rounds N] [--size BYTES] [--cdf FILE]"
+					" [--label TEXT]\n");
 			exit(2);
 		}
 	}
@@ -136,12 +142,12 @@ int main(int argc, char **argv)
 	const struct lb_bus_geometry g = { .lane_count = 1, .lane_size = 64 << 10 };
 	struct lb_bus_error err = { { 0 } };
 	struct bench_quantiles q;
-	const char *cdf = NULL;
+	const char *cdf = NULL, *label = "";
 	char bus[64];
 	pthread_t t;
 	int r;
 
-	parse(argc, argv, &run, &cdf);
+	parse(argc, argv, &run, &cdf, &label);
 	bench_tsc_calibrate(&tsc);
 	snprintf(bus, sizeof(bus), "bench-wake-%d", (int)getpid());
 	r = lb_bus_create(bus, &g, LB_TS_REALTIME, &run.bus, &err);
@@ -167,8 +173,8 @@ int main(int argc, char **argv)
 	bench_quantiles(run.lat, run.rounds, &tsc, &q);
 	if (cdf && bench_write_cdf(cdf, run.lat, run.rounds, &tsc) < 0)
 		bench_fail(cdf, errno);
-	printf("{\"bench\":\"wake-latency\",\"rounds\":%zu,\"size\":%zu,\"failed\":%lu,",
-	       run.rounds, run.size, atomic_load(&run.failed));
+	printf("{\"bench\":\"wake-latency\",\"label\":\"%s\",\"rounds\":%zu,\"size\":%zu,"
+	       "\"failed\":%lu,", label, run.rounds, run.size, atomic_load(&run.failed));
 	bench_json_quantiles(stdout, &q);
 	printf("}\n");
 	return atomic_load(&run.failed) ? 1 : 0;

@@ -122,21 +122,35 @@ static int read_lines(int fd, bool to_eof)
 	return lines;
 }
 
+/* A pipe, and a client forked with its write end as stderr: in the child
+ * *lb is its handle (on a bus that does not exist) and the read end is
+ * closed; returns as harness_fork. */
+static pid_t fork_on_pipe(int p[2], logbus_t **lb)
+{
+	pid_t pid;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid = harness_fork();
+	if (pid == 0) {
+		*lb = open_on_stderr(p[1]);
+		close(p[0]);
+	}
+	return pid;
+}
+
 /* Two threads, 10,000 entries, a 64 KiB pipe never read: both finish, the
  * pipe holds whole lines, the rest is counted as dropped. */
 static void test_pipe_nobody_reads(void **state)
 {
 	int p[2], lines;
+	logbus_t *lb;
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid = harness_fork();
+	pid = fork_on_pipe(p, &lb);
 	if (pid == 0) {
-		logbus_t *lb = open_on_stderr(p[1]);
 		pthread_t t[2];
 
-		close(p[0]);
 		for (int i = 0; i < 2; i++)
 			if (pthread_create(&t[i], NULL, publisher, lb) != 0)
 				_exit(1);
@@ -173,15 +187,12 @@ static void publish_big(logbus_t *lb, int n)
 static void test_pipe_line_in_part(void **state)
 {
 	int p[2], lines;
+	logbus_t *lb;
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid = harness_fork();
+	pid = fork_on_pipe(p, &lb);
 	if (pid == 0) {
-		logbus_t *lb = open_on_stderr(p[1]);
-
-		close(p[0]);
 		publish_big(lb, 50);
 		sh->step = 1;
 		step_wait(2);

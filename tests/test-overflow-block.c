@@ -126,6 +126,15 @@ static void child_end(logbus_t *lb)
 	_exit(0);
 }
 
+/* Start the writer and stop it (SIGSTOP: alive, but not draining), then
+ * fork the client; returns as harness_fork. */
+static pid_t fork_writer_stopped(struct harness *h)
+{
+	harness_start_writer(h, small_lanes);
+	assert_int_equal(kill(h->writer, SIGSTOP), 0);
+	return harness_fork();
+}
+
 /* A publisher blocked on a full lane is woken when the writer frees room:
  * every entry is accepted, none dropped, all written in order. */
 static void test_block_woken(void **state)
@@ -133,9 +142,7 @@ static void test_block_woken(void **state)
 	struct harness *h = *state;
 	pid_t pid;
 
-	harness_start_writer(h, small_lanes);
-	assert_int_equal(kill(h->writer, SIGSTOP), 0);
-	pid = harness_fork();
+	pid = fork_writer_stopped(h);
 	if (pid == 0) {
 		logbus_t *lb = open_blocking(h->bus, -1);
 		publish_n(lb, "woken", ENTRIES);
@@ -161,9 +168,7 @@ static void test_block_timeout(void **state)
 	struct harness *h = *state;
 	pid_t pid;
 
-	harness_start_writer(h, small_lanes);
-	assert_int_equal(kill(h->writer, SIGSTOP), 0);
-	pid = harness_fork();
+	pid = fork_writer_stopped(h);
 	if (pid == 0) {
 		logbus_t *lb = open_blocking(h->bus, 300);
 		/* Stops at the first drop: the lane holds ~500 of these. */
@@ -199,9 +204,7 @@ static void test_block_writer_gone(void **state)
 
 	snprintf(path, sizeof(path), "%s.fallback", h->dir);
 	(void)unlink(path);
-	harness_start_writer(h, small_lanes);
-	assert_int_equal(kill(h->writer, SIGSTOP), 0);
-	pid = harness_fork();
+	pid = fork_writer_stopped(h);
 	if (pid == 0) {
 		logbus_t *lb;
 		if (setenv("LOGBUS_FALLBACK", path, 1) < 0)
@@ -238,9 +241,7 @@ static void test_block_fork(void **state)
 	struct harness *h = *state;
 	pid_t pid;
 
-	harness_start_writer(h, small_lanes);
-	assert_int_equal(kill(h->writer, SIGSTOP), 0);
-	pid = harness_fork();
+	pid = fork_writer_stopped(h);
 	if (pid == 0) {
 		logbus_t *lb = open_blocking(h->bus, -1);
 		pthread_t t;
