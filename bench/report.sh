@@ -162,6 +162,47 @@ EOF
 	echo
 }
 
+python() {
+	cat <<'EOF'
+## Python: logging through logbus and through the standard library
+
+Each call timed alone with `time.perf_counter_ns()` (the timer's median
+cost subtracted) while a writer drains, from `bench/python-logging.py`:
+`logger.info("request %d served in %d us", i, 83)` through each handler,
+and `Bus.publish` with a 100-byte message. `logbus.Logger` is the
+`logging.Logger` subclass whose calls that reach only logbus handlers skip
+the LogRecord; FileHandler's format carries what an entry holds (time,
+level, name, message); QueueHandler hands records to a QueueListener
+thread writing through that FileHandler.
+
+| call | p50 | p99 | p99.9 |
+| --- | --- | --- | --- |
+EOF
+	q '. as $all | (["publish", "Bus.publish, 100 B"], ["publish-3f", "Bus.publish, 100 B and 3 fields"],
+	  ["handler-fast", "logger.info, logbus.Handler, logbus.Logger"],
+	  ["handler", "logger.info, logbus.Handler, logging.Logger"],
+	  ["file", "logger.info, FileHandler (time level name message)"],
+	  ["file-plain", "logger.info, FileHandler (its default format)"],
+	  ["queue", "logger.info, QueueHandler + QueueListener"]) as [$l, $t] |
+	  ($all | r("py-" + $l)) as $x |
+	  "| \($t) | \(ns($x.p50_ns)) | \(ns($x.p99_ns)) | \(ns($x.p99_9_ns)) |"'
+	echo "| the original session logger, async | 2 us | 5 us | n/a |"
+	echo
+	echo "| goal | measured | |"
+	echo "| --- | --- | --- |"
+	q 'r("py-publish") as $p | r("py-handler-fast") as $f | r("py-handler") as $h |
+	  r("py-file") as $fi | r("py-queue") as $qu |
+	  def part($a; $b): if $a == null or $b == null then null else $a.p50_ns / $b.p50_ns end;
+	  def show($x): if $x == null then "n/a" else num($x; 2) end;
+	  def within($x; $limit): if $x == null then null else $x <= $limit end;
+	  "| Bus.publish p50 <= 300 ns | \(ns($p.p50_ns)) | \(met(if $p then $p.p50_ns <= 300 else null end)) |",
+	  ([$f, "logbus.Logger"], [$h, "logging.Logger"]) as [$x, $t] |
+	  "| handler p50 <= QueueHandler p50 / 2 (\($t)) | \(show(part($x; $qu))) of it | \(met(within(part($x; $qu); 0.5))) |",
+	  "| handler p50 <= FileHandler p50 / 5 (\($t)) | \(show(part($x; $fi))) of it | \(met(within(part($x; $fi); 0.2))) |"'
+	q 'r("py-publish") as $p | if $p then "\nPython \($p.python); entries dropped by logbus: \($p.dropped); all written: \($p.flushed)." else "\nTODO: the Python benchmark did not run." end'
+	echo
+}
+
 rates() {
 	cat <<'EOF'
 ## Throughput
@@ -283,6 +324,7 @@ targets
 latency
 peers
 original
+python
 rates
 delivered
 written

@@ -11,7 +11,8 @@
 #	release build (default build-bench-run), starts the peers (journald,
 #	a private rsyslogd, an lttng session daemon and session), then runs:
 #	publish latency per call for logbus and each alternative, the
-#	original logger's sync-vs-async table, burst and sustained rates into
+#	original logger's sync-vs-async table, Python's logging through
+#	logbus and the standard library's handlers, burst and sustained rates into
 #	each sink with 1 to 16 producer processes, writer CPU, idle writer CPU,
 #	publish-to-written latency and the growth with message size. Writes
 #	into --out (default bench/): REPORT.md, results.json (every raw figure,
@@ -190,6 +191,20 @@ for resp in 10 100 500; do
 	record "orig-logbus-${resp}" "$lat" --size 1024 --count "$resp" --warmup 10 \
 		--lanes 4 --lane-size 4M
 done
+
+echo "Python: Bus.publish, logger.info through logbus.Handler, FileHandler, QueueHandler" >&2
+printf '  %-34s' "python-logging" >&2
+if meson test -C "$build" --benchmark python-logging --test-args="--calls $(n 200000)" \
+	>>"$log_err" 2>&1; then
+	jq -c '.python as $v | .results[] | . + {label: ("py-" + .label), python: $v}' \
+		"$build/bench/python-logging.json" >>"$results"
+	echo "ok" >&2
+else
+	jq -cn --arg e "meson test --benchmark python-logging failed (see $build/meson-logs)" \
+		'{bench:"error", label:"python-logging", command:"bench/python-logging.py", error:$e}' \
+		>>"$results"
+	echo "FAILED (see report)" >&2
+fi
 
 echo "sustained rates into each sink" >&2
 printf '{"file":{"compress":"zstd"}}\n' >"$work/zstd.json"

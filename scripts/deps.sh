@@ -10,6 +10,7 @@ packages=(
 	clang libclang-rt-14-dev
 	zstd jq tmux systemd systemd-container rsyslog rsyslog-relp librelp-dev
 	gnuplot-nox libspdlog-dev lttng-tools liblttng-ust-dev
+	python3-dev python3-venv
 )
 
 missing=()
