@@ -149,6 +149,27 @@ static void test_bad_table(void **state)
 	}
 }
 
+/* Levels in the configuration and the hooks are read as logbus-cat -p
+ * reads them: aliases ("error"), digits in strings ("3"), any case. */
+static void test_levels_one_parser(void **state)
+{
+	static const char *const ok[] = {
+		"{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"level_min\":\"error\"}]}",
+		"{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"level_max\":\"3\"}]}",
+		"{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"level_max\":\"Warn\"}]}",
+		"{\"hooks\":[{\"name\":\"a\",\"type\":\"action\",\"command\":[\"/bin/cat\"],"
+		"\"match\":{\"level\":\"3\"}}]}",
+		"{\"hooks\":[{\"name\":\"a\",\"type\":\"action\",\"command\":[\"/bin/cat\"],"
+		"\"match\":{\"level\":\"error..critical\"}}]}",
+	};
+	char out[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (check(ok[i], NULL, out, sizeof(out)) != 0)
+			fail_msg("config %s refused:\n%s", ok[i], out);
+}
+
 /* Every problem of a file is reported, not only the first. */
 static void test_all_problems(void **state)
 {
@@ -185,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_valid),
 		cmocka_unit_test(test_bad_table),
 		cmocka_unit_test(test_all_problems),
+		cmocka_unit_test(test_levels_one_parser),
 		cmocka_unit_test(test_start_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

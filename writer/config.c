@@ -28,6 +28,7 @@
 #include "config.h"
 #include "hooks.h"
 #include "logbus.h"
+#include "text.h"
 
 #define PATH_LEN 160
 
@@ -104,10 +105,6 @@ struct section {
 	size_t size;                 /* of one element (T_LIST) */
 	void (*defaults)(void *dst);
 	void (*check)(struct ctx *x, const char *path, void *dst);
-};
-
-static const char *const level_names[] = {
-	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 };
 
 static const struct { const char *name; int code; } facilities[] = {
@@ -232,18 +229,19 @@ static int parse_count(const char *s, uint64_t *out)
 	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
 }
 
+/* A level: 0..7, or a string lb_level_parse takes ("error", "3"). */
 static bool lookup_level(json_t *v, int *out)
 {
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 7) {
-		*out = (int)json_integer_value(v);
-		return true;
-	}
-	for (int i = 0; json_is_string(v) && i < 8; i++)
-		if (!strcmp(json_string_value(v), level_names[i])) {
-			*out = i;
-			return true;
-		}
-	return false;
+	int level = -EINVAL;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 7)
+		level = (int)json_integer_value(v);
+	else if (json_is_string(v))
+		level = lb_level_parse(json_string_value(v), json_string_length(v));
+	if (level < 0)
+		return false;
+	*out = level;
+	return true;
 }
 
 static bool lookup_facility(json_t *v, int *out)
@@ -384,8 +382,7 @@ static void parse_value(struct ctx *x, const char *path, json_t *v, const struct
 		return;
 	case T_LEVEL:
 		if (!lookup_level(v, dst))
-			problem(x, path, "is not a level (emerg, alert, crit, err, warning, "
-				"notice, info, debug, or 0-7)");
+			problem(x, path, "is not a level (%s)", LB_LEVEL_WORDS);
 		return;
 	case T_COMPRESS:
 		if (json_is_string(v) && !strcmp(json_string_value(v), "zstd"))
@@ -521,7 +518,7 @@ static void entry_check(struct ctx *x, const char *path, void *p)
 		problem(x, path, "needs \"tag\", a glob such as \"response*\"");
 	if (o->level_min > o->level_max)
 		problem(x, path, "level_min (%s) is less severe than level_max (%s): no entry "
-			"could match", level_names[o->level_min], level_names[o->level_max]);
+			"could match", lb_level_name((unsigned)o->level_min), lb_level_name((unsigned)o->level_max));
 }
 
 static const struct key entry_keys[] = {

@@ -47,14 +47,6 @@ static int fail(struct parse *p, const char *key, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int level_by_name(const char *s, size_t len)
-{
-	for (unsigned l = 0; l <= LOGBUS_DEBUG; l++)
-		if (strlen(lb_level_name(l)) == len && strncmp(lb_level_name(l), s, len) == 0)
-			return (int)l;
-	return -1;
-}
-
 static int parse_level(struct parse *p, const json_t *v, struct hook_match *m)
 {
 	const char *s = json_string_value(v);
@@ -63,11 +55,11 @@ static int parse_level(struct parse *p, const json_t *v, struct hook_match *m)
 
 	if (!s)
 		return fail(p, "match.level", "want a level name or \"from..to\"");
-	a = level_by_name(s, dots ? (size_t)(dots - s) : strlen(s));
-	b = dots ? level_by_name(dots + 2, strlen(dots + 2)) : 0;
+	a = lb_level_parse(s, dots ? (size_t)(dots - s) : strlen(s));
+	b = dots ? lb_level_parse(dots + 2, strlen(dots + 2)) : 0;
 	if (a < 0 || b < 0)
-		return fail(p, "match.level", "'%s' is not a level name or range of them "
-			    "(emerg alert crit err warning notice info debug)", s);
+		return fail(p, "match.level", "'%s' is not a level or a range \"from..to\" of them "
+			    "(%s)", s, LB_LEVEL_WORDS);
 	m->level_min = (uint8_t)(a < b ? a : b);
 	m->level_max = (uint8_t)(a < b ? b : a);
 	return 0;
