@@ -65,6 +65,11 @@ static const struct logbus_field key_dash = { .key = "a-b", .value = "v", .len =
 static const struct logbus_field key_space = { .key = "a b", .value = "v", .len = 1 };
 static const struct logbus_field key_null = { .key = NULL, .value = "v", .len = 1 };
 static const struct logbus_field value_null = { .key = "k", .value = NULL, .len = 3 };
+static const struct logbus_field key_twice[] = {
+	{ .key = "user", .value = "alice", .len = 5 },
+	{ .key = "host", .value = "h", .len = 1 },
+	{ .key = "user", .value = "mallory", .len = 7 },
+};
 
 static const struct bad_call bad_calls[] = {
 	{ "level -1", -1, "t", "m", 1, NULL, 0 },
@@ -86,6 +91,7 @@ static const struct bad_call bad_calls[] = {
 	{ "key NULL", 6, "t", "m", 1, &key_null, 1 },
 	{ "value NULL with len 3", 6, "t", "m", 1, &value_null, 1 },
 	{ "65 fields", 6, "t", "m", 1, many_fields, LOGBUS_FIELDS_MAX + 1 },
+	{ "key 'user' twice", 6, "t", "m", 1, key_twice, 3 },
 };
 
 /* Each bad call returns -EINVAL. */
@@ -191,6 +197,11 @@ static void test_null_handles(void **state)
 	assert_null(logbus_level_name(8));
 	assert_int_equal(logbus_level_parse(NULL), -EINVAL);
 	assert_int_equal(logbus_level_parse("loud"), -EINVAL);
+	assert_int_equal(logbus_level_parse("8"), -EINVAL);
+	assert_int_equal(logbus_level_parse("errors"), -EINVAL);
+	assert_int_equal(logbus_level_parse("error"), LOGBUS_ERR);
+	assert_int_equal(logbus_level_parse("ERR"), LOGBUS_ERR);
+	assert_int_equal(logbus_level_parse("3"), LOGBUS_ERR);
 }
 
 /* ---- Damaged segments ---- */
