@@ -498,6 +498,21 @@ static void prom_writer(FILE *f, const char *bus, const struct mon_sample *m)
 	prom_sample(f, "logbus_writer_start_time_seconds", bus, "", NULL, m->s.start_ns, 1e-9);
 }
 
+void report_prometheus_down(FILE *f, const char *bus)
+{
+	static const enum mon_state states[] = { MON_ALIVE, MON_STALLED, MON_DEAD };
+
+	prom_head(f, "logbus_writer_up", "gauge", "1 when the writer is alive.");
+	prom_sample(f, "logbus_writer_up", bus, "", NULL, 0, 0);
+	prom_head(f, "logbus_writer_state", "gauge",
+		  "The writer's state from its heartbeat: 1 for the current one.");
+	for (size_t i = 0; i < COUNT(states); i++) {
+		char l[32];
+		snprintf(l, sizeof(l), "state=\"%s\"", mon_state_name(states[i]));
+		prom_sample(f, "logbus_writer_state", bus, "", l, states[i] == MON_DEAD, 0);
+	}
+}
+
 void report_prometheus(FILE *f, const char *bus, const struct mon_sample *m)
 {
 	prom_writer(f, bus, m);
