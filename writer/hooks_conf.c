@@ -29,21 +29,25 @@
 #include "text.h"
 
 struct parse {
-	char *err;
-	size_t errlen;
+	hooks_conf_report_fn *report;
+	void *ctx;
+	char msg[1024];
 	char path[128];
 };
 
+/* Hand one problem, "PATH[.key]: what", to the caller's report. */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct parse *p, const char *key, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(p->err, p->errlen, "%s%s%s: ", p->path, key ? "." : "", key ? key : "");
+	int n = snprintf(p->msg, sizeof(p->msg), "%s%s%s: ", p->path, key ? "." : "",
+			 key ? key : "");
 
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < p->errlen)
-		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	if (n >= 0 && (size_t)n < sizeof(p->msg))
+		vsnprintf(p->msg + n, sizeof(p->msg) - (size_t)n, fmt, ap);
 	va_end(ap);
+	p->report(p->ctx, p->msg);
 	return -EINVAL;
 }
 
@@ -321,11 +325,11 @@ static int link_hooks(struct parse *p, const json_t *array, const char *path,
 }
 
 int hooks_conf_parse(const json_t *array, const char *path, struct hooks_conf **out,
-		     char *err, size_t errlen)
+		     hooks_conf_report_fn *report, void *ctx)
 {
-	struct parse p = { .err = err, .errlen = errlen };
+	struct parse p = { .report = report, .ctx = ctx };
 	struct hooks_conf *c = calloc(1, sizeof(*c));
-	int r = -ENOMEM;
+	int r = -ENOMEM, bad = 0;
 
 	snprintf(p.path, sizeof(p.path), "%s", path);
 	if (!c)
@@ -337,19 +341,29 @@ int hooks_conf_parse(const json_t *array, const char *path, struct hooks_conf **
 	c->hooks = calloc(json_array_size(array) + 1, sizeof(*c->hooks));
 	if (!c->hooks)
 		goto fail;
+	/* Every hook, so that each bad one is reported; the links between
+	 * them only when all parsed. */
 	for (size_t i = 0; i < json_array_size(array); i++) {
 		snprintf(p.path, sizeof(p.path), "%s[%zu]", path, i);
 		c->count++;
-		if ((r = parse_hook(&p, json_array_get(array, i), &c->hooks[i])) < 0)
+		r = parse_hook(&p, json_array_get(array, i), &c->hooks[i]);
+		if (r == -ENOMEM)
 			goto fail;
+		bad += r < 0;
+	}
+	if (bad) {
+		r = -EINVAL;
+		goto fail;
 	}
 	if ((r = link_hooks(&p, array, path, c)) < 0)
 		goto fail;
 	*out = c;
 	return 0;
 fail:
-	if (r == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory", path);
+	if (r == -ENOMEM) {
+		snprintf(p.msg, sizeof(p.msg), "%s: out of memory", path);
+		report(ctx, p.msg);
+	}
 	hooks_conf_free(c);
 	return r;
 }
