@@ -126,6 +126,15 @@ static void test_messages_placed(void **state)
 	assert_non_null(strstr(out, "$.hooks[2].match.level: 'loud' is not a level"));
 	assert_non_null(strstr(out, "3 problems found"));
 
+	/* Two hooks whose commands do not exist: both named, each one line. */
+	assert_int_equal(check("{\"hooks\":[{\"name\":\"a\",\"type\":\"action\","
+			       "\"command\":[\"/nonexistent/a\\nb\"]},{\"name\":\"b\","
+			       "\"type\":\"action\",\"command\":[\"/nonexistent/c\"]}]}", NULL, out,
+			       sizeof(out)), 1);
+	assert_non_null(strstr(out, "hook 'a': command '/nonexistent/a\\x0ab' is not an executable"));
+	assert_non_null(strstr(out, "hook 'b': command '/nonexistent/c' is not an executable"));
+	assert_non_null(strstr(out, "2 problems found"));
+
 	/* A key and a value holding newlines: each problem stays one line. */
 	assert_int_equal(check("{\"a\\nb\":1,\"file\":{\"dir\":7},\"bus\":\"x\\ny\"}", NULL,
 			       out, sizeof(out)), 1);

@@ -38,9 +38,7 @@ struct ctx {
 	int errors;
 };
 
-/* Print text with every control byte as \xNN: a problem is one line even
- * when it quotes what the file holds (a key, a value, jansson's "near"). */
-static void put_one_line(FILE *f, const char *text)
+void config_put_one_line(FILE *f, const char *text)
 {
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
@@ -58,16 +56,16 @@ static void say(struct ctx *x, const char *path, const char *kind, const char *f
 	char *what = NULL;
 
 	fprintf(x->errs, "logbus-writer: ");
-	put_one_line(x->errs, x->source);
+	config_put_one_line(x->errs, x->source);
 	fprintf(x->errs, ": ");
 	if (path) {
-		put_one_line(x->errs, path);
+		config_put_one_line(x->errs, path);
 		fprintf(x->errs, ": ");
 	}
 	fputs(kind, x->errs);
 	if (vasprintf(&what, fmt, ap) < 0)
 		what = NULL;
-	put_one_line(x->errs, what ? what : "(out of memory)");
+	config_put_one_line(x->errs, what ? what : "(out of memory)");
 	free(what);
 	fputc('\n', x->errs);
 }

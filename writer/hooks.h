@@ -67,10 +67,10 @@ size_t hooks_conf_count(const struct hooks_conf *c);
 /*
  * hooks_conf_check - load every plugin of the configuration (without
  * calling it) and check its ABI version, and look for every command, as
- * --check-config does. Returns 0, or -ENOEXEC / -ENOENT with the reason in
- * err, naming the hook, the plugin, and both ABI versions when they differ.
+ * --check-config does. Each problem goes to report, naming the hook, the
+ * plugin, and both ABI versions when they differ. Returns how many.
  */
-int hooks_conf_check(const struct hooks_conf *c, char *err, size_t errlen);
+int hooks_conf_check(const struct hooks_conf *c, hooks_conf_report_fn *report, void *ctx);
 
 /*
  * hooks_start - a running set for conf (taken over, freed with the set):

@@ -419,24 +419,31 @@ static bool runnable(const char *argv0)
 	return false;
 }
 
-int hooks_conf_check(const struct hooks_conf *c, char *err, size_t errlen)
+int hooks_conf_check(const struct hooks_conf *c, hooks_conf_report_fn *report, void *ctx)
 {
+	char err[1024];
+	int problems = 0;
+
 	for (size_t i = 0; c && i < c->count; i++) {
 		const struct hook_conf *h = &c->hooks[i];
 		const struct logbus_hook_plugin *desc;
 		void *dl;
 
 		if (h->argv && !runnable(h->argv[0])) {
-			snprintf(err, errlen, "hook '%s': command '%s' is not an executable file "
-				 "(nor found in $PATH)", h->name, h->argv[0]);
-			return -ENOENT;
+			snprintf(err, sizeof(err), "hook '%s': command '%s' is not an executable "
+				 "file (nor found in $PATH)", h->name, h->argv[0]);
+			report(ctx, err);
+			problems++;
+			continue;
 		}
 		if (!h->plugin)
 			continue;
-		int r = hook_plugin_open(h, &dl, &desc, err, errlen);
-		if (r < 0)
-			return r;
+		if (hook_plugin_open(h, &dl, &desc, err, sizeof(err)) < 0) {
+			report(ctx, err);
+			problems++;
+			continue;
+		}
 		dlclose(dl);
 	}
-	return 0;
+	return problems;
 }

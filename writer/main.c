@@ -328,17 +328,25 @@ static void print_counters(const struct writer *w)
 	}
 }
 
+/* A hook that cannot run, for --check-config: one line on stdout. */
+static void hook_check_problem(void *ctx, const char *msg)
+{
+	const char *source = ctx;
+
+	fputs("logbus-writer: ", stdout);
+	config_put_one_line(stdout, source ? source : "configuration");
+	fputs(": ", stdout);
+	config_put_one_line(stdout, msg);
+	fputc('\n', stdout);
+}
+
 static int check_only(const struct config_overrides *ov)
 {
 	struct writer_config c;
 	int problems = config_load(ov, &c, stdout);
 
-	char why[1024];
-
-	if (problems == 0 && hooks_conf_check(c.hooks, why, sizeof(why)) < 0) {
-		printf("logbus-writer: %s: %s\n", ov->config_path, why);
-		problems++;
-	}
+	if (problems == 0)
+		problems = hooks_conf_check(c.hooks, hook_check_problem, (void *)ov->config_path);
 	if (problems == 0)
 		printf("logbus-writer: %s: configuration OK\n",
 		       ov->config_path ? ov->config_path : "(no file)");
