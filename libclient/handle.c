@@ -218,23 +218,5 @@ LB_EXPORT const char *logbus_level_name(int level)
 
 LB_EXPORT int logbus_level_parse(const char *name)
 {
-	static const struct {
-		const char *name;
-		int level;
-	} aliases[] = {
-		{ "panic", LOGBUS_EMERG }, { "critical", LOGBUS_CRIT }, { "error", LOGBUS_ERR },
-		{ "warn", LOGBUS_WARNING }, { "informational", LOGBUS_INFO },
-	};
-
-	if (!name)
-		return -EINVAL;
-	if (name[0] >= '0' && name[0] <= '7' && name[1] == '\0')
-		return name[0] - '0';
-	for (int l = LOGBUS_EMERG; l <= LOGBUS_DEBUG; l++)
-		if (!strcasecmp(name, lb_level_name((unsigned)l)))
-			return l;
-	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
-		if (!strcasecmp(name, aliases[i].name))
-			return aliases[i].level;
-	return -EINVAL;
+	return name ? lb_level_parse(name, strlen(name)) : -EINVAL;
 }

@@ -37,6 +37,8 @@
 #include "bus.h"
 #include "clock.h"
 #include "logbus.h"
+#include "record.h"
+#include "text.h"
 
 #define FLUSH_TIMEOUT_MS 5000
 /* As the library judges a writer gone (libclient/client.h). */
@@ -66,19 +68,59 @@ struct cat_options {
 	bool drop;
 };
 
+/* Whether tag follows the tag rule; if not, one line naming the rule it
+ * breaks. */
+static bool tag_check(const char *tag)
+{
+	size_t len = strlen(tag);
+
+	if (lb_tag_len(tag) >= 0)
+		return true;
+	if (len == 0)
+		fprintf(stderr, "logbus-cat: -t: the tag is empty (want 1 to %d bytes of printable "
+			"ASCII, no space)\n", LOGBUS_TAG_MAX);
+	else if (len > LOGBUS_TAG_MAX)
+		fprintf(stderr, "logbus-cat: -t: the tag is %zu bytes long, at most %d are allowed\n",
+			len, LOGBUS_TAG_MAX);
+	else
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)tag[i];
+			if (c > 0x20 && c < 0x7f)
+				continue;
+			fprintf(stderr, "logbus-cat: -t: the tag holds %s at byte %zu (want printable "
+				"ASCII, no space)\n", c == ' ' ? "a space" : "a control or non-ASCII byte",
+				i + 1);
+			break;
+		}
+	return false;
+}
+
+/* Add -f KEY=VALUE; a key that breaks the key rule or repeats an earlier
+ * one is refused with one line saying so. */
 static int add_field(struct cat_options *o, char *arg)
 {
 	char *eq = strchr(arg, '=');
 
 	if (!eq || eq == arg) {
-		fprintf(stderr, "logbus-cat: field '%s' is not KEY=VALUE\n", arg);
+		fprintf(stderr, "logbus-cat: -f: '%s' is not KEY=VALUE\n", arg);
 		return -EINVAL;
 	}
 	if (o->nfields == LOGBUS_FIELDS_MAX) {
-		fprintf(stderr, "logbus-cat: more than %d fields\n", LOGBUS_FIELDS_MAX);
+		fprintf(stderr, "logbus-cat: -f: more than %d fields\n", LOGBUS_FIELDS_MAX);
 		return -EINVAL;
 	}
 	*eq = '\0';
+	if (!lb_key_valid(arg, strlen(arg))) {
+		fprintf(stderr, "logbus-cat: -f: key '%s' is not 1 to %d of [A-Za-z0-9_]\n", arg,
+			LOGBUS_KEY_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < o->nfields; i++)
+		if (!strcmp(o->fields[i].key, arg)) {
+			fprintf(stderr, "logbus-cat: -f: key '%s' is given twice (keys of an entry "
+				"are unique)\n", arg);
+			return -EINVAL;
+		}
 	o->fields[o->nfields++] = (struct logbus_field){
 		.key = arg, .value = eq + 1, .len = strlen(eq + 1),
 	};
@@ -105,12 +147,15 @@ static int parse_args(int argc, char **argv, struct cat_options *o)
 			o->bus = optarg;
 			break;
 		case 't':
+			if (!tag_check(optarg))
+				return -EINVAL;
 			o->tag = optarg;
 			break;
 		case 'p':
 			o->level = logbus_level_parse(optarg);
 			if (o->level < 0) {
-				fprintf(stderr, "logbus-cat: unknown level '%s'\n", optarg);
+				fprintf(stderr, "logbus-cat: -p: '%s' is not a level (%s)\n", optarg,
+					LB_LEVEL_WORDS);
 				return -EINVAL;
 			}
 			break;

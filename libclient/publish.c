@@ -18,16 +18,28 @@
  * (it is still in the lane; the writer takes it when it comes back). */
 #define SYNC_TIMEOUT_MS 5000
 
+/* Every key valid and none given twice (JSON readers keep only one of two
+ * equal keys, so an entry could say two things). The duplicate check is
+ * quadratic over at most LOGBUS_FIELDS_MAX keys, but compares lengths
+ * first: for the usual handful of fields it costs a few compares. */
 static bool fields_valid(const struct logbus_field *fields, size_t nfields)
 {
+	size_t key_len[LOGBUS_FIELDS_MAX];
+
 	if (nfields > LOGBUS_FIELDS_MAX || (nfields && !fields))
 		return false;
 	for (size_t i = 0; i < nfields; i++) {
 		const char *key = fields[i].key;
-		if (!key || !lb_key_valid(key, strnlen(key, LOGBUS_KEY_MAX + 1)))
+		if (!key)
+			return false;
+		key_len[i] = strnlen(key, LOGBUS_KEY_MAX + 1);
+		if (!lb_key_valid(key, key_len[i]))
 			return false;
 		if (!fields[i].value && fields[i].len)
 			return false;
+		for (size_t j = 0; j < i; j++)
+			if (key_len[j] == key_len[i] && !memcmp(fields[j].key, key, key_len[i]))
+				return false;
 	}
 	return true;
 }

@@ -16,7 +16,8 @@
  *	--text is aligned text for people (the default); --json one JSON
  *	object per report, in the schema that README.md documents; and
  *	--prometheus the text exposition format 0.0.4, for node_exporter's
- *	textfile collector. --watch repeats every SECONDS until SIGINT or
+ *	textfile collector; when the bus or its stats are missing it still
+ *	reports logbus_writer_up 0. --watch repeats every SECONDS until SIGINT or
  *	SIGTERM. --output writes FILE atomically each time (a temporary file
  *	in the same directory, then rename), so a reader never sees half a
  *	report.
@@ -145,10 +146,16 @@ static int parse_args(int argc, char **argv, struct stat_options *o)
 	return 0;
 }
 
+/* The report of m; m NULL (stats unreadable) only in the Prometheus
+ * format, where it is the report of a writer that is down. */
 static void emit(FILE *f, const struct stat_options *o, const struct mon_sample *m)
 {
 	json_t *j;
 
+	if (!m) {
+		report_prometheus_down(f, o->bus);
+		return;
+	}
 	switch (o->format) {
 	case FORMAT_TEXT:
 		report_text(f, o->bus, m);
@@ -203,6 +210,20 @@ fail:
 	return r ? r : -EIO;
 }
 
+/* Without stats to read, a Prometheus report still says the writer is
+ * down (logbus_writer_up 0), so that a scraper sees it rather than an old
+ * file or none. */
+static void report_down(const struct stat_options *o)
+{
+	int r;
+
+	if (!o->output) {
+		emit(stdout, o, NULL);
+		fflush(stdout);
+	} else if ((r = emit_atomic(o, NULL)) < 0)
+		fprintf(stderr, "logbus-stat: cannot write '%s': %s\n", o->output, strerror(-r));
+}
+
 /* One report. Returns the exit status it stands for. */
 static int report_once(const struct stat_options *o)
 {
@@ -212,6 +233,8 @@ static int report_once(const struct stat_options *o)
 
 	if (r < 0) {
 		fprintf(stderr, "logbus-stat: %s\n", why);
+		if (o->format == FORMAT_PROMETHEUS)
+			report_down(o);
 		return EXIT_DOWN;
 	}
 	if (!o->output) {

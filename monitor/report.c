@@ -480,22 +480,33 @@ static void prom_summary(FILE *f, const char *bus, const char *metric, const cha
 	prom_sample(f, name, bus, "", NULL, h->count, 0);
 }
 
-static void prom_writer(FILE *f, const char *bus, const struct mon_sample *m)
+/* logbus_writer_up and logbus_writer_state for a writer in state st. */
+static void prom_writer_state(FILE *f, const char *bus, enum mon_state st)
 {
 	static const enum mon_state states[] = { MON_ALIVE, MON_STALLED, MON_DEAD };
 
 	prom_head(f, "logbus_writer_up", "gauge", "1 when the writer is alive.");
-	prom_sample(f, "logbus_writer_up", bus, "", NULL, m->state == MON_ALIVE, 0);
+	prom_sample(f, "logbus_writer_up", bus, "", NULL, st == MON_ALIVE, 0);
 	prom_head(f, "logbus_writer_state", "gauge",
 		  "The writer's state from its heartbeat: 1 for the current one.");
 	for (size_t i = 0; i < COUNT(states); i++) {
 		char l[32];
 		snprintf(l, sizeof(l), "state=\"%s\"", mon_state_name(states[i]));
-		prom_sample(f, "logbus_writer_state", bus, "", l, m->state == states[i], 0);
+		prom_sample(f, "logbus_writer_state", bus, "", l, st == states[i], 0);
 	}
+}
+
+static void prom_writer(FILE *f, const char *bus, const struct mon_sample *m)
+{
+	prom_writer_state(f, bus, m->state);
 	prom_head(f, "logbus_writer_start_time_seconds", "gauge",
 		  "When the writer started, since the epoch.");
 	prom_sample(f, "logbus_writer_start_time_seconds", bus, "", NULL, m->s.start_ns, 1e-9);
+}
+
+void report_prometheus_down(FILE *f, const char *bus)
+{
+	prom_writer_state(f, bus, MON_DEAD);
 }
 
 void report_prometheus(FILE *f, const char *bus, const struct mon_sample *m)

@@ -22,6 +22,11 @@ void report_text(FILE *f, const char *bus, const struct mon_sample *m);
 /* report_prometheus - the sample as Prometheus text on f. */
 void report_prometheus(FILE *f, const char *bus, const struct mon_sample *m);
 
+/* report_prometheus_down - Prometheus text for a bus whose stats cannot be
+ * read: logbus_writer_up 0 and the state dead, so that an alert on the
+ * writer fires. */
+void report_prometheus_down(FILE *f, const char *bus);
+
 /* Quantiles of a histogram. */
 struct report_quantiles {
 	uint64_t count, mean, max, p50, p90, p99, p999;

@@ -125,8 +125,10 @@ long lb_record_decode(const uint8_t *buf, size_t avail, size_t max_record,
 	if (align_up(size) > avail)
 		return -EAGAIN;
 	memcpy(&h, buf, sizeof(h));
+	/* A lane sequence counts a lane's entries from 0: at 2^63 it is no
+	 * count but damage, and every JSON reader could not read it back. */
 	if (h.level > LOGBUS_DEBUG || (h.ts_mode != LB_TS_REALTIME && h.ts_mode != LB_TS_TSC) ||
-	    h.nfields > LOGBUS_FIELDS_MAX)
+	    h.nfields > LOGBUS_FIELDS_MAX || h.seq > LB_RECORD_SEQ_MAX)
 		return -EBADMSG;
 	body = size - sizeof(h);
 	if (h.tag_len > body || !lb_tag_valid((const char *)buf + sizeof(h), h.tag_len))

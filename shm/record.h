@@ -125,12 +125,16 @@ static inline void lb_record_encode(void *dst, size_t size, const struct lb_reco
 /* lb_record_encode_pad - write a pad record of size bytes (aligned, >= 8). */
 void lb_record_encode_pad(void *dst, size_t size);
 
+/* The highest lane sequence a valid record carries: INT64_MAX, what JSON
+ * readers (jansson's json_int_t among them) read back as an integer. */
+#define LB_RECORD_SEQ_MAX INT64_MAX
+
 /*
  * lb_record_decode - decode the record at buf, which has avail bytes.
  * Returns the aligned size it takes, with *is_pad telling a pad record
  * (e untouched) from an entry (e filled); -EAGAIN when avail holds only part
  * of an entry no larger than max_record; -EBADMSG when the bytes are not a
- * valid record. A pad's size may exceed avail: the caller must check that
+ * valid record (a lane sequence above LB_RECORD_SEQ_MAX included). A pad's size may exceed avail: the caller must check that
  * it ends exactly at the end of the ring.
  */
 long lb_record_decode(const uint8_t *buf, size_t avail, size_t max_record,

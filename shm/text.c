@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Text helpers shared by every output format. */
+#include <errno.h>
+#include <strings.h>
 #include <time.h>
 
 #include "text.h"
@@ -11,6 +13,29 @@ static const char *const level_names[] = {
 const char *lb_level_name(unsigned level)
 {
 	return level < 8 ? level_names[level] : "invalid";
+}
+
+int lb_level_parse(const char *s, size_t len)
+{
+	static const struct {
+		const char *name;
+		unsigned level;
+	} aliases[] = {
+		{ "panic", 0 }, { "critical", 2 }, { "error", 3 },
+		{ "warn", 4 }, { "informational", 6 },
+	};
+
+	if (!s)
+		return -EINVAL;
+	if (len == 1 && s[0] >= '0' && s[0] <= '7')
+		return s[0] - '0';
+	for (unsigned l = 0; l < 8; l++)
+		if (strlen(level_names[l]) == len && !strncasecmp(s, level_names[l], len))
+			return (int)l;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strlen(aliases[i].name) == len && !strncasecmp(s, aliases[i].name, len))
+			return (int)aliases[i].level;
+	return -EINVAL;
 }
 
 static bool all_ascii8(const char *s)

@@ -25,3 +25,12 @@ void lb_rfc3339_put(struct lb_buf *b, uint64_t ns);
 
 /* lb_level_name - "emerg".."debug"; "invalid" out of range. */
 const char *lb_level_name(unsigned level);
+
+/* The one level parser, for the client, the configuration and the hooks.
+ * lb_level_parse - the level s[0..len) names: a name ("err"), an alias
+ * ("error", "warn", ...), either in any case, or a digit "0".."7".
+ * Returns 0..7, or -EINVAL for anything else. */
+int lb_level_parse(const char *s, size_t len);
+
+/* Words for an error message listing what lb_level_parse accepts. */
+#define LB_LEVEL_WORDS "emerg alert crit err warning notice info debug, or 0 to 7"

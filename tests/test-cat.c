@@ -172,6 +172,33 @@ static void test_cat_permission(void **state)
 	assert_int_equal(run(cmd, err), 1);
 	expect_reason(err, "join group 'root'");
 }
+/* logbus-cat's bad arguments: exit 2 and one line naming the argument and
+ * the rule it breaks, before any bus is opened. */
+static void test_cat_bad_args(void **state)
+{
+	static const struct {
+		const char *args, *want;
+	} cases[] = {
+		{ "-t 'my app' x", "-t: the tag holds a space at byte 3" },
+		{ "-t t234567890123456789012345678901234567890123456789012345678901234567890 x",
+		  "-t: the tag is 70 bytes long, at most 64" },
+		{ "-t '' x", "-t: the tag is empty" },
+		{ "-f user-agent=curl x", "-f: key 'user-agent' is not 1 to 64 of [A-Za-z0-9_]" },
+		{ "-f user=a -f user=b x", "-f: key 'user' is given twice" },
+		{ "-f novalue x", "-f: 'novalue' is not KEY=VALUE" },
+		{ "-p loud x", "-p: 'loud' is not a level" },
+	};
+	struct harness *h = *state;
+	char cmd[512], err[300];
+
+	snprintf(err, sizeof(err), "%s.err", h->dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "%s -b %s %s", cat_path(), h->bus, cases[i].args);
+		if (run(cmd, err) != 2)
+			fail_msg("'logbus-cat %s' did not exit 2", cases[i].args);
+		expect_reason(err, cases[i].want);
+	}
+}
 
 static int setup(void **state)
 {
@@ -189,6 +216,7 @@ int main(void)
 		TEST(test_cat_no_bus),
 		TEST(test_cat_no_writer),
 		TEST(test_cat_permission),
+		TEST(test_cat_bad_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

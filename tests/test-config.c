@@ -46,7 +46,8 @@ static int check(const char *json, const char *env, char *out, size_t cap)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* The example shipped beside the unit file is valid. */
+/* The example shipped beside the unit file is valid, and runs every
+ * section it configures (no warning). */
 static void test_example_valid(void **state)
 {
 	const char *path = getenv("LOGBUS_TEST_EXAMPLE_CONFIG");
@@ -65,6 +66,101 @@ static void test_example_valid(void **state)
 	if (pclose(p) != 0)
 		fail_msg("the example configuration is refused:\n%s", out);
 	assert_non_null(strstr(out, "configuration OK"));
+	if (strstr(out, "warning"))
+		fail_msg("the example configuration warns:\n%s", out);
+}
+
+/* The example's sections for the other sinks, put in place with every
+ * sink in format, are valid too and warn of nothing. */
+static void test_example_sections_valid(void **state)
+{
+	static const char *const sections[] = { "journald", "syslog", "entry_files" };
+	json_t *root = json_load_file(getenv("LOGBUS_TEST_EXAMPLE_CONFIG"), 0, NULL);
+	char key[64], out[4096];
+	char *text;
+
+	(void)state;
+	assert_non_null(root);
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		snprintf(key, sizeof(key), "_%s_example", sections[i]);
+		json_t *v = json_object_get(root, key);
+		assert_non_null(v);
+		assert_int_equal(json_object_set(root, sections[i], v), 0);
+		assert_int_equal(json_object_del(root, key), 0);
+	}
+	assert_int_equal(json_object_set_new(root, "format",
+					     json_pack("[ssss]", "json", "journald", "syslog",
+						       "entry")), 0);
+	text = json_dumps(root, 0);
+	assert_non_null(text);
+	if (check(text, NULL, out, sizeof(out)) != 0 || strstr(out, "warning"))
+		fail_msg("the example's sections, in place, are refused or warn:\n%s", out);
+	free(text);
+	json_decref(root);
+}
+
+/* A section that no format runs gets a warning naming it (still OK); a
+ * missing file is one plain line; the two halves of the geometry are
+ * named each at its own key; a hook's problems are all reported. */
+static void test_messages_placed(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(check("{\"format\":[\"json\"],\"journald\":{},\"syslog\":[{}]}", NULL,
+			       out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "$.journald: warning: is configured, but no sink runs it"));
+	assert_non_null(strstr(out, "$.syslog: warning: is configured, but no sink runs it"));
+	assert_non_null(strstr(out, "configuration OK"));
+
+	assert_int_equal(check("{\"lane_size\":\"3K\"}", NULL, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "$.lane_size: lane size 3072 is not a power of two"));
+	assert_null(strstr(out, "$.lanes"));
+
+	assert_int_equal(check("{\"hooks\":[{\"name\":\"a\",\"type\":\"x\"},"
+			       "{\"name\":\"b\",\"type\":\"action\"},"
+			       "{\"name\":\"c\",\"type\":\"action\",\"command\":[\"/bin/cat\"],"
+			       "\"match\":{\"level\":\"loud\"}}]}", NULL, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "$.hooks[0]"));
+	assert_non_null(strstr(out, "$.hooks[1]"));
+	assert_non_null(strstr(out, "$.hooks[2].match.level: 'loud' is not a level"));
+	assert_non_null(strstr(out, "3 problems found"));
+
+	/* Two hooks whose commands do not exist: both named, each one line. */
+	assert_int_equal(check("{\"hooks\":[{\"name\":\"a\",\"type\":\"action\","
+			       "\"command\":[\"/nonexistent/a\\nb\"]},{\"name\":\"b\","
+			       "\"type\":\"action\",\"command\":[\"/nonexistent/c\"]}]}", NULL, out,
+			       sizeof(out)), 1);
+	assert_non_null(strstr(out, "hook 'a': command '/nonexistent/a\\x0ab' is not an executable"));
+	assert_non_null(strstr(out, "hook 'b': command '/nonexistent/c' is not an executable"));
+	assert_non_null(strstr(out, "2 problems found"));
+
+	/* A key and a value holding newlines: each problem stays one line. */
+	assert_int_equal(check("{\"a\\nb\":1,\"file\":{\"dir\":7},\"bus\":\"x\\ny\"}", NULL,
+			       out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "$.a\\x0ab: unknown key\n"));
+	assert_non_null(strstr(out, "'x\\x0ay' is not a bus name"));
+	assert_non_null(strstr(out, "3 problems found"));
+}
+
+/* A file that does not exist: one line that says so, no line or column. */
+static void test_missing_file(void **state)
+{
+	char cmd[1024], out[4096];
+	FILE *p;
+	size_t n;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "'%s' --check-config --config /nonexistent/logbus.json 2>&1",
+		 harness_writer_path());
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	assert_int_not_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "logbus-writer: /nonexistent/logbus.json: unable to open "
+				    "/nonexistent/logbus.json: No such file or directory\n"));
+	assert_null(strstr(out, "line -1"));
 }
 
 /* A minimal valid file and no file at all pass. */
@@ -149,6 +245,27 @@ static void test_bad_table(void **state)
 	}
 }
 
+/* Levels in the configuration and the hooks are read as logbus-cat -p
+ * reads them: aliases ("error"), digits in strings ("3"), any case. */
+static void test_levels_one_parser(void **state)
+{
+	static const char *const ok[] = {
+		"{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"level_min\":\"error\"}]}",
+		"{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"level_max\":\"3\"}]}",
+		"{\"entry_files\":[{\"dir\":\"/tmp/x\",\"tag\":\"r*\",\"level_max\":\"Warn\"}]}",
+		"{\"hooks\":[{\"name\":\"a\",\"type\":\"action\",\"command\":[\"/bin/cat\"],"
+		"\"match\":{\"level\":\"3\"}}]}",
+		"{\"hooks\":[{\"name\":\"a\",\"type\":\"action\",\"command\":[\"/bin/cat\"],"
+		"\"match\":{\"level\":\"error..critical\"}}]}",
+	};
+	char out[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (check(ok[i], NULL, out, sizeof(out)) != 0)
+			fail_msg("config %s refused:\n%s", ok[i], out);
+}
+
 /* Every problem of a file is reported, not only the first. */
 static void test_all_problems(void **state)
 {
@@ -185,6 +302,10 @@ int main(void)
 		cmocka_unit_test(test_minimal_valid),
 		cmocka_unit_test(test_bad_table),
 		cmocka_unit_test(test_all_problems),
+		cmocka_unit_test(test_levels_one_parser),
+		cmocka_unit_test(test_example_sections_valid),
+		cmocka_unit_test(test_messages_placed),
+		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_start_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -174,6 +175,84 @@ static void test_hostile_entry_verbatim(void **state)
 	hooktest_fini(&t);
 }
 
+/* Start t's writer with hooks as hooktest_start does, its stdout into
+ * the file out, beside t's directory (the caller removes it). */
+static void start_stdout_to(struct hooktest *t, const char *hooks, char *out, size_t cap)
+{
+	int fd, saved;
+
+	snprintf(out, cap, "%s.stdout", t->h.dir);
+	fflush(stdout);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	assert_true(fd >= 0 && saved >= 0);
+	dup2(fd, STDOUT_FILENO);
+	hooktest_start(t, hooks);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fd);
+}
+
+/* Publish n entries to t's bus and wait until they are written. */
+static void publish_n(struct hooktest *t, int n)
+{
+	logbus_t *lb = logbus_open(t->h.bus);
+
+	assert_non_null(lb);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(logbus_publishf(lb, LOGBUS_ERR, "app", "entry %d", i), 0);
+	assert_int_equal(logbus_flush(lb, 5000), 0);
+	logbus_close(lb);
+}
+
+/* A confirm hook that prints OK without reading its input (yes OK) is
+ * credited with no entry: its answers come before the entries. */
+static void test_confirm_unread_not_credited(void **state)
+{
+	struct hooktest t;
+	char out[512];
+
+	(void)state;
+	hooktest_init(&t, "hook-yes");
+	start_stdout_to(&t, "[ { \"name\": \"yes\", \"type\": \"action\", "
+			"\"command\": [ \"yes\", \"OK\" ], \"confirm\": true } ]", out, sizeof(out));
+	publish_n(&t, 50);
+	harness_stop_writer(&t.h);
+	struct hooktest_metrics m = hooktest_metrics(&t, "yes");
+	assert_int_equal(m.matched, 50);
+	if (m.ok != 0)
+		fail_msg("yes OK was credited with %llu of 50 entries", (unsigned long long)m.ok);
+	char *log = hooktest_read(t.log, NULL);
+	assert_non_null(strstr(log, "answers without reading"));
+	free(log);
+	assert_int_equal(unlink(out), 0);
+	hooktest_fini(&t);
+}
+
+/* Without confirm, what a command prints never reaches the writer's
+ * stdout: cat echoes every entry, and the writer's stdout stays empty. */
+static void test_output_not_on_writer_stdout(void **state)
+{
+	struct hooktest t;
+	char out[512];
+	size_t len;
+	char *text;
+
+	(void)state;
+	hooktest_init(&t, "hook-cat");
+	start_stdout_to(&t, "[ { \"name\": \"cat\", \"type\": \"action\", "
+			"\"command\": [ \"cat\" ] } ]", out, sizeof(out));
+	publish_n(&t, 20);
+	harness_stop_writer(&t.h);
+	assert_int_equal(hooktest_metrics(&t, "cat").matched, 20);
+	text = hooktest_read(out, &len);
+	if (len)
+		fail_msg("the writer's stdout holds %zu bytes: %.200s", len, text);
+	free(text);
+	assert_int_equal(unlink(out), 0);
+	hooktest_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +260,8 @@ int main(void)
 		cmocka_unit_test(test_hang_timeout),
 		cmocka_unit_test(test_unconfirmed_all_fed),
 		cmocka_unit_test(test_hostile_entry_verbatim),
+		cmocka_unit_test(test_confirm_unread_not_credited),
+		cmocka_unit_test(test_output_not_on_writer_stdout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

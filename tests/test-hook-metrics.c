@@ -60,9 +60,16 @@ static void workload_free(struct workload *w)
 	free(w->b.entries);
 }
 
+/* A problem of the hooks' configuration: printed, so the refusal says why. */
+static void conf_problem(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
+}
+
 static struct hooks_conf *conf(const char *dir)
 {
-	char so[512], text[4096], err[512];
+	char so[512], text[4096];
 	struct hooks_conf *c;
 	json_t *j;
 
@@ -86,8 +93,8 @@ static struct hooks_conf *conf(const char *dir)
 		 getenv("LOGBUS_TEST_HOOKS"), so, dir, so, dir, so, dir, so, dir, so, dir);
 	j = json_loads(text, 0, NULL);
 	assert_non_null(j);
-	if (hooks_conf_parse(j, "$.hooks", &c, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
+	if (hooks_conf_parse(j, "$.hooks", &c, conf_problem, NULL) < 0)
+		fail_msg("the hooks' configuration is refused");
 	json_decref(j);
 	return c;
 }

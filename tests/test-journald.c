@@ -100,6 +100,7 @@ static void test_fields(void **state)
 	struct logbus_field f[] = {
 		{ "user", "bob", 3 }, { "_trusted", "t", 1 }, { "message", "m", 1 },
 		{ "9lives", "cat", 3 }, { long_key, "long", 4 }, { "bin", "\xff\x00\x01", 3 },
+		{ "object_pid", "1", 1 },
 	};
 	struct jtest t;
 	json_t *all, *e;
@@ -108,7 +109,7 @@ static void test_fields(void **state)
 	(void)state;
 	start(&t, "fields");
 	assert_int_equal(logbus_publishv(t.lb, LOGBUS_WARNING, t.tag, "hello journald", 14,
-					 f, 6), 0);
+					 f, 7), 0);
 	stop(&t);
 	all = journal_entries(t.tag);
 	assert_int_equal(json_array_size(all), 1);
@@ -118,6 +119,22 @@ static void test_fields(void **state)
 	snprintf(num, sizeof(num), "%d", (int)getpid());
 	assert_string_equal(services_str(e, "LOGBUS_PID"), num);
 	assert_string_equal(services_str(e, "SYSLOG_PID"), num);
+	assert_string_equal(services_str(e, "OBJECT_PID"), num);
+	assert_string_equal(services_str(e, "F_OBJECT_PID"), "1");
+	/* The writer's code location says nothing about the entry. */
+	assert_null(json_object_get(e, "CODE_FILE"));
+	assert_null(json_object_get(e, "CODE_LINE"));
+	assert_null(json_object_get(e, "CODE_FUNC"));
+	/* As root the writer speaks for the client: journald adds its identity. */
+	if (geteuid() == 0) {
+		char comm[32] = "";
+		FILE *c = fopen("/proc/self/comm", "re");
+		assert_non_null(c);
+		assert_non_null(fgets(comm, sizeof(comm), c));
+		fclose(c);
+		comm[strcspn(comm, "\n")] = '\0';
+		assert_string_equal(services_str(e, "OBJECT_COMM"), comm);
+	}
 	snprintf(num, sizeof(num), "%d", (int)gettid());
 	assert_string_equal(services_str(e, "LOGBUS_TID"), num);
 	assert_int_equal(strlen(services_str(e, "LOGBUS_TS")), 30);

@@ -4,6 +4,7 @@
  * entry exactly once; a bad new configuration is refused with its reason,
  * the running one keeps writing (its files reopened). */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,10 +79,46 @@ static void test_reload_under_load(void **state)
 	harness_fini(&h);
 }
 
+/* Whether the writer's stderr holds what. */
+static bool stderr_has(const struct harness *h, const char *what)
+{
+	char *err = outfiles_stderr(h);
+	bool found = strstr(err, what) != NULL;
+
+	free(err);
+	return found;
+}
+
+/* A reload that changes nothing warns of nothing; flags that ask an
+ * existing bus for another geometry get a line saying it keeps its own. */
+static void test_geometry_warnings(void **state)
+{
+	static const char *const four[] = { "--lanes", "4", NULL };
+	struct harness h;
+	char want[256];
+
+	(void)state;
+	harness_init(&h, "reload-geometry");
+	outfiles_start(&h, NULL, NULL);   /* makes the bus: 8 lanes of 1 MiB */
+	assert_int_equal(kill(h.writer, SIGHUP), 0);
+	wait_stderr(&h, "reloaded the configuration");
+	if (stderr_has(&h, "asked for") || stderr_has(&h, "restart"))
+		fail_msg("a reload that changed nothing warned about the geometry");
+	harness_stop_writer(&h);
+
+	outfiles_start(&h, NULL, four);
+	snprintf(want, sizeof(want), "logbus-writer: bus '%s' has 8 lanes of 1048576 bytes, not "
+		 "the 4 lanes asked for", h.bus);
+	wait_stderr(&h, want);
+	harness_stop_writer(&h);
+	harness_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reload_under_load),
+		cmocka_unit_test(test_geometry_warnings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

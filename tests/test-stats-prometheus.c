@@ -342,10 +342,46 @@ static void test_exposition(void **state)
 	harness_fini(&h);
 }
 
+/* A bus that does not exist: exit 1, and the --output file (and stdout)
+ * still hold valid exposition text with logbus_writer_up 0, so that the
+ * textfile collector reports the writer down instead of nothing. */
+static void test_missing_bus(void **state)
+{
+	static struct exposition e;
+	struct harness h;
+	char key[512], path[400], *out;
+	int st;
+
+	(void)state;
+	harness_init(&h, "stats-prom-missing");
+	snprintf(path, sizeof(path), "%s.prom", h.dir);
+	out = stattest_run(&st, "%s --bus %s --prometheus --output %s 2>/dev/null",
+			   stattest_stat_path(), h.bus, path);
+	assert_int_equal(st, 1);
+	free(out);
+	out = stattest_run(&st, "cat %s", path);
+	assert_int_equal(st, 0);
+	parse(&e, out);
+	snprintf(key, sizeof(key), "logbus_writer_up{bus=\"%s\",}", h.bus);
+	assert_true(series_value(&e, key) == 0);
+	snprintf(key, sizeof(key), "logbus_writer_state{bus=\"%s\",state=\"dead\",}", h.bus);
+	assert_true(series_value(&e, key) == 1);
+	free(out);
+	exposition_free(&e);
+	assert_int_equal(unlink(path), 0);
+	out = stattest_run(&st, "%s --bus %s --prometheus 2>/dev/null", stattest_stat_path(),
+			   h.bus);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(out, "logbus_writer_up{"));
+	free(out);
+	harness_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exposition),
+		cmocka_unit_test(test_missing_bus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

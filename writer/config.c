@@ -28,6 +28,7 @@
 #include "config.h"
 #include "hooks.h"
 #include "logbus.h"
+#include "text.h"
 
 #define PATH_LEN 160
 
@@ -37,9 +38,7 @@ struct ctx {
 	int errors;
 };
 
-/* Print text with every control byte as \xNN: a problem is one line even
- * when it quotes what the file holds (a key, a value, jansson's "near"). */
-static void put_one_line(FILE *f, const char *text)
+void config_put_one_line(FILE *f, const char *text)
 {
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
@@ -49,31 +48,49 @@ static void put_one_line(FILE *f, const char *text)
 	}
 }
 
-static void problem(struct ctx *x, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* problem - print "logbus-writer: SOURCE[: PATH]: WHAT" as one line to
- * x->errs and count it. */
-static void problem(struct ctx *x, const char *path, const char *fmt, ...)
+/* Print "logbus-writer: SOURCE[: PATH]: [warning: ]WHAT" as one line to
+ * x->errs. */
+__attribute__((format(printf, 4, 0)))
+static void say(struct ctx *x, const char *path, const char *kind, const char *fmt, va_list ap)
 {
 	char *what = NULL;
-	va_list ap;
 
 	fprintf(x->errs, "logbus-writer: ");
-	put_one_line(x->errs, x->source);
+	config_put_one_line(x->errs, x->source);
 	fprintf(x->errs, ": ");
 	if (path) {
-		put_one_line(x->errs, path);
+		config_put_one_line(x->errs, path);
 		fprintf(x->errs, ": ");
 	}
-	va_start(ap, fmt);
+	fputs(kind, x->errs);
 	if (vasprintf(&what, fmt, ap) < 0)
 		what = NULL;
-	va_end(ap);
-	put_one_line(x->errs, what ? what : "(out of memory)");
+	config_put_one_line(x->errs, what ? what : "(out of memory)");
 	free(what);
 	fputc('\n', x->errs);
+}
+
+/* problem - say what is wrong at path, and count it. */
+__attribute__((format(printf, 3, 4)))
+static void problem(struct ctx *x, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(x, path, "", fmt, ap);
+	va_end(ap);
 	x->errors++;
+}
+
+/* warning - say what is valid but likely not meant; not a problem. */
+__attribute__((format(printf, 3, 4)))
+static void warning(struct ctx *x, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(x, path, "warning: ", fmt, ap);
+	va_end(ap);
 }
 
 /* ---- value types ---- */
@@ -104,10 +121,6 @@ struct section {
 	size_t size;                 /* of one element (T_LIST) */
 	void (*defaults)(void *dst);
 	void (*check)(struct ctx *x, const char *path, void *dst);
-};
-
-static const char *const level_names[] = {
-	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 };
 
 static const struct { const char *name; int code; } facilities[] = {
@@ -232,18 +245,19 @@ static int parse_count(const char *s, uint64_t *out)
 	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
 }
 
+/* A level: 0..7, or a string lb_level_parse takes ("error", "3"). */
 static bool lookup_level(json_t *v, int *out)
 {
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 7) {
-		*out = (int)json_integer_value(v);
-		return true;
-	}
-	for (int i = 0; json_is_string(v) && i < 8; i++)
-		if (!strcmp(json_string_value(v), level_names[i])) {
-			*out = i;
-			return true;
-		}
-	return false;
+	int level = -EINVAL;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 7)
+		level = (int)json_integer_value(v);
+	else if (json_is_string(v))
+		level = lb_level_parse(json_string_value(v), json_string_length(v));
+	if (level < 0)
+		return false;
+	*out = level;
+	return true;
 }
 
 static bool lookup_facility(json_t *v, int *out)
@@ -339,6 +353,12 @@ static void parse_list(struct ctx *x, const char *path, json_t *v, const struct 
 	}
 }
 
+/* A problem of the hooks, already "PATH: what": one line of its own. */
+static void hook_problem(void *ctx, const char *msg)
+{
+	problem(ctx, NULL, "%s", msg);
+}
+
 static void parse_value(struct ctx *x, const char *path, json_t *v, const struct key *k,
 			void *base)
 {
@@ -384,8 +404,7 @@ static void parse_value(struct ctx *x, const char *path, json_t *v, const struct
 		return;
 	case T_LEVEL:
 		if (!lookup_level(v, dst))
-			problem(x, path, "is not a level (emerg, alert, crit, err, warning, "
-				"notice, info, debug, or 0-7)");
+			problem(x, path, "is not a level (%s)", LB_LEVEL_WORDS);
 		return;
 	case T_COMPRESS:
 		if (json_is_string(v) && !strcmp(json_string_value(v), "zstd"))
@@ -427,12 +446,9 @@ static void parse_value(struct ctx *x, const char *path, json_t *v, const struct
 	case T_LIST:
 		parse_list(x, path, v, k->sub, dst);
 		return;
-	case T_HOOKS: {
-		char msg[1024];
-		if (hooks_conf_parse(v, path, dst, msg, sizeof(msg)) < 0)
-			problem(x, NULL, "%s", msg);
+	case T_HOOKS:
+		(void)hooks_conf_parse(v, path, dst, hook_problem, x);
 		return;
-	}
 	}
 }
 
@@ -521,7 +537,7 @@ static void entry_check(struct ctx *x, const char *path, void *p)
 		problem(x, path, "needs \"tag\", a glob such as \"response*\"");
 	if (o->level_min > o->level_max)
 		problem(x, path, "level_min (%s) is less severe than level_max (%s): no entry "
-			"could match", level_names[o->level_min], level_names[o->level_max]);
+			"could match", lb_level_name((unsigned)o->level_min), lb_level_name((unsigned)o->level_max));
 }
 
 static const struct key entry_keys[] = {
@@ -635,7 +651,10 @@ static void load_file(struct ctx *x, const char *path, struct writer_config *c)
 	x->source = path;
 	c->root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
 	if (!c->root) {
-		problem(x, "$", "%s (line %d, column %d)", err.text, err.line, err.column);
+		if (err.line < 0)   /* not read at all: no place in it to name */
+			problem(x, NULL, "%s", err.text);
+		else
+			problem(x, "$", "%s (line %d, column %d)", err.text, err.line, err.column);
 		return;
 	}
 	parse_section(x, "$", c->root, &top_section, c);
@@ -724,14 +743,42 @@ static void check_dir(struct ctx *x, const char *path, const char *dir)
 		problem(x, path, "unwritable: %s", why);
 }
 
+/* A warning for each section the file configures that no chosen format
+ * runs: its settings would be silently unused. */
+static void unused_sections(struct ctx *x, const struct writer_config *c)
+{
+	static const struct { const char *key, *format; unsigned bit; } sections[] = {
+		{ "file", "json", FORMAT_JSON }, { "journald", "journald", FORMAT_JOURNALD },
+		{ "syslog", "syslog", FORMAT_SYSLOG }, { "entry_files", "entry", FORMAT_ENTRY },
+	};
+	char path[32];
+
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		if (!json_object_get(c->root, sections[i].key) || (c->formats & sections[i].bit))
+			continue;
+		snprintf(path, sizeof(path), "$.%s", sections[i].key);
+		warning(x, path, "is configured, but no sink runs it: \"format\" lacks \"%s\"",
+			sections[i].format);
+	}
+}
+
 /* What only the whole configuration can tell. */
 static void check_all(struct ctx *x, const char *source, struct writer_config *c)
 {
+	struct lb_bus_geometry g;
 	struct lb_bus_error err;
 
 	x->source = source;
-	if (lb_bus_geometry_check(&c->geometry, &err) < 0)
+	/* Each half of the geometry on its own, so the message names the key. */
+	g = (struct lb_bus_geometry){ .lane_count = c->geometry.lane_count,
+				      .lane_size = LB_DEFAULT_LANE_SIZE };
+	if (lb_bus_geometry_check(&g, &err) < 0)
 		problem(x, "$.lanes", "%s", err.why);
+	g = (struct lb_bus_geometry){ .lane_count = LB_DEFAULT_LANES,
+				      .lane_size = c->geometry.lane_size };
+	if (lb_bus_geometry_check(&g, &err) < 0)
+		problem(x, "$.lane_size", "%s", err.why);
+	unused_sections(x, c);
 	if (c->formats & FORMAT_JSON)
 		check_dir(x, "$.file.dir", c->file.dir);
 	check_dir(x, "$.state_dir", c->state_dir);

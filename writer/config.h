@@ -59,6 +59,11 @@ struct config_overrides {
 	const char *lane_size;
 };
 
+/* config_put_one_line - text with every control byte as \xNN: a problem
+ * is one line even when it quotes what the file holds (a key, a value,
+ * jansson's "near"). */
+void config_put_one_line(FILE *f, const char *text);
+
 /*
  * config_load - defaults, then the file (when ov->config_path), then
  * LOGBUS_BUS, LOGBUS_DIR, LOGBUS_FORMAT, then ov. Every problem is printed

@@ -351,7 +351,10 @@ static int deliver_to(struct writer *w, struct sink *s)
 		c->errors++;
 	else
 		c->written += w->merged.count;
-	c->last_error = r;
+	/* An asynchronous sink took the batch into its queue: whether its
+	 * destination works, it says in last_error itself. */
+	if (r < 0 || !s->async)
+		c->last_error = r;
 	return r;
 }
 

@@ -44,14 +44,19 @@ struct hook_metrics {
 	uint64_t time_ns_max;
 };
 
+/* A problem of the hooks' configuration, "PATH: what", handed to the
+ * caller (who prints it as one line). */
+typedef void hooks_conf_report_fn(void *ctx, const char *msg);
+
 /*
  * hooks_conf_parse - parse the "hooks" array of the writer's configuration.
- * path names the array in messages ("hooks"). On error returns -EINVAL and
- * writes a one-line message naming the JSON path into err, e.g.
- * "hooks[1].match.level: 'loud' is not a level name".
+ * path names the array in messages ("$.hooks"). Each problem goes to
+ * report, naming its JSON path ("$.hooks[1].match.level: 'loud' is not a
+ * level..."): the first of every bad hook, all hooks. Returns 0, -EINVAL
+ * after a problem, or -ENOMEM (reported too).
  */
 int hooks_conf_parse(const json_t *array, const char *path, struct hooks_conf **out,
-		     char *err, size_t errlen);
+		     hooks_conf_report_fn *report, void *ctx);
 
 /* hooks_conf_free - accepts NULL. */
 void hooks_conf_free(struct hooks_conf *c);
@@ -62,10 +67,10 @@ size_t hooks_conf_count(const struct hooks_conf *c);
 /*
  * hooks_conf_check - load every plugin of the configuration (without
  * calling it) and check its ABI version, and look for every command, as
- * --check-config does. Returns 0, or -ENOEXEC / -ENOENT with the reason in
- * err, naming the hook, the plugin, and both ABI versions when they differ.
+ * --check-config does. Each problem goes to report, naming the hook, the
+ * plugin, and both ABI versions when they differ. Returns how many.
  */
-int hooks_conf_check(const struct hooks_conf *c, char *err, size_t errlen);
+int hooks_conf_check(const struct hooks_conf *c, hooks_conf_report_fn *report, void *ctx);
 
 /*
  * hooks_start - a running set for conf (taken over, freed with the set):

@@ -4,7 +4,13 @@
  * started when the first entry matches, kept running, and fed each
  * matching entry as one JSON line on stdin. With "confirm", the command
  * answers one line per entry on stdout, "OK" for success (rsyslog omprog's
- * confirmMessages); any other line counts as an error for that entry.
+ * confirmMessages); any other line counts as an error for that entry. An
+ * answer is the one line that comes after its entry was written and
+ * before the next one: a line already waiting when an entry is about to
+ * be written, or a second line behind the answer, answers nothing (the
+ * command does not read before it answers: `yes OK`), so that entry
+ * counts as an error and the command is restarted. Without "confirm" the
+ * command's stdout is /dev/null: it is never the writer's own stdout.
  *
  * Each entry (or batch) has timeout_ms to be written (and confirmed): a
  * command that takes longer is killed (its whole process group) and
@@ -88,6 +94,8 @@ static int spawn_attrs(posix_spawnattr_t *a, posix_spawn_file_actions_t *fa, int
 	posix_spawn_file_actions_adddup2(fa, in, STDIN_FILENO);
 	if (out >= 0)
 		posix_spawn_file_actions_adddup2(fa, out, STDOUT_FILENO);
+	else
+		posix_spawn_file_actions_addopen(fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	return 0;
 }
 
@@ -259,6 +267,40 @@ static int read_ack(struct hook_command *c, uint64_t deadline, const _Atomic boo
 	}
 }
 
+/* Whether the command has said something that no entry asked for: a line
+ * (or part of one) waiting before the next entry is written. Reads it
+ * into c->ack without waiting. */
+static bool answer_unasked(struct hook_command *c)
+{
+	ssize_t n;
+
+	if (c->ack_len)
+		return true;
+	n = read(c->out_fd, c->ack, sizeof(c->ack));
+	if (n <= 0)
+		return false;   /* nothing, or EOF: the write will see it exited */
+	c->ack_len = (size_t)n;
+	return true;
+}
+
+/* Write the lines; with confirm, read the one answer they get. Returns 0,
+ * -EPROTO for an answer other than OK, -EBADMSG for output that answers
+ * no entry, or as write_lines and read_ack. */
+static int deliver(struct hook *h, uint64_t deadline, const _Atomic bool *stop)
+{
+	struct hook_command *c = &h->cmd;
+	int r;
+
+	if (!h->c->confirm)
+		return write_lines(c, deadline, stop);
+	if (answer_unasked(c))
+		return -EBADMSG;
+	r = write_lines(c, deadline, stop);
+	if (r == 0)
+		r = read_ack(c, deadline, stop);
+	return r == 0 && c->ack_len ? -EBADMSG : r;
+}
+
 int hook_command_call(struct hook *h, const struct hook_job *const *j, size_t n,
 		      const _Atomic bool *stop)
 {
@@ -275,18 +317,19 @@ int hook_command_call(struct hook *h, const struct hook_job *const *j, size_t n,
 	}
 	if (c->line.failed)
 		return -ENOMEM;
-	r = write_lines(c, deadline, stop);
-	if (r == 0 && h->c->confirm)
-		r = read_ack(c, deadline, stop);
+	r = deliver(h, deadline, stop);
 	if (r == 0 || r == -EPROTO) {
 		c->backoff_ms = HOOK_RESTART_MIN_MS;
 		c->failing = false;
 		return r;
 	}
 	hook_say(h, "%s; restarting it", r == -ETIMEDOUT ? "entry timed out" :
-		 r == -EPIPE ? "command exited during an entry" : strerror(-r));
+		 r == -EPIPE ? "command exited during an entry" :
+		 r == -EBADMSG ? "command answers without reading its entries (an answer came "
+				 "before its entry, or two for one); its entry is not confirmed" :
+		 strerror(-r));
 	command_lost(h, true);
-	return r;
+	return r == -EBADMSG ? -EPROTO : r;
 }
 
 /* At stop: EOF on its stdin, a moment to finish, then SIGKILL. */

@@ -29,30 +29,26 @@
 #include "text.h"
 
 struct parse {
-	char *err;
-	size_t errlen;
+	hooks_conf_report_fn *report;
+	void *ctx;
+	char msg[1024];
 	char path[128];
 };
 
+/* Hand one problem, "PATH[.key]: what", to the caller's report. */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct parse *p, const char *key, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(p->err, p->errlen, "%s%s%s: ", p->path, key ? "." : "", key ? key : "");
+	int n = snprintf(p->msg, sizeof(p->msg), "%s%s%s: ", p->path, key ? "." : "",
+			 key ? key : "");
 
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < p->errlen)
-		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	if (n >= 0 && (size_t)n < sizeof(p->msg))
+		vsnprintf(p->msg + n, sizeof(p->msg) - (size_t)n, fmt, ap);
 	va_end(ap);
+	p->report(p->ctx, p->msg);
 	return -EINVAL;
-}
-
-static int level_by_name(const char *s, size_t len)
-{
-	for (unsigned l = 0; l <= LOGBUS_DEBUG; l++)
-		if (strlen(lb_level_name(l)) == len && strncmp(lb_level_name(l), s, len) == 0)
-			return (int)l;
-	return -1;
 }
 
 static int parse_level(struct parse *p, const json_t *v, struct hook_match *m)
@@ -63,11 +59,11 @@ static int parse_level(struct parse *p, const json_t *v, struct hook_match *m)
 
 	if (!s)
 		return fail(p, "match.level", "want a level name or \"from..to\"");
-	a = level_by_name(s, dots ? (size_t)(dots - s) : strlen(s));
-	b = dots ? level_by_name(dots + 2, strlen(dots + 2)) : 0;
+	a = lb_level_parse(s, dots ? (size_t)(dots - s) : strlen(s));
+	b = dots ? lb_level_parse(dots + 2, strlen(dots + 2)) : 0;
 	if (a < 0 || b < 0)
-		return fail(p, "match.level", "'%s' is not a level name or range of them "
-			    "(emerg alert crit err warning notice info debug)", s);
+		return fail(p, "match.level", "'%s' is not a level or a range \"from..to\" of them "
+			    "(%s)", s, LB_LEVEL_WORDS);
 	m->level_min = (uint8_t)(a < b ? a : b);
 	m->level_max = (uint8_t)(a < b ? b : a);
 	return 0;
@@ -329,11 +325,11 @@ static int link_hooks(struct parse *p, const json_t *array, const char *path,
 }
 
 int hooks_conf_parse(const json_t *array, const char *path, struct hooks_conf **out,
-		     char *err, size_t errlen)
+		     hooks_conf_report_fn *report, void *ctx)
 {
-	struct parse p = { .err = err, .errlen = errlen };
+	struct parse p = { .report = report, .ctx = ctx };
 	struct hooks_conf *c = calloc(1, sizeof(*c));
-	int r = -ENOMEM;
+	int r = -ENOMEM, bad = 0;
 
 	snprintf(p.path, sizeof(p.path), "%s", path);
 	if (!c)
@@ -345,19 +341,29 @@ int hooks_conf_parse(const json_t *array, const char *path, struct hooks_conf **
 	c->hooks = calloc(json_array_size(array) + 1, sizeof(*c->hooks));
 	if (!c->hooks)
 		goto fail;
+	/* Every hook, so that each bad one is reported; the links between
+	 * them only when all parsed. */
 	for (size_t i = 0; i < json_array_size(array); i++) {
 		snprintf(p.path, sizeof(p.path), "%s[%zu]", path, i);
 		c->count++;
-		if ((r = parse_hook(&p, json_array_get(array, i), &c->hooks[i])) < 0)
+		r = parse_hook(&p, json_array_get(array, i), &c->hooks[i]);
+		if (r == -ENOMEM)
 			goto fail;
+		bad += r < 0;
+	}
+	if (bad) {
+		r = -EINVAL;
+		goto fail;
 	}
 	if ((r = link_hooks(&p, array, path, c)) < 0)
 		goto fail;
 	*out = c;
 	return 0;
 fail:
-	if (r == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory", path);
+	if (r == -ENOMEM) {
+		snprintf(p.msg, sizeof(p.msg), "%s: out of memory", path);
+		report(ctx, p.msg);
+	}
 	hooks_conf_free(c);
 	return r;
 }
@@ -413,24 +419,31 @@ static bool runnable(const char *argv0)
 	return false;
 }
 
-int hooks_conf_check(const struct hooks_conf *c, char *err, size_t errlen)
+int hooks_conf_check(const struct hooks_conf *c, hooks_conf_report_fn *report, void *ctx)
 {
+	char err[1024];
+	int problems = 0;
+
 	for (size_t i = 0; c && i < c->count; i++) {
 		const struct hook_conf *h = &c->hooks[i];
 		const struct logbus_hook_plugin *desc;
 		void *dl;
 
 		if (h->argv && !runnable(h->argv[0])) {
-			snprintf(err, errlen, "hook '%s': command '%s' is not an executable file "
-				 "(nor found in $PATH)", h->name, h->argv[0]);
-			return -ENOENT;
+			snprintf(err, sizeof(err), "hook '%s': command '%s' is not an executable "
+				 "file (nor found in $PATH)", h->name, h->argv[0]);
+			report(ctx, err);
+			problems++;
+			continue;
 		}
 		if (!h->plugin)
 			continue;
-		int r = hook_plugin_open(h, &dl, &desc, err, errlen);
-		if (r < 0)
-			return r;
+		if (hook_plugin_open(h, &dl, &desc, err, sizeof(err)) < 0) {
+			report(ctx, err);
+			problems++;
+			continue;
+		}
 		dlclose(dl);
 	}
-	return 0;
+	return problems;
 }

@@ -214,12 +214,29 @@ static uint64_t sinks_dropped(const struct writer *w)
 	return n;
 }
 
-/* Whether a reloaded configuration asks for what only a restart can do. */
-static bool needs_restart(const struct writer_config *old, const struct writer_config *new)
+/* Say when c asks (in its file or by flag) for lanes or a lane size that
+ * the running bus does not have: an existing bus keeps its geometry until
+ * it is made anew. Nothing when c asks nothing, or what the bus has. */
+static void geometry_check(const struct writer_config *c, const struct lb_bus *bus,
+			   const char *when)
 {
-	return strcmp(old->bus, new->bus) != 0 ||
-	       old->geometry.lane_count != new->geometry.lane_count ||
-	       old->geometry.lane_size != new->geometry.lane_size;
+	bool lanes = (service.ov.lanes || json_object_get(c->root, "lanes")) &&
+		     c->geometry.lane_count != bus->lane_count;
+	bool size = (service.ov.lane_size || json_object_get(c->root, "lane_size")) &&
+		    c->geometry.lane_size != bus->lane_size;
+	char asked[96] = "";
+
+	if (!lanes && !size)
+		return;
+	if (lanes)
+		snprintf(asked, sizeof(asked), "%u lanes", c->geometry.lane_count);
+	if (size)
+		snprintf(asked + strlen(asked), sizeof(asked) - strlen(asked), "%slanes of %llu bytes",
+			 lanes ? ", " : "", (unsigned long long)c->geometry.lane_size);
+	fprintf(stderr, "logbus-writer: %sbus '%s' has %u lanes of %llu bytes, not the %s asked "
+		"for: a bus keeps its geometry until it is made anew (no writer or client on it, "
+		"its segment removed)\n", when, service.bus, bus->lane_count,
+		(unsigned long long)bus->lane_size, asked);
 }
 
 /*
@@ -237,10 +254,10 @@ static void reload(struct writer *w)
 
 	sd_notify(0, "RELOADING=1");
 	if (config_load(&service.ov, &next, stderr) == 0) {
-		if (needs_restart(&service.config, &next))
-			fprintf(stderr, "logbus-writer: reload: the bus, lanes and lane_size change "
-				"only with a restart; keeping bus '%s' as it is\n",
-				service.config.bus);
+		if (strcmp(next.bus, service.bus))
+			fprintf(stderr, "logbus-writer: reload: the bus changes only with a "
+				"restart; keeping bus '%s'\n", service.bus);
+		geometry_check(&next, &w->bus, "reload: ");
 		next.bus = service.bus;
 		next.geometry = service.config.geometry;
 		n = config_make_sinks(&next, lb_bus_id(&w->bus), &sinks, stderr);
@@ -311,17 +328,25 @@ static void print_counters(const struct writer *w)
 	}
 }
 
+/* A hook that cannot run, for --check-config: one line on stdout. */
+static void hook_check_problem(void *ctx, const char *msg)
+{
+	const char *source = ctx;
+
+	fputs("logbus-writer: ", stdout);
+	config_put_one_line(stdout, source ? source : "configuration");
+	fputs(": ", stdout);
+	config_put_one_line(stdout, msg);
+	fputc('\n', stdout);
+}
+
 static int check_only(const struct config_overrides *ov)
 {
 	struct writer_config c;
 	int problems = config_load(ov, &c, stdout);
 
-	char why[1024];
-
-	if (problems == 0 && hooks_conf_check(c.hooks, why, sizeof(why)) < 0) {
-		printf("logbus-writer: %s: %s\n", ov->config_path, why);
-		problems++;
-	}
+	if (problems == 0)
+		problems = hooks_conf_check(c.hooks, hook_check_problem, (void *)ov->config_path);
 	if (problems == 0)
 		printf("logbus-writer: %s: configuration OK\n",
 		       ov->config_path ? ov->config_path : "(no file)");
@@ -387,6 +412,7 @@ int main(int argc, char **argv)
 	r = open_bus(&service.config, &w.bus);
 	if (r)
 		return r;
+	geometry_check(&service.config, &w.bus, "");
 	w.bus_name = service.bus;
 	if (writer_init(&w) < 0) {
 		fprintf(stderr, "logbus-writer: out of memory\n");

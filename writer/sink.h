@@ -47,7 +47,8 @@ struct sink_counters {
 	uint64_t dropped;       /* entries it lost while failing */
 	uint64_t latency_ns_sum;/* time spent in write, for the mean */
 	uint64_t latency_ns_max;
-	int last_error;         /* negative errno of the last failure, 0 after a success */
+	int last_error;         /* negative errno of the last failure, 0 after a success;
+				 * an asynchronous sink sets it for its destination */
 };
 
 struct sink;

@@ -11,6 +11,11 @@
  *   PRIORITY           the level, 0..7
  *   SYSLOG_IDENTIFIER  identifier_prefix + tag
  *   SYSLOG_PID         the client's pid (journald's own _PID is ours)
+ *   OBJECT_PID         the client's pid, the field journald provides for a
+ *                      process a service speaks for: when the writer runs
+ *                      as root and the client still lives, journald adds
+ *                      that process's OBJECT_UID, OBJECT_GID, OBJECT_COMM,
+ *                      OBJECT_EXE, OBJECT_CMDLINE, OBJECT_SYSTEMD_UNIT...
  *   LOGBUS_PID         the client's pid again, for `journalctl LOGBUS_PID=`
  *   LOGBUS_TID         the client's thread id
  *   LOGBUS_TS          when the client published it, RFC 3339 UTC with
@@ -19,6 +24,15 @@
  *   LOGBUS_LANE, LOGBUS_LANE_SEQ  where it came from (tells a replay after
  *                      a writer restart from a new entry)
  *   KEY                every user field, upper-cased
+ *
+ * No CODE_FILE, CODE_LINE or CODE_FUNC: the entry has no code location
+ * of its own, and the writer's would be a lie about it.
+ *
+ * What journalctl shows: `journalctl -t TAG` finds the entries by
+ * SYSLOG_IDENTIFIER, but its short format prints TAG[_PID], and _PID is
+ * journald's word for the sender, the writer; SYSLOG_PID shows only when
+ * there is no _PID. The client's pid is in `journalctl -o verbose`, and
+ * `journalctl OBJECT_PID=1234` (or LOGBUS_PID=) selects a client's entries.
  *
  * journald keeps a field only when its name is [A-Z0-9_]{1,64} and starts
  * with neither '_' (trusted fields) nor a digit, and it would file a user
@@ -70,7 +84,7 @@
 #include "text.h"
 
 #define NAME_MAX_LEN 64
-#define FIXED_FIELDS 10
+#define FIXED_FIELDS 11
 #define IOV_MAX_ENTRY (FIXED_FIELDS + LOGBUS_FIELDS_MAX)
 #define REPLAY_PER_POLL 4096
 #define RECENT_MAX 8192
@@ -104,14 +118,18 @@ static const char *const ours[] = {
 	"MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "SYSLOG_PID",
 };
 
+/* Prefixes of fields we or journald set. */
+static const char *const our_prefixes[] = { "LOGBUS_", "OBJECT_" };
+
 /* Whether an upper-cased key would land on a field we set or journald
  * would refuse it. */
 static bool name_needs_rename(const char *name, size_t len)
 {
 	if (len == 0 || name[0] == '_' || (name[0] >= '0' && name[0] <= '9'))
 		return true;
-	if (len >= 7 && !memcmp(name, "LOGBUS_", 7))
-		return true;
+	for (size_t i = 0; i < sizeof(our_prefixes) / sizeof(our_prefixes[0]); i++)
+		if (len >= strlen(our_prefixes[i]) && !memcmp(name, our_prefixes[i], strlen(our_prefixes[i])))
+			return true;
 	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
 		if (strlen(ours[i]) == len && !memcmp(ours[i], name, len))
 			return true;
@@ -145,7 +163,8 @@ static int put_fixed(struct journal_sink *s, const struct batch_entry *be, size_
 {
 	const struct lb_entry *e = &be->e;
 	const struct { const char *name; uint64_t v; } nums[] = {
-		{ "SYSLOG_PID=", e->pid }, { "LOGBUS_PID=", e->pid }, { "LOGBUS_TID=", e->tid },
+		{ "SYSLOG_PID=", e->pid }, { "OBJECT_PID=", e->pid }, { "LOGBUS_PID=", e->pid },
+		{ "LOGBUS_TID=", e->tid },
 		{ "LOGBUS_SEQ=", be->seq }, { "LOGBUS_LANE=", be->lane },
 		{ "LOGBUS_LANE_SEQ=", e->seq },
 	};

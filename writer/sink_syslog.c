@@ -104,6 +104,9 @@ struct syslog_sink {
 	bool stopping;
 	uint64_t stop_by_ns;    /* CLOCK_MONOTONIC */
 	uint64_t send_errors, refused;  /* from the sender, folded in write() */
+	int link_error;         /* negative errno of the last connect or send
+				 * failure, 0 once connected: the sink's
+				 * last_error, folded in write() */
 
 	/* The spool; only the sender thread touches it and the replay. */
 	size_t pending;         /* messages (not markers) in the queue */
@@ -215,6 +218,30 @@ static void replay_reset(struct syslog_sink *s)
 	spool_rewind(&s->spool);
 }
 
+/* The destination, in words, for a line on stderr. */
+static void describe_link(const struct syslog_link *l, char *buf, size_t cap)
+{
+	if (l->kind == SYSLOG_UNIX)
+		snprintf(buf, cap, "unix socket %s", l->path);
+	else
+		snprintf(buf, cap, "%s %s:%s", l->kind == SYSLOG_RELP ? "RELP" : "TCP", l->host,
+			 l->port);
+}
+
+/* The link failed with r (a negative errno): the sink's last_error, and
+ * one line on stderr when an outage starts. Lock held. */
+static void link_failed(struct syslog_sink *s, int r)
+{
+	char dest[400];
+
+	if (s->link_error == 0) {
+		describe_link(&s->link, dest, sizeof(dest));
+		fprintf(stderr, "logbus-writer: sink syslog: %s fails: %s; entries wait (in "
+			"memory, then in the spool) until it takes them\n", dest, strerror(-r));
+	}
+	s->link_error = r;
+}
+
 /* Not connected: try, and back off after a failure. Lock held. */
 static void try_connect(struct syslog_sink *s, unsigned *backoff_ms)
 {
@@ -222,6 +249,12 @@ static void try_connect(struct syslog_sink *s, unsigned *backoff_ms)
 	int r = link_connect(&s->link);
 	pthread_mutex_lock(&s->lock);
 	if (r == 0) {
+		if (s->link_error) {
+			char dest[400];
+			describe_link(&s->link, dest, sizeof(dest));
+			fprintf(stderr, "logbus-writer: sink syslog: %s works again\n", dest);
+		}
+		s->link_error = 0;
 		s->up = true;
 		s->down = false;
 		s->sent = 0;   /* what was not acknowledged goes again */
@@ -230,17 +263,19 @@ static void try_connect(struct syslog_sink *s, unsigned *backoff_ms)
 	}
 	s->send_errors++;
 	s->down = true;
+	link_failed(s, r);
 	wait_ms(s, &s->work, *backoff_ms);
 	*backoff_ms = *backoff_ms * 2 > s->reconnect_max_ms ? s->reconnect_max_ms
 							     : *backoff_ms * 2;
 }
 
-/* The link broke. Lock held. */
-static void link_broke(struct syslog_sink *s)
+/* The link broke with r (a negative errno). Lock held. */
+static void link_broke(struct syslog_sink *s, long r)
 {
 	s->up = false;
 	s->down = true;
 	s->send_errors++;
+	link_failed(s, (int)r);
 	s->sent = 0;
 	link_close(&s->link);
 	if (s->spooling)
@@ -363,7 +398,7 @@ static long replay_some(struct syslog_sink *s)
 		r = 0;
 	pthread_mutex_lock(&s->lock);
 	if (r < 0) {
-		link_broke(s);
+		link_broke(s, r);
 		return 0;
 	}
 	s->refused += refused;
@@ -394,7 +429,7 @@ static long send_some(struct syslog_sink *s)
 	long r = link_send(&s->link, m, n, &refused);
 	pthread_mutex_lock(&s->lock);
 	if (r < 0) {
-		link_broke(s);
+		link_broke(s, r);
 		return 0;
 	}
 	s->refused += refused;
@@ -429,7 +464,7 @@ static void await_acks(struct syslog_sink *s, int wait_ms)
 	long r = link_acked(&s->link, wait_ms);
 	pthread_mutex_lock(&s->lock);
 	if (r < 0) {
-		link_broke(s);
+		link_broke(s, r);
 		return;
 	}
 	done_with(s, (size_t)r);
@@ -499,6 +534,7 @@ static void fold_counters(struct syslog_sink *s)
 
 	c->errors += s->send_errors + s->refused;
 	c->dropped += s->refused + s->spool_dropped;
+	c->last_error = s->link_error;
 	s->send_errors = s->refused = s->spool_dropped = 0;
 }
 
@@ -598,8 +634,22 @@ static void syslog_destroy(struct sink *sink)
 	free(s);
 }
 
+/* Between rounds: the sender's counts and its destination's state into
+ * the counters, so that the stats tell an outage while no entry comes.
+ * The spool is the sender's to replay: nothing left for the drain. */
+static bool syslog_poll(struct sink *sink)
+{
+	struct syslog_sink *s = (struct syslog_sink *)sink;
+
+	pthread_mutex_lock(&s->lock);
+	fold_counters(s);
+	pthread_mutex_unlock(&s->lock);
+	return false;
+}
+
 static const struct sink_ops syslog_ops = {
 	.write = syslog_write,
+	.poll = syslog_poll,
 	.reopen = syslog_reopen,
 	.destroy = syslog_destroy,
 };

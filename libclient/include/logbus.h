@@ -140,8 +140,9 @@ int logbus_vpublishf(logbus_t *lb, int level, const char *tag, const char *fmt, 
 
 /*
  * logbus_publishv - logbus_publish with nfields key/value fields. Keys are
- * 1 to LOGBUS_KEY_MAX bytes of [A-Za-z0-9_]; at most LOGBUS_FIELDS_MAX
- * fields. Returns as logbus_publish.
+ * 1 to LOGBUS_KEY_MAX bytes of [A-Za-z0-9_], each at most once in an
+ * entry; at most LOGBUS_FIELDS_MAX fields. Returns as logbus_publish
+ * (-EINVAL for a bad or repeated key).
  */
 int logbus_publishv(logbus_t *lb, int level, const char *tag, const char *msg, size_t len,
 		    const struct logbus_field *fields, size_t nfields);

@@ -45,7 +45,7 @@ static int json_sink_write(struct sink *s, const struct batch *b)
 		lb_entry_json_put(&line, &be->e, be->ts_ns, &ids);
 		if (line.failed)
 			break;
-		v = json_loadb(line.data, line.len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &err);
+		v = json_loadb(line.data, line.len, JSON_ALLOW_NUL, &err);
 		if (!json_is_object(v)) {
 			fprintf(stderr, "fuzz-lane: invalid JSON line: %s: %.*s", err.text,
 				(int)line.len, line.data);

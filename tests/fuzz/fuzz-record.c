@@ -43,9 +43,8 @@ static void walk_fields(const struct lb_entry *e)
 }
 
 /* The oracle: the line is one JSON object ending in a newline (NUL
- * escapes allowed, as the file sink's readers allow them; numbers read as
- * reals, since JSON numbers are unbounded and lane_seq may exceed what
- * jansson's integers hold). */
+ * escapes allowed, as the file sink's readers allow them; every number an
+ * integer jansson reads back: lane_seq above INT64_MAX is refused). */
 static void json_line_check(const struct lb_buf *line)
 {
 	json_error_t err;
@@ -58,7 +57,7 @@ static void json_line_check(const struct lb_buf *line)
 		fprintf(stderr, "fuzz-record: the JSON line is not exactly one line\n");
 		abort();
 	}
-	v = json_loadb(line->data, line->len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &err);
+	v = json_loadb(line->data, line->len, JSON_ALLOW_NUL, &err);
 	if (!json_is_object(v)) {
 		fprintf(stderr, "fuzz-record: invalid JSON line: %s: %.*s", err.text,
 			(int)line->len, line->data);
