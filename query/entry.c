@@ -127,7 +127,7 @@ static bool head_wanted(const struct entry_filter *f, int64_t ts_ns, int level, 
 
 char *entry_base64_decode(const char *s, size_t len, size_t *out_len)
 {
-	char *out = malloc(len / 4 * 3 + 3);
+	char *out = malloc(len / 4 * 3 + 4);
 	uint32_t acc = 0;
 	size_t n = 0;
 	int bits = 0;
@@ -151,6 +151,7 @@ char *entry_base64_decode(const char *s, size_t len, size_t *out_len)
 			out[n++] = (char)(acc >> bits);
 		}
 	}
+	out[n] = '\0';
 	*out_len = n;
 	return out;
 }

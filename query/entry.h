@@ -66,7 +66,9 @@ int entry_keep(const struct entry_filter *f, const char *line, size_t len, struc
 void entry_free(struct entry *e);
 
 /* entry_base64_decode - standard base64 (padding optional) of s[0..len)
- * into a malloc()ed buffer; NULL when it is not base64 or out of memory. */
+ * into a malloc()ed buffer, with a NUL after its *out_len bytes (which may
+ * hold NULs too) so that C string functions never read past it; NULL when
+ * it is not base64 or out of memory. */
 char *entry_base64_decode(const char *s, size_t len, size_t *out_len);
 
 /* entry_filter_free - release what the filter holds. */
