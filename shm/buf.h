@@ -20,8 +20,11 @@ bool lb_buf_reserve(struct lb_buf *b, size_t n);
 /* lb_buf_free - release the memory; the buffer is empty and usable again. */
 void lb_buf_free(struct lb_buf *b);
 
+/* lb_buf_put - append n bytes of p (p may be NULL when n is 0). */
 static inline void lb_buf_put(struct lb_buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;   /* memcpy's arguments must not be NULL, even for 0 bytes */
 	if (b->cap - b->len < n && !lb_buf_reserve(b, n))
 		return;
 	memcpy(b->data + b->len, p, n);
