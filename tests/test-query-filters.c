@@ -362,7 +362,9 @@ static void check_json_pretty(struct fixture *x)
 		while (off < r.out_len && r.out[off] == '\n')
 			off++;
 	}
-	querytest_same_entries(got, select_entries(x->all, want_glob, "db"), "-o json-pretty");
+	json_t *want = select_entries(x->all, want_glob, "db");
+	querytest_same_entries(got, want, "-o json-pretty");
+	json_decref(want);
 	json_decref(got);
 	querytest_free(&r);
 }
