@@ -36,6 +36,7 @@ struct ctx {
 	FILE *errs;
 	const char *source;     /* the file's name, for messages */
 	int errors;
+	int warnings;
 };
 
 void config_put_one_line(FILE *f, const char *text)
@@ -91,6 +92,7 @@ static void warning(struct ctx *x, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	say(x, path, "warning: ", fmt, ap);
 	va_end(ap);
+	x->warnings++;
 }
 
 /* ---- value types ---- */
@@ -817,6 +819,7 @@ int config_load(const struct config_overrides *ov, struct writer_config *c, FILE
 	if (!chosen && !env_value("LOGBUS_FORMAT") && !ov->format)
 		c->formats = implied_formats(c);
 	check_all(&x, ov->config_path ? ov->config_path : "configuration", c);
+	c->warnings = x.warnings;
 	return x.errors;
 }
 

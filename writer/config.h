@@ -35,6 +35,7 @@ struct config_list {
 
 struct writer_config {
 	json_t *root;              /* owns the strings below that came from the file */
+	int warnings;              /* lines config_load printed that are no problem */
 	const char *bus;
 	struct lb_bus_geometry geometry;
 	unsigned formats;          /* enum writer_format */

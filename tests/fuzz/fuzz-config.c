@@ -47,12 +47,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Whether out holds exactly problems lines, each "logbus-writer: ..."
+/* Whether out holds exactly lines lines, each "logbus-writer: ..."
  * ending in a newline, with no control byte but the newlines. */
-static bool one_line_each(const char *out, size_t len, int problems)
+static bool one_line_each(const char *out, size_t len, int lines)
 {
 	static const char prefix[] = "logbus-writer: ";
-	int lines = 0;
+	int seen = 0;
 	size_t start = 0;
 
 	for (size_t i = 0; i < len; i++) {
@@ -61,13 +61,13 @@ static bool one_line_each(const char *out, size_t len, int problems)
 			if (i - start < sizeof(prefix) - 1 ||
 			    memcmp(out + start, prefix, sizeof(prefix) - 1))
 				return false;
-			lines++;
+			seen++;
 			start = i + 1;
 		} else if (c < 0x20 || c == 0x7f) {
 			return false;
 		}
 	}
-	return start == len && lines == problems;
+	return start == len && seen == lines;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *out = NULL;
 	size_t len = 0;
 	FILE *errs, *f;
-	int problems;
+	int problems, warnings;
 
 	f = fopen(config_path, "we");
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
@@ -86,10 +86,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!errs)
 		abort();
 	problems = config_load(&ov, &c, errs);
+	warnings = c.warnings;
 	fclose(errs);
 	config_free(&c);
-	if (problems < 0 || !one_line_each(out, len, problems)) {
-		fprintf(stderr, "fuzz-config: %d problems, printed as:\n%.*s\n", problems,
+	/* Warnings are lines too, but no problems. */
+	if (problems < 0 || !one_line_each(out, len, problems + warnings)) {
+		fprintf(stderr, "fuzz-config: %d problems, %d warnings, printed as:\n%.*s\n",
+			problems, warnings,
 			(int)len, out);
 		abort();
 	}

@@ -113,7 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sink sink = { .name = "fuzz", .ops = &json_sink_ops };
 	struct sink *sinks[1] = { &sink };
 	volatile sig_atomic_t stop = 1, reopen = 0;
-	struct writer w = { .bus = fuzz_bus, .clock = fuzz_clock, .stop = &stop, .reopen = &reopen };
+	struct writer w = { .bus = fuzz_bus, .clock = fuzz_clock, .stop = &stop, .reopen = &reopen,
+			    .state_dirfd = -1, .poison = { .fd = -1, .qfd = -1, .dirfd = -1 } };
 	size_t ring_bytes;
 
 	if (size < 16)
@@ -124,11 +125,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Relaxed: one thread plays producer and writer here. */
 	atomic_store_explicit(&lane->tail, load_u64(data), memory_order_relaxed);
 	atomic_store_explicit(&lane->head, load_u64(data + 8), memory_order_relaxed);
-	w.sinks = malloc(sizeof(sinks));
-	if (!w.sinks || writer_init(&w) < 0)
+	struct sink **owned = malloc(sizeof(sinks));   /* the drain frees it */
+	if (!owned || writer_init(&w) < 0)
 		abort();
-	memcpy(w.sinks, sinks, sizeof(sinks));
-	w.nsinks = 1;
+	memcpy(owned, sinks, sizeof(sinks));
+	if (writer_set_sinks(&w, owned, 1) < 0)
+		abort();
 	(void)writer_run(&w);
 	writer_fini(&w);
 	return 0;
