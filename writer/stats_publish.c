@@ -134,12 +134,13 @@ static void basis_retire(struct writer_stats *st, uint32_t i, const struct lb_la
 	};
 }
 
-/* Whether the lane holds another client than the basis counts: after a
- * writer restart, a client that left while no writer counted. */
+/* Whether the lane holds another process than the basis counts: after a
+ * writer restart, a client that left while no writer counted. (A thread
+ * of the same process that claimed the lane anew in the microseconds
+ * between a free and its save is taken for the same client.) */
 static bool basis_stale(const struct lane_basis *b, const struct lb_lane_info *info)
 {
-	return b->known && (b->pid != info->pid || b->start != info->owner_start ||
-			    info->published < b->n.queued);
+	return b->known && (b->pid != info->pid || b->start != info->owner_start);
 }
 
 /* Fill client record c for lane i from a fresh sample of its header. */

@@ -11,7 +11,9 @@
  *	end <hash>
  *
  * where <counts> is queued, dropped_full, dropped_too_large, written,
- * filtered, abandoned. Lanes whose basis is empty are left out. A state of
+ * filtered, abandoned. Lanes with no client known and nothing counted are
+ * left out (free ones: a restarted writer reads where they stand from the
+ * lane), so a save is a line per lane in use. A state of
  * another segment is ignored: lane sequences and clients start anew with a
  * new segment.
  */
@@ -114,6 +116,16 @@ int stats_state_open(struct stats_state *st, int dirfd, const char *bus, uint64_
 	return 0;
 }
 
+/* A lane with no client known and nothing counted: a restarted writer
+ * learns all there is from the lane itself. */
+static bool basis_empty(const struct lane_basis *l)
+{
+	const struct client_counts *c = &l->n;
+
+	return !l->known && !(c->queued | c->dropped_full | c->dropped_too_large | c->written |
+			      c->filtered | c->abandoned);
+}
+
 int stats_state_save(struct stats_state *st, const struct lane_basis *lanes, uint32_t n,
 		     const struct retired_counts *retired)
 {
@@ -132,7 +144,7 @@ int stats_state_save(struct stats_state *st, const struct lane_basis *lanes, uin
 		const struct lane_basis *l = &lanes[i];
 		const uint64_t head[] = { i, l->pid, l->start, l->seq_known, l->next_seq };
 
-		if (!l->known && !l->seq_known)
+		if (basis_empty(l))
 			continue;
 		lb_buf_puts(b, "lane");
 		for (size_t k = 0; k < sizeof(head) / sizeof(head[0]); k++) {
