@@ -50,6 +50,7 @@
 #include "logbus.h"
 #include "record.h"
 #include "text.h"
+#include "version.h"
 
 #define FLUSH_TIMEOUT_MS 5000
 /* As the library judges a writer gone (libclient/client.h). */
@@ -79,6 +80,7 @@ static const char usage[] =
 	"  -d, --drop              drop entries when the lane is full instead of\n"
 	"                          waiting for room (default: wait, or $LOGBUS_OVERFLOW)\n"
 	"  -h, --help              this text\n"
+	"  -V, --version           print the version\n"
 	"\n"
 	"Exit status: with a COMMAND, its status (128+signal when killed). Else 0\n"
 	"all written by the writer; 1 some went to the fallback, were dropped or\n"
@@ -304,6 +306,9 @@ static int option_one(struct cat_options *o, int c, char *arg)
 	case 'd':
 		o->drop = true;
 		return 0;
+	case 'V':
+		lb_version_print("logbus-cat");
+		exit(0);
 	case 'h':
 		fputs(usage, stdout);
 		exit(0);
@@ -353,6 +358,7 @@ static int parse_args(int argc, char **argv, struct cat_options *o, bool *comman
 		{ "stderr-level", required_argument, NULL, OPT_STDERR_LEVEL },
 		{ "drop", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	int c;
@@ -363,7 +369,7 @@ static int parse_args(int argc, char **argv, struct cat_options *o, bool *comman
 	for (;;) {
 		int before = optind;
 
-		c = getopt_long(argc, argv, "+b:t:p:F:f:isdh", longopts, NULL);
+		c = getopt_long(argc, argv, "+b:t:p:F:f:isdhV", longopts, NULL);
 		if (c == -1) {
 			/* The last call stepped over a "--" of its own, not over
 			 * an option's argument that reads "--". */
