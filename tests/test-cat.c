@@ -224,9 +224,7 @@ static void test_cat_bad_args(void **state)
 static json_t *cat_entries(struct harness *h, const char *const *args, const char *tag,
 			   int status, const char *err_path)
 {
-	json_t *all, *mine = json_array(), *e;
 	char cmd[1024];
-	size_t i;
 
 	harness_start_writer(h, NULL);
 	for (; *args; args++) {
@@ -235,35 +233,10 @@ static json_t *cat_entries(struct harness *h, const char *const *args, const cha
 			fail_msg("'logbus-cat %s' did not exit %d", *args, status);
 	}
 	harness_stop_writer(h);
-	all = harness_entries(h);
-	json_array_foreach(all, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, "tag")), tag))
-			json_array_append(mine, e);
-	json_decref(all);
-	return mine;
+	return harness_tagged(h, tag);
 }
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-/* Entry i's string member key, or of its fields when key is "fields.K". */
-static const char *entry_str(json_t *entries, size_t i, const char *key)
-{
-	json_t *e = json_array_get(entries, i);
-
-	if (!e)
-		fail_msg("no entry %zu (there are %zu)", i, json_array_size(entries));
-	if (!strncmp(key, "fields.", 7))
-		e = json_object_get(e, "fields"), key += 7;
-	return json_string_value(json_object_get(e, key));
-}
-
-static void expect_str(json_t *entries, size_t i, const char *key, const char *want)
-{
-	const char *got = entry_str(entries, i, key);
-
-	if (!got || strcmp(got, want))
-		fail_msg("entry %zu: %s is '%s', want '%s'", i, key, got ? got : "(none)", want);
-}
 
 /* -p FACILITY.LEVEL: the level, and the facility's code in the field
  * syslog_facility; a plain LEVEL adds no field. */
@@ -275,11 +248,11 @@ static void test_cat_priority(void **state)
 	e = cat_entries(h, ARGS("-t prio -p user.err one", "-t prio -p LOCAL3.warning two",
 				"-t prio -p 5 three"), "prio", 0, NULL);
 	assert_int_equal(json_array_size(e), 3);
-	expect_str(e, 0, "level", "err");
-	expect_str(e, 0, "fields.syslog_facility", "1");
-	expect_str(e, 1, "level", "warning");
-	expect_str(e, 1, "fields.syslog_facility", "19");
-	expect_str(e, 2, "level", "notice");
+	harness_expect_str(e, 0, "level", "err");
+	harness_expect_str(e, 0, "fields.syslog_facility", "1");
+	harness_expect_str(e, 1, "level", "warning");
+	harness_expect_str(e, 1, "fields.syslog_facility", "19");
+	harness_expect_str(e, 2, "level", "notice");
 	assert_null(json_object_get(json_array_get(e, 2), "fields"));
 	json_decref(e);
 }
@@ -296,8 +269,8 @@ static void test_cat_id(void **state)
 	assert_int_equal(json_array_size(e), 2);
 	snprintf(pid, sizeof(pid), "%lld",
 		 (long long)json_integer_value(json_object_get(json_array_get(e, 0), "pid")));
-	expect_str(e, 0, "fields.syslog_pid", pid);
-	expect_str(e, 1, "fields.syslog_pid", "4242");
+	harness_expect_str(e, 0, "fields.syslog_pid", pid);
+	harness_expect_str(e, 1, "fields.syslog_pid", "4242");
 	assert_int_not_equal(json_integer_value(json_object_get(json_array_get(e, 1), "pid")), 4242);
 	json_decref(e);
 }
@@ -314,7 +287,7 @@ static void test_cat_echo(void **state)
 	assert_string_equal(last_line(err), "echo: hello there\n");
 	assert_int_equal(unlink(err), 0);
 	assert_int_equal(json_array_size(e), 1);
-	expect_str(e, 0, "msg", "hello there");
+	harness_expect_str(e, 0, "msg", "hello there");
 	json_decref(e);
 }
 
@@ -328,9 +301,9 @@ static void test_cat_sd_param(void **state)
 	e = cat_entries(h, ARGS("-t sd -F plain=1 --sd-param 'say=\"a \\\"q\\\" \\] \\\\\"' "
 				"--sd-id origin --sd-param ip=10.0.0.1 msg"), "sd", 0, NULL);
 	assert_int_equal(json_array_size(e), 1);
-	expect_str(e, 0, "fields.plain", "1");
-	expect_str(e, 0, "fields.say", "a \"q\" ] \\");
-	expect_str(e, 0, "fields.origin_ip", "10.0.0.1");
+	harness_expect_str(e, 0, "fields.plain", "1");
+	harness_expect_str(e, 0, "fields.say", "a \"q\" ] \\");
+	harness_expect_str(e, 0, "fields.origin_ip", "10.0.0.1");
 	json_decref(e);
 }
 
@@ -351,9 +324,9 @@ static void test_cat_file(void **state)
 	snprintf(args, sizeof(args), "-t file -f %s", path);
 	e = cat_entries(h, ARGS(args), "file", 0, NULL);
 	assert_int_equal(json_array_size(e), 3);
-	expect_str(e, 0, "msg", "first");
-	expect_str(e, 1, "msg", "second");
-	expect_str(e, 2, "msg", "third without newline");
+	harness_expect_str(e, 0, "msg", "first");
+	harness_expect_str(e, 1, "msg", "second");
+	harness_expect_str(e, 2, "msg", "third without newline");
 	json_decref(e);
 	assert_int_equal(unlink(path), 0);
 
@@ -374,8 +347,8 @@ static void expect_stream(json_t *e, const char *level, const char *const *want)
 		if (strcmp(json_string_value(json_object_get(x, "level")), level))
 			continue;
 		if (!want[n])
-			fail_msg("more %s lines than expected: '%s'", level, entry_str(e, i, "msg"));
-		expect_str(e, i, "msg", want[n++]);
+			fail_msg("more %s lines than expected: '%s'", level, harness_entry_str(e, i, "msg"));
+		harness_expect_str(e, i, "msg", want[n++]);
 	}
 	if (want[n])
 		fail_msg("%s line '%s' is missing", level, want[n]);
@@ -408,7 +381,7 @@ static void test_cat_command_status(void **state)
 	e = cat_entries(h, ARGS("-t cmd -i -- sh -c 'echo $$; kill -TERM $$'"), "cmd",
 			128 + SIGTERM, NULL);
 	assert_int_equal(json_array_size(e), 1);
-	expect_str(e, 0, "fields.syslog_pid", entry_str(e, 0, "msg"));
+	harness_expect_str(e, 0, "fields.syslog_pid", harness_entry_str(e, 0, "msg"));
 	json_decref(e);
 
 	snprintf(cmd, sizeof(cmd), "%s -b %s -- /nonexistent/command arg", cat_path(), h->bus);

@@ -54,38 +54,8 @@ static int run(const struct harness *h, const char *cmd)
 /* The entries tagged tag, once the writer has stopped. */
 static json_t *tagged(struct harness *h, const char *tag)
 {
-	json_t *all, *mine = json_array(), *e;
-	size_t i;
-
 	harness_stop_writer(h);
-	all = harness_entries(h);
-	json_array_foreach(all, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, "tag")), tag))
-			json_array_append(mine, e);
-	json_decref(all);
-	return mine;
-}
-
-/* Entry i's member key ("fields.K" for a field), as a string. */
-static const char *str(json_t *entries, size_t i, const char *key)
-{
-	json_t *e = json_array_get(entries, i);
-
-	if (!e)
-		fail_msg("no entry %zu (there are %zu)", i, json_array_size(entries));
-	if (!strncmp(key, "fields.", 7)) {
-		e = json_object_get(e, "fields");
-		key += 7;
-	}
-	return json_string_value(json_object_get(e, key));
-}
-
-static void expect(json_t *entries, size_t i, const char *key, const char *want)
-{
-	const char *got = str(entries, i, key);
-
-	if (!got || strcmp(got, want))
-		fail_msg("entry %zu: %s is '%s', want '%s'", i, key, got ? got : "(none)", want);
+	return harness_tagged(h, tag);
 }
 
 /* examples/hello.c: its three entries, in order, exit 0; with the writer
@@ -101,10 +71,10 @@ static void test_example_hello(void **state)
 	assert_int_equal(run(h, cmd), 0);
 	e = tagged(h, "hello");
 	assert_int_equal(json_array_size(e), 3);
-	expect(e, 0, "msg", "hello from logbus-hello");
-	expect(e, 1, "level", "warning");
-	expect(e, 1, "fields.user", "bob");
-	expect(e, 2, "msg", "2 entries so far");
+	harness_expect_str(e, 0, "msg", "hello from logbus-hello");
+	harness_expect_str(e, 1, "level", "warning");
+	harness_expect_str(e, 1, "fields.user", "bob");
+	harness_expect_str(e, 2, "msg", "2 entries so far");
 	json_decref(e);
 
 	snprintf(cmd, sizeof(cmd), "%s/logbus-hello 2>/dev/null", env_path("LOGBUS_TEST_EXAMPLES"));
@@ -161,10 +131,10 @@ static void test_example_filter(void **state)
 	assert_int_equal(run(h, cmd), 0);
 	e = tagged(h, "rev");
 	assert_int_equal(json_array_size(e), 2);
-	expect(e, 0, "msg", "kept");
-	expect(e, 0, "fields.reviewed", "ops");
-	expect(e, 1, "msg", "also");
-	expect(e, 1, "fields.reviewed", "ops");
+	harness_expect_str(e, 0, "msg", "kept");
+	harness_expect_str(e, 0, "fields.reviewed", "ops");
+	harness_expect_str(e, 1, "msg", "also");
+	harness_expect_str(e, 1, "fields.reviewed", "ops");
 	json_decref(e);
 	assert_int_equal(unlink(conf), 0);
 }
@@ -183,11 +153,11 @@ static void test_example_python(void **state)
 	assert_int_equal(run(h, cmd), 0);
 	e = tagged(h, "pyclient");
 	assert_int_equal(json_array_size(e), 2);
-	expect(e, 0, "msg", "hello from Python");
-	expect(e, 0, "fields.user", "bob");
-	expect(e, 1, "msg", "slow request");
-	expect(e, 1, "level", "warning");
-	expect(e, 1, "fields.path", "/login");
+	harness_expect_str(e, 0, "msg", "hello from Python");
+	harness_expect_str(e, 0, "fields.user", "bob");
+	harness_expect_str(e, 1, "msg", "slow request");
+	harness_expect_str(e, 1, "level", "warning");
+	harness_expect_str(e, 1, "fields.path", "/login");
 	json_decref(e);
 }
 
@@ -259,10 +229,12 @@ static void test_example_dropin(void **state)
 	e = tagged(h, "myapp");
 	assert_int_equal(json_array_size(e), 2);
 	for (size_t i = 0; i < 2; i++)
-		if (!strcmp(str(e, i, "level"), "info"))
-			expect(e, i, "msg", "serving --serve");
-		else
-			expect(e, i, "msg", "disk almost full"), expect(e, i, "level", "err");
+		if (!strcmp(harness_entry_str(e, i, "level"), "info")) {
+			harness_expect_str(e, i, "msg", "serving --serve");
+		} else {
+			harness_expect_str(e, i, "msg", "disk almost full");
+			harness_expect_str(e, i, "level", "err");
+		}
 	json_decref(e);
 	assert_int_equal(unlink(app), 0);
 }
