@@ -146,9 +146,9 @@ static void test_example_python(void **state)
 	char cmd[1200];
 	json_t *e;
 
-	snprintf(cmd, sizeof(cmd), "PYTHONPATH=%s PYTHONDONTWRITEBYTECODE=1 %s %s/client.py",
-		 env_path("LOGBUS_TEST_PYTHONPATH"), env_path("LOGBUS_TEST_PYTHON"),
-		 env_path("LOGBUS_TEST_EXAMPLES_SRC"));
+	snprintf(cmd, sizeof(cmd), "env %s PYTHONPATH=%s PYTHONDONTWRITEBYTECODE=1 %s %s/client.py",
+		 env_path("LOGBUS_TEST_PYTHON_ENV"), env_path("LOGBUS_TEST_PYTHONPATH"),
+		 env_path("LOGBUS_TEST_PYTHON"), env_path("LOGBUS_TEST_EXAMPLES_SRC"));
 	harness_start_writer(h, NULL);
 	assert_int_equal(run(h, cmd), 0);
 	e = tagged(h, "pyclient");
