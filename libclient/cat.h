@@ -20,6 +20,7 @@ struct cat_options {
 	int stderr_level;           /* --stderr-level, or -1: level */
 	struct logbus_field fields[LOGBUS_FIELDS_MAX];
 	size_t nfields;
+	char sd_keys[LOGBUS_FIELDS_MAX][LOGBUS_KEY_MAX + 1]; /* --sd-id-prefixed keys, by field */
 	struct logbus_field *id_field; /* syslog_pid, when -i or --id */
 	char facility[12];          /* syslog_facility's value */
 	char id[24];                /* syslog_pid's value */

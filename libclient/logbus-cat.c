@@ -191,12 +191,12 @@ static ssize_t sd_unquote(char *v)
 }
 
 /* --sd-param KEY="VALUE" (the quotes may be left out), its key prefixed
- * with the last --sd-id and "_". The prefixed key lives as long as the
- * options: in a buffer of its own, never freed. */
+ * with the last --sd-id and "_" (kept in the options' sd_keys). */
 static int sd_param_option(struct cat_options *o, char *arg)
 {
 	char *eq = strchr(arg, '='), *key = arg;
 	ssize_t len;
+	int n;
 
 	if (!eq || eq == arg) {
 		fprintf(stderr, "logbus-cat: --sd-param: '%s' is not KEY=\"VALUE\"\n", arg);
@@ -209,9 +209,14 @@ static int sd_param_option(struct cat_options *o, char *arg)
 			"close at its end\n", arg);
 		return -EINVAL;
 	}
-	if (o->sd_id && asprintf(&key, "%s_%s", o->sd_id, arg) < 0) {
-		fprintf(stderr, "logbus-cat: out of memory\n");
-		return -ENOMEM;
+	if (o->sd_id && o->nfields < LOGBUS_FIELDS_MAX) {
+		key = o->sd_keys[o->nfields];
+		n = snprintf(key, sizeof(o->sd_keys[0]), "%s_%s", o->sd_id, arg);
+		if (n >= (int)sizeof(o->sd_keys[0])) {
+			fprintf(stderr, "logbus-cat: --sd-param: key '%s_%s' is %d bytes long, at most "
+				"%d are allowed\n", o->sd_id, arg, n, LOGBUS_KEY_MAX);
+			return -EINVAL;
+		}
 	}
 	return field_add(o, "--sd-param", key, eq + 1 + (eq[1] == '"'), (size_t)len) ? 0 : -EINVAL;
 }

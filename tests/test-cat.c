@@ -198,6 +198,10 @@ static void test_cat_bad_args(void **state)
 		{ "--sd-id zoo@32473 --sd-param a=b x", "--sd-id: 'zoo@32473' holds '@'" },
 		{ "--sd-id 'my id' --sd-param a=b x", "--sd-id: 'my id' is not 1 to 64" },
 		{ "-F ip=1 --sd-param ip=2 x", "--sd-param: key 'ip' is given twice" },
+		{ "--sd-id a2345678901234567890123456789012 "
+		  "--sd-param b2345678901234567890123456789012=v x",
+		  "--sd-param: key 'a2345678901234567890123456789012_b2345678901234567890123456789012' "
+		  "is 65 bytes long, at most 64" },
 		{ "-f /nonexistent/file", "-f: cannot open '/nonexistent/file': No such file" },
 		{ "-f /dev/null x", "-f FILE and a MESSAGE cannot be given together" },
 		{ "-f /dev/null -- true", "-f FILE and -- COMMAND cannot be given together" },
