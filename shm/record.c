@@ -17,7 +17,7 @@ static size_t align_up(size_t n)
 
 bool lb_tag_valid(const char *tag, size_t len)
 {
-	if (len == 0 || len > LOGBUS_TAG_MAX)
+	if (len == 0 || len > LB_TAG_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)tag[i] <= 0x20 || (unsigned char)tag[i] >= 0x7f)
@@ -27,7 +27,7 @@ bool lb_tag_valid(const char *tag, size_t len)
 
 bool lb_key_valid(const char *key, size_t len)
 {
-	if (len == 0 || len > LOGBUS_KEY_MAX)
+	if (len == 0 || len > LB_KEY_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = key[i];
@@ -38,14 +38,25 @@ bool lb_key_valid(const char *key, size_t len)
 	return true;
 }
 
+/* The i-th field of the public API's array, read as bytes: struct
+ * logbus_field and struct lb_field_src share one layout (abi_check.c). */
+static struct lb_field_src field_at(const struct logbus_field *fields, size_t i)
+{
+	struct lb_field_src f;
+
+	memcpy(&f, (const char *)fields + i * sizeof(f), sizeof(f));
+	return f;
+}
+
 size_t lb_record_fields_size(const struct logbus_field *fields, size_t nfields)
 {
 	size_t size = 0;
 
 	for (size_t i = 0; i < nfields; i++) {
-		if (fields[i].len > UINT32_MAX)
+		struct lb_field_src f = field_at(fields, i);
+		if (f.len > UINT32_MAX)
 			return SIZE_MAX;
-		size += sizeof(struct lb_field_header) + strlen(fields[i].key) + fields[i].len;
+		size += sizeof(struct lb_field_header) + strlen(f.key) + f.len;
 	}
 	return size;
 }
@@ -53,18 +64,19 @@ size_t lb_record_fields_size(const struct logbus_field *fields, size_t nfields)
 uint8_t *lb_record_encode_fields(uint8_t *p, const struct logbus_field *fields, size_t nfields)
 {
 	for (size_t i = 0; i < nfields; i++) {
-		size_t key_len = strlen(fields[i].key);
+		struct lb_field_src f = field_at(fields, i);
+		size_t key_len = strlen(f.key);
 		struct lb_field_header fh = {
 			.key_len = (uint16_t)key_len,
-			.value_len = (uint32_t)fields[i].len,
+			.value_len = (uint32_t)f.len,
 		};
 		memcpy(p, &fh, sizeof(fh));
 		p += sizeof(fh);
-		memcpy(p, fields[i].key, key_len);
+		memcpy(p, f.key, key_len);
 		p += key_len;
-		if (fields[i].len)
-			memcpy(p, fields[i].value, fields[i].len);
-		p += fields[i].len;
+		if (f.len)
+			memcpy(p, f.value, f.len);
+		p += f.len;
 	}
 	return p;
 }
@@ -127,8 +139,8 @@ long lb_record_decode(const uint8_t *buf, size_t avail, size_t max_record,
 	memcpy(&h, buf, sizeof(h));
 	/* A lane sequence counts a lane's entries from 0: at 2^63 it is no
 	 * count but damage, and every JSON reader could not read it back. */
-	if (h.level > LOGBUS_DEBUG || (h.ts_mode != LB_TS_REALTIME && h.ts_mode != LB_TS_TSC) ||
-	    h.nfields > LOGBUS_FIELDS_MAX || h.seq > LB_RECORD_SEQ_MAX)
+	if (h.level > LB_LEVEL_MAX || (h.ts_mode != LB_TS_REALTIME && h.ts_mode != LB_TS_TSC) ||
+	    h.nfields > LB_FIELDS_MAX || h.seq > LB_RECORD_SEQ_MAX)
 		return -EBADMSG;
 	body = size - sizeof(h);
 	if (h.tag_len > body || !lb_tag_valid((const char *)buf + sizeof(h), h.tag_len))

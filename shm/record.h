@@ -8,7 +8,25 @@
 #include <string.h>
 
 #include "layout.h"
-#include "logbus.h"
+
+/* What a record can hold. The public header states the same limits
+ * (LOGBUS_DEBUG, LOGBUS_TAG_MAX, ...); libclient/abi_check.c asserts that
+ * they agree, so this layer owns its constants and includes no header above
+ * it. */
+#define LB_LEVEL_MAX 7           /* syslog severities 0 (emerg) .. 7 (debug) */
+#define LB_TAG_MAX 64            /* bytes of printable ASCII, no space */
+#define LB_KEY_MAX 64            /* bytes of [A-Za-z0-9_] */
+#define LB_FIELDS_MAX 64         /* fields per entry */
+
+/* The encoder's input: a field as the public API hands it over (struct
+ * logbus_field, declared but not defined here). struct lb_field_src has its
+ * layout, asserted in libclient/abi_check.c, and is how record.c reads it. */
+struct logbus_field;
+struct lb_field_src {
+	const char *key;
+	const char *value;
+	size_t len;
+};
 
 /* A decoded entry. Pointers point into the buffer that was decoded, which
  * must be the reader's private copy, never shared memory. */
@@ -145,7 +163,7 @@ long lb_record_decode(const uint8_t *buf, size_t avail, size_t max_record,
 void lb_entry_field_first(const struct lb_entry *e, const uint8_t **cursor);
 void lb_entry_field_next(const uint8_t **cursor, struct lb_field_view *f);
 
-/* lb_tag_valid - 1..LOGBUS_TAG_MAX bytes of printable ASCII without space. */
+/* lb_tag_valid - 1..LB_TAG_MAX bytes of printable ASCII without space. */
 bool lb_tag_valid(const char *tag, size_t len);
 
 /* lb_tag_len - the length of the NUL-terminated tag, or -1 when it is not
@@ -154,15 +172,15 @@ static inline long lb_tag_len(const char *tag)
 {
 	size_t n = 0;
 
-	for (; n <= LOGBUS_TAG_MAX; n++) {
+	for (; n <= LB_TAG_MAX; n++) {
 		unsigned char c = (unsigned char)tag[n];
 		if (c == 0)
 			break;
 		if (c <= 0x20 || c >= 0x7f)
 			return -1;
 	}
-	return n == 0 || n > LOGBUS_TAG_MAX ? -1 : (long)n;
+	return n == 0 || n > LB_TAG_MAX ? -1 : (long)n;
 }
 
-/* lb_key_valid - 1..LOGBUS_KEY_MAX bytes of [A-Za-z0-9_]. */
+/* lb_key_valid - 1..LB_KEY_MAX bytes of [A-Za-z0-9_]. */
 bool lb_key_valid(const char *key, size_t len);

@@ -15,6 +15,7 @@
 
 #include "hooks.h"
 #include "hooktest.h"
+#include "logbus.h"
 #include "record.h"
 
 #define N 64

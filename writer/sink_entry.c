@@ -73,8 +73,8 @@ struct entry_sink {
 
 static bool matches(const struct entry_sink *s, const struct lb_entry *e)
 {
-	char tag[LOGBUS_TAG_MAX + 1];
-	size_t n = e->tag_len < LOGBUS_TAG_MAX ? e->tag_len : LOGBUS_TAG_MAX;
+	char tag[LB_TAG_MAX + 1];
+	size_t n = e->tag_len < LB_TAG_MAX ? e->tag_len : LB_TAG_MAX;
 
 	if (e->level < s->o.level_min || e->level > s->o.level_max)
 		return false;
@@ -114,7 +114,7 @@ static int write_one(struct entry_sink *s, const struct batch_entry *be)
 {
 	struct lb_entry_ids ids = { .seq = be->seq, .lane = be->lane };
 	struct lb_buf *out = &s->doc;
-	char stem[LOGBUS_TAG_MAX + 1], name[NAME_MAX_LEN];
+	char stem[LB_TAG_MAX + 1], name[NAME_MAX_LEN];
 	int fd = -1, r = 0;
 
 	s->doc.len = 0;
