@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The include graph of logbus, module by module, and its layering check.
+
+Usage: include-graph.py [--check] [BUILDDIR]
+
+Reads every .c/.h under the module folders, resolves each #include "..."
+with the include paths meson gives the compiles (BUILDDIR/compile_commands.json,
+BUILDDIR defaults to build/), assigns each file to a module by folder and
+prints the module graph: one line per module with the modules it includes
+and how many include lines go there.
+
+With --check it exits 1 naming each include of a module the layer order
+below does not allow (a lower layer including a higher one, or one tool
+including another) and each cycle among files of different modules.
+"""
+import json
+import os
+import re
+import shlex
+import sys
+
+# The layer order, bottom first. A module may include its own files and
+# those of any module on a lower line; modules on one line are peers and do
+# not include each other. A folder belongs to the longest prefix listed.
+LAYERS = [
+    ['common'],            # common/: text, buffers, JSON escaping, clocks, /proc
+    ['shm'],               # shm/: the shared byte layouts and their algorithms
+    ['public'],            # libclient/include/: the public headers
+    ['libclient'],         # libclient/: liblogbus and logbus-cat
+    ['writer', 'monitor', 'query'],  # the tools (writer/hooks/ is the writer's)
+]
+MODULE_FOLDERS = {
+    'common': 'common',
+    'shm': 'shm',
+    'libclient/include': 'public',
+    'libclient': 'libclient',
+    'writer': 'writer',
+    'monitor': 'monitor',
+    'query': 'query',
+}
+# Folders that may include anything: they are scanned, but never checked.
+FREE_FOLDERS = ('tests', 'bench', 'examples', 'python')
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
+
+
+def module_of(rel):
+    """The module a source-relative path belongs to, or None."""
+    best = None
+    for folder, module in MODULE_FOLDERS.items():
+        if rel.startswith(folder + '/') and (best is None or len(folder) > len(best[0])):
+            best = (folder, module)
+    if best:
+        return best[1]
+    top = rel.split('/', 1)[0]
+    return top if top in FREE_FOLDERS else None
+
+
+def rank_of(module):
+    for i, layer in enumerate(LAYERS):
+        if module in layer:
+            return i
+    return None
+
+
+def source_files(root):
+    for folder in list(MODULE_FOLDERS) + list(FREE_FOLDERS):
+        for dirpath, _, names in os.walk(os.path.join(root, folder)):
+            for name in names:
+                if name.endswith(('.c', '.h')):
+                    yield os.path.relpath(os.path.join(dirpath, name), root)
+
+
+def include_dirs(root, builddir):
+    """-I directories per source folder, as meson passes them."""
+    path = os.path.join(builddir, 'compile_commands.json')
+    try:
+        with open(path, encoding='utf-8') as f:
+            commands = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit(f'include-graph: cannot read {path}: {e}')
+    per_folder, every = {}, []
+    for c in commands:
+        cwd = c['directory']
+        args = c.get('arguments') or shlex.split(c['command'])
+        dirs = []
+        for i, a in enumerate(args):
+            d = args[i + 1] if a == '-I' and i + 1 < len(args) else a[2:] if a.startswith('-I') else None
+            if d is not None:
+                dirs.append(os.path.normpath(os.path.join(cwd, d)))
+        src = os.path.relpath(os.path.normpath(os.path.join(cwd, c['file'])), root)
+        folder = os.path.dirname(src)
+        per_folder.setdefault(folder, [])
+        for d in dirs:
+            if d not in per_folder[folder]:
+                per_folder[folder].append(d)
+            if d not in every:
+                every.append(d)
+    return per_folder, every
+
+
+def resolve(root, rel, name, per_folder, every):
+    """The source-relative file `#include "name"` in rel reaches, or None
+    (a system header, or one generated into the build directory)."""
+    folder = os.path.dirname(rel)
+    for d in [os.path.join(root, folder)] + per_folder.get(folder, every):
+        cand = os.path.normpath(os.path.join(d, name))
+        if os.path.isfile(cand):
+            cand = os.path.relpath(cand, root)
+            return cand if module_of(cand) else None
+    return None
+
+
+def build_graph(root, builddir):
+    per_folder, every = include_dirs(root, builddir)
+    edges = {}
+    for rel in sorted(source_files(root)):
+        with open(os.path.join(root, rel), encoding='utf-8', errors='replace') as f:
+            names = INCLUDE.findall(f.read())
+        edges[rel] = [t for t in (resolve(root, rel, n, per_folder, every) for n in names) if t]
+    return edges
+
+
+def bad_includes(edges):
+    bad = []
+    for src, targets in edges.items():
+        m = module_of(src)
+        if m in FREE_FOLDERS:
+            continue
+        for t in targets:
+            tm = module_of(t)
+            if tm == m:
+                continue
+            if tm is None or rank_of(tm) is None or rank_of(tm) >= rank_of(m):
+                kind = 'a peer' if rank_of(tm) == rank_of(m) else 'a higher layer'
+                bad.append(f'{src} ({m}) includes {t} ({tm}): {kind}')
+    return bad
+
+
+def cross_module_cycles(edges):
+    """Cycles among files that span more than one module (Tarjan's SCCs)."""
+    index, low, stack, on, sccs = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, []):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            scc = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                scc.append(w)
+                if w == v:
+                    break
+            if len({module_of(f) for f in scc}) > 1:
+                sccs.append(sorted(scc))
+
+    sys.setrecursionlimit(10000)
+    for v in edges:
+        if v not in index:
+            visit(v)
+    return sccs
+
+
+def print_graph(edges):
+    counts = {}
+    for src, targets in edges.items():
+        for t in targets:
+            key = (module_of(src), module_of(t))
+            if key[0] != key[1]:
+                counts[key] = counts.get(key, 0) + 1
+    modules = [m for layer in LAYERS for m in layer] + list(FREE_FOLDERS)
+    for m in modules:
+        outs = [f'{t} ({counts[(m, t)]})' for t in modules if (m, t) in counts]
+        print(f'{m:9} -> {", ".join(outs) if outs else "-"}')
+
+
+def main(argv):
+    check = '--check' in argv
+    rest = [a for a in argv if a != '--check']
+    if len(rest) > 1 or any(a.startswith('-') for a in rest):
+        sys.exit('usage: include-graph.py [--check] [BUILDDIR]')
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+    builddir = os.path.abspath(rest[0]) if rest else os.path.join(root, 'build')
+    edges = build_graph(root, builddir)
+    print_graph(edges)
+    if not check:
+        return 0
+    problems = bad_includes(edges)
+    problems += ['cycle across modules: ' + ' -> '.join(c) for c in cross_module_cycles(edges)]
+    for p in problems:
+        print('include-graph: ' + p, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
