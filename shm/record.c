@@ -7,8 +7,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "clock.h"
 #include "layout.h"
 #include "record.h"
+
+_Static_assert(LB_CLOCK_TSC == LB_TS_TSC, "common/clock.h's LB_CLOCK_TSC differs from enum lb_ts_mode");
 
 static size_t align_up(size_t n)
 {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "layout.h"
 #include "tsc.h"
 
 bool tsc_invariant(void)
