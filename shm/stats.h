@@ -114,7 +114,7 @@ struct lb_stats_sink {
 	uint64_t reserved[4];
 };
 
-/* One hook (issue 4: writer/hooks.h, struct hook_metrics). */
+/* One hook (issue 4: writer/hooks/hooks.h, struct hook_metrics). */
 struct lb_stats_hook {
 	char name[LB_STATS_HOOK_NAME_MAX];
 	char type[8];             /* "filter" or "action" */

@@ -4,7 +4,7 @@
 man -l and groff says nothing (MANWIDTH=80 man --warnings); every option
 each tool's --help prints appears in the tool's page; and every key the
 configuration parser accepts (the key tables of writer/config.c, the key
-names writer/hooks_conf.c compares) is an item of its section of
+names writer/hooks/hooks_conf.c compares) is an item of its section of
 logbus-writer.json(5); every function of the public headers is named
 in its page's NAME section and has a part of the page of its own.
 
@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 # Which section of logbus-writer.json(5) documents each key table of
-# writer/config.c and each key-reading function of writer/hooks_conf.c.
+# writer/config.c and each key-reading function of writer/hooks/hooks_conf.c.
 CONFIG_SECTIONS = {
     "top_keys": "TOP-LEVEL KEYS", "file_keys": "FILE", "entry_keys": "ENTRY FILES",
     "journal_keys": "JOURNALD", "syslog_keys": "SYSLOG",
@@ -86,11 +86,11 @@ def config_keys(root):
     config = open(os.path.join(root, "writer", "config.c")).read()
     for table, body in re.findall(r"static const struct key (\w+)\[\] = \{(.*?)\n\};", config, re.S):
         keys[table] = re.findall(r"\b(?:KEY|SUB)\(\"(\w+)\"", body)
-    hooks = open(os.path.join(root, "writer", "hooks_conf.c")).read()
+    hooks = open(os.path.join(root, "writer", "hooks", "hooks_conf.c")).read()
     for fn in ("parse_key", "parse_match"):
         body = c_function(hooks, fn)
         if body is None:
-            fail(f"writer/hooks_conf.c has no function {fn}: update test-man.py")
+            fail(f"writer/hooks/hooks_conf.c has no function {fn}: update test-man.py")
             continue
         keys[fn] = re.findall(r"strcmp\(key, \"(\w+)\"\) == 0", body)
     return keys

@@ -47,7 +47,7 @@ struct writer_config {
 	struct journal_options journal;
 	struct config_list entry_files;  /* struct entry_options */
 	struct config_list syslog;       /* struct syslog_options */
-	struct hooks_conf *hooks;        /* "hooks", parsed (writer/hooks.h); NULL: none */
+	struct hooks_conf *hooks;        /* "hooks", parsed (writer/hooks/hooks.h); NULL: none */
 };
 
 /* What the command line gave; NULL or 0: not given. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The inside of the hook engine, shared by writer/hooks*.c only. */
+/* The inside of the hook engine, shared by writer/hooks/hooks*.c only. */
 #pragma once
 
 #include <pthread.h>
