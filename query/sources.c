@@ -12,7 +12,9 @@
 #include "names.h"
 #include "sources.h"
 
-bool source_bus_of(const char *name, char *bus, size_t cap)
+/* The bus a writer file's name belongs to, copied into bus[cap]; false
+ * when name is not <bus>_YYYYMMDD_HHMMSS_USEC.jsonl[.zst]. */
+static bool source_bus_of(const char *name, char *bus, size_t cap)
 {
 	static const char shape[] = "_99999999_999999_999999.jsonl";
 	size_t len = strlen(name), stamp = sizeof(shape) - 1;

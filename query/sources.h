@@ -22,10 +22,6 @@ struct source_set {
 	size_t n;
 };
 
-/* source_bus_of - the bus a writer file's name belongs to, copied into
- * bus[cap]; false when name is not <bus>_YYYYMMDD_HHMMSS_USEC.jsonl[.zst]. */
-bool source_bus_of(const char *name, char *bus, size_t cap);
-
 /*
  * source_add_dir - add the files of dir: each bus's files (only those of
  * the buses named, when nbuses > 0) as one stream, and, when no bus is

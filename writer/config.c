@@ -824,7 +824,8 @@ void config_free(struct writer_config *c)
 
 /* ---- sinks ---- */
 
-void config_free_sinks(struct sink **sinks, size_t n)
+/* Destroy n sinks and free the array. */
+static void free_sinks(struct sink **sinks, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		sinks[i]->ops->destroy(sinks[i]);
@@ -848,7 +849,8 @@ const char *config_state_dir(const struct writer_config *c)
 	return c->state_dir ? c->state_dir : c->file.dir;
 }
 
-void config_spool_dir(const struct writer_config *c, char *out, size_t cap)
+/* Where the remote sinks' spools are kept, into out[cap]. */
+static void spool_dir_of(const struct writer_config *c, char *out, size_t cap)
 {
 	if (c->spool_dir)
 		snprintf(out, cap, "%s", c->spool_dir);
@@ -869,7 +871,7 @@ long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struc
 	if (!v)
 		return -ENOMEM;
 	char spool_dir[PATH_MAX];
-	config_spool_dir(c, spool_dir, sizeof(spool_dir));
+	spool_dir_of(c, spool_dir, sizeof(spool_dir));
 	if (c->formats & FORMAT_JSON) {
 		struct file_options fo = c->file;
 		fo.prefix = c->bus;
@@ -901,7 +903,7 @@ long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struc
 		r = add_sink(v, &n, sink_syslog_new(&so, &s), &s, "syslog", errs);
 	}
 	if (r < 0) {
-		config_free_sinks(v, n);
+		free_sinks(v, n);
 		return r;
 	}
 	*out = v;

@@ -88,10 +88,3 @@ long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struc
 
 /* config_state_dir - where the sinks' positions are kept. */
 const char *config_state_dir(const struct writer_config *c);
-
-/* config_spool_dir - where the remote sinks' spools are kept, into
- * out[cap]. */
-void config_spool_dir(const struct writer_config *c, char *out, size_t cap);
-
-/* config_free_sinks - destroy n sinks and free the array. */
-void config_free_sinks(struct sink **sinks, size_t n);

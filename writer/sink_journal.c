@@ -37,7 +37,7 @@
  * journald keeps a field only when its name is [A-Z0-9_]{1,64} and starts
  * with neither '_' (trusted fields) nor a digit, and it would file a user
  * field named like one of ours as a second value of ours. Such a key is
- * renamed "F_" + KEY (cut to 64 characters) and counted, never dropped.
+ * renamed "F_" + KEY (cut to 64 characters), never dropped.
  *
  * Sizes: journald truncates nothing that comes over the native protocol
  * below its hard limits of hundreds of MiB (a 64 MiB MESSAGE was stored
@@ -100,7 +100,6 @@ struct recent {
 struct journal_sink {
 	struct sink sink;
 	char prefix[64];
-	uint64_t renamed;
 	struct iovec iov[IOV_MAX_ENTRY];
 	struct lb_buf text;     /* fixed fields and field names of one entry */
 	struct lb_buf dgram;    /* one entry, encoded */
@@ -151,7 +150,6 @@ static void put_field_name(struct journal_sink *s, const struct lb_field_view *f
 		name[0] = 'F';
 		name[1] = '_';
 		n = n + 2 > NAME_MAX_LEN ? NAME_MAX_LEN : n + 2;
-		s->renamed++;
 	}
 	lb_buf_put(&s->text, name, n);
 	lb_buf_putc(&s->text, '=');
@@ -458,9 +456,4 @@ int sink_journal_new(const struct journal_options *o, struct sink **out)
 	}
 	*out = &s->sink;
 	return 0;
-}
-
-uint64_t sink_journal_renamed(const struct sink *sink)
-{
-	return ((const struct journal_sink *)sink)->renamed;
 }

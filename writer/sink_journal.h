@@ -21,7 +21,3 @@ struct journal_options {
 
 /* Returns 0 and the sink in *out, or a negative errno. */
 int sink_journal_new(const struct journal_options *o, struct sink **out);
-
-/* sink_journal_renamed - user fields renamed so far because journald
- * would have refused or misfiled their names. */
-uint64_t sink_journal_renamed(const struct sink *s);

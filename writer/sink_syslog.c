@@ -691,7 +691,9 @@ static int open_spool(struct syslog_sink *s, const struct syslog_options *o)
 	return 0;
 }
 
-void sink_syslog_key(const struct syslog_options *o, char *key, size_t cap)
+/* What the sink's positions are saved under: its transport and
+ * destination. */
+static void sink_syslog_key(const struct syslog_options *o, char *key, size_t cap)
 {
 	static const char *const kinds[] = { "unix", "tcp", "relp" };
 

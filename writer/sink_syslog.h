@@ -27,9 +27,5 @@ struct syslog_options {
 	uint64_t spool_max;         /* bytes */
 };
 
-/* sink_syslog_key - what the sink's positions are saved under: its
- * transport and destination. */
-void sink_syslog_key(const struct syslog_options *o, char *key, size_t cap);
-
 /* Returns 0 and the sink in *out, or a negative errno. */
 int sink_syslog_new(const struct syslog_options *o, struct sink **out);

@@ -61,9 +61,6 @@ int hooks_conf_parse(const json_t *array, const char *path, struct hooks_conf **
 /* hooks_conf_free - accepts NULL. */
 void hooks_conf_free(struct hooks_conf *c);
 
-/* hooks_conf_count - how many hooks the configuration names. */
-size_t hooks_conf_count(const struct hooks_conf *c);
-
 /*
  * hooks_conf_check - load every plugin of the configuration (without
  * calling it) and check its ABI version, and look for every command, as

@@ -395,11 +395,6 @@ void hooks_conf_free(struct hooks_conf *c)
 	free(c);
 }
 
-size_t hooks_conf_count(const struct hooks_conf *c)
-{
-	return c ? c->count : 0;
-}
-
 /* Whether argv0 names an executable file, directly or through $PATH, as
  * posix_spawnp will look for it. */
 static bool runnable(const char *argv0)
