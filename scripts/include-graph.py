@@ -100,25 +100,37 @@ def include_dirs(root, builddir):
     return per_folder, every
 
 
-def resolve(root, rel, name, per_folder, every):
+def resolve(root, rel, name, per_folder, every, by_name):
     """The source-relative file `#include "name"` in rel reaches, or None
-    (a system header, or one generated into the build directory)."""
+    (a system header, or one generated into the build directory). A header
+    the folder's own include paths do not reach is looked up among every
+    scanned file by its name: a file reached through another folder's
+    paths (a shm header that names a monitor one) still counts."""
     folder = os.path.dirname(rel)
     for d in [os.path.join(root, folder)] + per_folder.get(folder, every):
         cand = os.path.normpath(os.path.join(d, name))
         if os.path.isfile(cand):
             cand = os.path.relpath(cand, root)
             return cand if module_of(cand) else None
-    return None
+    found = by_name.get(name, [])
+    if len(found) > 1:
+        sys.exit(f'include-graph: {rel}: #include "{name}" could be any of {", ".join(found)}')
+    return found[0] if found else None
 
 
 def build_graph(root, builddir):
     per_folder, every = include_dirs(root, builddir)
+    files = sorted(source_files(root))
+    by_name = {}
+    for rel in files:
+        parts = rel.split('/')
+        for i in range(len(parts)):
+            by_name.setdefault('/'.join(parts[i:]), []).append(rel)
     edges = {}
-    for rel in sorted(source_files(root)):
+    for rel in files:
         with open(os.path.join(root, rel), encoding='utf-8', errors='replace') as f:
             names = INCLUDE.findall(f.read())
-        edges[rel] = [t for t in (resolve(root, rel, n, per_folder, every) for n in names) if t]
+        edges[rel] = [t for t in (resolve(root, rel, n, per_folder, every, by_name) for n in names) if t]
     return edges
 
 
@@ -195,7 +207,8 @@ def main(argv):
     if not check:
         return 0
     problems = bad_includes(edges)
-    problems += ['cycle across modules: ' + ' -> '.join(c) for c in cross_module_cycles(edges)]
+    for cycle in cross_module_cycles(edges):
+        problems.append('include cycle across modules among ' + ', '.join(cycle))
     for p in problems:
         print('include-graph: ' + p, file=sys.stderr)
     return 1 if problems else 0
