@@ -75,6 +75,7 @@ static int publish_entry(logbus_t *lb, int level, const char *tag, size_t tag_le
 	s = slot_cached(lb);
 	if (__builtin_expect(!s, 0) && !(s = slot_get(lb))) {
 		atomic_fetch_add_explicit(&lb->counts.dropped_no_lane, 1, memory_order_relaxed);
+		lb_bus_count_no_lane(&lb->bus);
 		return -ENOSPC;
 	}
 	size = lb_record_size(tag_len, len, fields, nfields);

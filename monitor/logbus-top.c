@@ -377,16 +377,17 @@ static void draw_rates(const struct top *t)
 			 b->dropped_abandoned;
 	uint64_t odrops = o->dropped_full + o->dropped_too_large + o->dropped_no_lane +
 			  o->dropped_abandoned;
-	char in[16], out[16], dr[16], w[16], d[16];
+	char in[16], out[16], dr[16], w[16], wait[16], d[16];
 
 	if (t->error[0])
 		return;
-	put_attr(1, 0, 0, "in %s/s  out %s/s  dropped %s/s   written %s  dropped %s "
+	put_attr(1, 0, 0, "in %s/s  out %s/s  dropped %s/s   written %s  waiting %s  dropped %s "
 		 "(full %llu, large %llu, abandoned %llu)",
 		 mon_fmt_count(in, mon_rate(b->published, o->published, dt)),
 		 mon_fmt_count(out, mon_rate(b->written, o->written, dt)),
 		 mon_fmt_count(dr, mon_rate(drops, odrops, dt)),
-		 mon_fmt_count(w, (double)b->written), mon_fmt_count(d, (double)drops),
+		 mon_fmt_count(w, (double)b->written), mon_fmt_count(wait, (double)b->waiting),
+		 mon_fmt_count(d, (double)drops),
 		 (unsigned long long)b->dropped_full, (unsigned long long)b->dropped_too_large,
 		 (unsigned long long)b->dropped_abandoned);
 }

@@ -422,6 +422,17 @@ void lb_bus_batch_done(const struct lb_bus *bus)
 	atomic_fetch_add_explicit(&bus->hdr->batches, 1, memory_order_relaxed);
 }
 
+void lb_bus_count_no_lane(const struct lb_bus *bus)
+{
+	/* A counter only: no ordering with anything else. */
+	atomic_fetch_add_explicit(&bus->hdr->dropped_no_lane, 1, memory_order_relaxed);
+}
+
+uint64_t lb_bus_dropped_no_lane(const struct lb_bus *bus)
+{
+	return atomic_load_explicit(&bus->hdr->dropped_no_lane, memory_order_relaxed);
+}
+
 uint64_t lb_bus_output_seq(const struct lb_bus *bus)
 {
 	return atomic_load_explicit(&bus->hdr->next_output_seq, memory_order_relaxed);

@@ -141,6 +141,11 @@ void lb_bus_set_output_seq(const struct lb_bus *bus, uint64_t seq);
 uint64_t lb_bus_batches(const struct lb_bus *bus);
 void lb_bus_batch_done(const struct lb_bus *bus);
 
+/* lb_bus_count_no_lane - a client's publish found no free lane;
+ * lb_bus_dropped_no_lane - how many did, on this segment. */
+void lb_bus_count_no_lane(const struct lb_bus *bus);
+uint64_t lb_bus_dropped_no_lane(const struct lb_bus *bus);
+
 /* lb_bus_id - the segment's random id, set at creation: a segment made
  * again under the same name has another id (lane sequences restart with
  * it). 0 for a segment made before ids existed. */

@@ -88,6 +88,8 @@
  *        the new owner sees the writer's final tail.
  *   lane_release:A (owner |= RELEASED) -> lane_claim:A   (CAS, acquire)
  *        a thread claiming its process's released lane sees the final head.
+ *   lane_claim:B   (claims++, release) -> lane_counts:A  (claims load, acquire)
+ *        a reader that sees a new claim count sees its counters zeroed.
  *   lane_block:A   (blocked = 1, fence, tail load) <-> lane_wake:A (tail
  *        store, fence, blocked load): one of the two sees the other, so a
  *        waiter never sleeps through the tail move it waits for.
@@ -133,7 +135,6 @@ static bool try_claim(const struct lb_bus *bus, uint32_t i, const struct lb_clai
 		return false;
 
 	atomic_store_explicit(&lane->owner_start, c->start, memory_order_relaxed);
-	atomic_fetch_add_explicit(&lane->claims, 1, memory_order_relaxed);
 	if (c->comm)
 		strncpy(comm, c->comm, sizeof(comm) - 1);
 	memcpy(lane->comm, comm, sizeof(comm));
@@ -145,6 +146,10 @@ static bool try_claim(const struct lb_bus *bus, uint32_t i, const struct lb_clai
 		atomic_store_explicit(&lane->dropped_full, 0, memory_order_relaxed);
 		atomic_store_explicit(&lane->dropped_too_large, 0, memory_order_relaxed);
 	}
+	/* LMM(lane_claim:B) pairs with lane_counts:A: a writer that sees the
+	 * new claim count sees the counters zeroed, never the previous
+	 * client's final values under the new claim. */
+	atomic_fetch_add_explicit(&lane->claims, 1, memory_order_release);
 
 	*p = (struct lb_producer){
 		.lane = lane,
@@ -310,6 +315,10 @@ void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info 
 	struct lb_lane *lane = lb_bus_lane(bus, i);
 	/* LMM(lane_owner:A) pairs with lane_release:A. */
 	uint64_t owner = atomic_load_explicit(&lane->owner, memory_order_acquire);
+	/* LMM(lane_counts:A) pairs with lane_claim:B: loaded before the
+	 * counters (a statement of its own: the loads of an initializer list
+	 * are not sequenced), so the counters are this claim's or later. */
+	uint64_t claims = atomic_load_explicit(&lane->claims, memory_order_acquire);
 
 	*info = (struct lb_lane_info){
 		.owner = owner,
@@ -317,7 +326,7 @@ void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info 
 		.tid = (uint32_t)(owner & LB_OWNER_TID_MASK),
 		.released = owner & LB_OWNER_RELEASED,
 		.owner_start = atomic_load_explicit(&lane->owner_start, memory_order_relaxed),
-		.claims = atomic_load_explicit(&lane->claims, memory_order_relaxed),
+		.claims = claims,
 		.head = atomic_load_explicit(&lane->head, memory_order_acquire),
 		.tail = atomic_load_explicit(&lane->tail, memory_order_relaxed),
 		.next_seq = atomic_load_explicit(&lane->next_seq, memory_order_relaxed),

@@ -55,6 +55,10 @@ struct lb_bus_header {
 	uint64_t segment_id;              /* random, set once at creation (bus_create:A) */
 	_Atomic uint64_t batches;         /* batches the writer completed */
 	_Atomic uint64_t next_output_seq; /* the writer's next output seq */
+	/* Publishes that found no free lane, counted by the clients (on
+	 * that slow path only) for the writer's stats. It was padding (zero)
+	 * in layouts that predate it. */
+	_Atomic uint64_t dropped_no_lane;
 
 	/* Line 2: the doorbell (futex word), which every commit reads. Only
 	 * what changes when the writer goes to sleep lives here: a counter
@@ -136,6 +140,7 @@ struct lb_field_header {
 
 _Static_assert(offsetof(struct lb_bus_header, magic) == 0, "magic first");
 _Static_assert(offsetof(struct lb_bus_header, generation) == 64, "writer line");
+_Static_assert(offsetof(struct lb_bus_header, dropped_no_lane) == 120, "writer line, last word");
 _Static_assert(offsetof(struct lb_bus_header, sleeping) == 128, "doorbell line");
 _Static_assert(sizeof(struct lb_bus_header) == 192, "bus header size");
 _Static_assert(offsetof(struct lb_lane, head) == 64, "producer line");

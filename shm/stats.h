@@ -24,7 +24,7 @@
 #include "bus.h"
 
 #define LB_STATS_MAGIC UINT64_C(0x5354415453474f4c) /* "LOGSTATS" */
-#define LB_STATS_VERSION 1u
+#define LB_STATS_VERSION 2u
 #define LB_STATS_VERSION_OFFSET 8
 #define LB_STATS_SUFFIX ".stats"
 
@@ -42,9 +42,12 @@
 #define LB_STATS_HIST_SUB_BITS 3
 #define LB_STATS_HIST_BUCKETS 496u
 
-/* Bus-wide counters and gauges. Counters only ever grow while one writer
- * runs: a lane's counts move to the retired part when it is reclaimed.
- * published = written + filtered + dropped_* + what still waits in lanes. */
+/* Bus-wide counters and gauges: the clients' (retired ones and those
+ * holding lanes now) summed, so the identities of each client hold for the
+ * bus too. Counters only ever grow, across writer restarts as well (the
+ * writer keeps its counts in its state directory):
+ *   published = queued + dropped_full + dropped_too_large + dropped_no_lane
+ *   queued = written + filtered + dropped_abandoned + waiting */
 struct lb_stats_bus {
 	uint64_t lane_count;
 	uint64_t lane_size;
@@ -56,7 +59,7 @@ struct lb_stats_bus {
 	uint64_t batches;
 	uint64_t dropped_full;
 	uint64_t dropped_too_large;
-	uint64_t dropped_no_lane; /* not reported by clients yet: always 0 */
+	uint64_t dropped_no_lane; /* publishes that found no free lane (bus header) */
 	uint64_t dropped_abandoned; /* committed, then skipped as corrupt */
 	uint64_t corrupt;         /* times a lane held bytes that were no record */
 	uint64_t reclaimed;       /* lanes freed after their owner left */
@@ -64,7 +67,8 @@ struct lb_stats_bus {
 	uint64_t clients_retired; /* claims whose counts moved to the totals */
 	uint64_t filtered;        /* entries a filter hook dropped (on purpose) */
 	uint64_t quarantined;     /* poison entries: crashed the writer in a filter, set aside */
-	uint64_t reserved[6];
+	uint64_t waiting;         /* gauge: committed, not yet written, filtered or abandoned */
+	uint64_t reserved[5];
 };
 
 enum lb_stats_client_state {
@@ -73,7 +77,10 @@ enum lb_stats_client_state {
 	LB_STATS_CLIENT_RELEASED = 2,
 };
 
-/* One lane, as the client that holds it now. */
+/* One lane, as the client that holds it now. Its counts are sampled once
+ * per publish, in one basis:
+ *   published = queued + dropped_full + dropped_too_large
+ *   queued = written + filtered + dropped_abandoned + waiting */
 struct lb_stats_client {
 	uint64_t lane;
 	uint64_t claim;           /* the lane's claim count: which client this is */
@@ -90,6 +97,8 @@ struct lb_stats_client {
 	uint64_t fill_bytes;
 	uint64_t last_publish_ns; /* CLOCK_REALTIME of its last written entry, 0 none */
 	uint64_t filtered;        /* entries a filter hook dropped */
+	uint64_t waiting;         /* gauge: committed entries not yet accounted */
+	uint64_t reserved[7];
 };
 
 struct lb_stats_sink {
@@ -132,7 +141,7 @@ struct lb_stats_hist {
 };
 
 _Static_assert(sizeof(struct lb_stats_bus) == 192, "bus record: three cache lines");
-_Static_assert(sizeof(struct lb_stats_client) == 128, "client record: two cache lines");
+_Static_assert(sizeof(struct lb_stats_client) == 192, "client record: three cache lines");
 _Static_assert(sizeof(struct lb_stats_sink) == 128, "sink record: two cache lines");
 _Static_assert(sizeof(struct lb_stats_hook) == 192, "hook record: three cache lines");
 _Static_assert(sizeof(struct lb_stats_hist) % 64 == 0, "histogram: whole cache lines");

@@ -111,7 +111,7 @@ static void test_other_version(void **state)
 	memcpy(seg + LB_STATS_VERSION_OFFSET, &version, sizeof(version));
 	write_segment(h.bus, seg, len);
 	assert_read_fails(h.bus, -EPROTONOSUPPORT);
-	assert_stat_says(h.bus, "version 99; this reader knows version 1");
+	assert_stat_says(h.bus, "version 99; this reader knows version 2");
 	free(seg);
 	harness_fini(&h);
 }

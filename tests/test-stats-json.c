@@ -37,7 +37,7 @@ static const struct key totals_keys[] = {
 	{ "lane_count", JSON_INTEGER }, { "lane_size", JSON_INTEGER },
 	{ "lanes_in_use", JSON_INTEGER }, { "fill_bytes", JSON_INTEGER },
 	{ "published", JSON_INTEGER }, { "queued", JSON_INTEGER }, { "written", JSON_INTEGER },
-	{ "filtered", JSON_INTEGER }, { "quarantined", JSON_INTEGER }, { "dropped_full", JSON_INTEGER },
+	{ "filtered", JSON_INTEGER }, { "waiting", JSON_INTEGER }, { "quarantined", JSON_INTEGER }, { "dropped_full", JSON_INTEGER },
 	{ "dropped_too_large", JSON_INTEGER }, { "dropped_no_lane", JSON_INTEGER }, { "dropped_abandoned", JSON_INTEGER },
 	{ "batches", JSON_INTEGER }, { "batches_failed", JSON_INTEGER },
 	{ "corrupt", JSON_INTEGER }, { "reclaimed", JSON_INTEGER },
@@ -54,7 +54,7 @@ static const struct key client_keys[] = {
 	{ "lane", JSON_INTEGER }, { "pid", JSON_INTEGER }, { "tid", JSON_INTEGER },
 	{ "program", JSON_STRING }, { "state", JSON_STRING }, { "last_publish", JSON_STRING, true },
 	{ "published", JSON_INTEGER }, { "queued", JSON_INTEGER }, { "written", JSON_INTEGER },
-	{ "filtered", JSON_INTEGER }, { "dropped_full", JSON_INTEGER },
+	{ "filtered", JSON_INTEGER }, { "waiting", JSON_INTEGER }, { "dropped_full", JSON_INTEGER },
 	{ "dropped_too_large", JSON_INTEGER }, { "dropped_abandoned", JSON_INTEGER },
 	{ "fill_bytes", JSON_INTEGER }, { NULL },
 };

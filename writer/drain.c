@@ -502,10 +502,13 @@ static int deliver(struct writer *w)
 	lb_bus_set_output_seq(&w->bus, w->next_seq);
 	for (uint32_t i = 0; i < w->bus.lane_count; i++)
 		w->lanes[i].read = w->lanes[i].batch_tail;
-	advance_tails(w);
 	w->counters.entries += w->merged.count;
 	w->counters.batches++;
+	/* The stats save their counts before the sinks' positions move: a
+	 * kill between the two costs entries read again, which they
+	 * recognise, never entries counted nowhere. */
 	writer_stats_delivered(w);
+	advance_tails(w);
 	lb_bus_batch_done(&w->bus);
 	return 0;
 }

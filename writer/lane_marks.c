@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Restart marks in a state file, rewritten in place with one pwrite(2) at
- * offset 0 per save: a process killed at any instruction leaves the old
- * state or the new one, never a mix (a write of a few hundred bytes into
- * the page cache is not cut by a signal). Bytes of a longer old state
- * beyond the "end" line are ignored, and the hash on that line tells a
- * whole state from one cut by a crash of the machine.
+ * Restart marks in a state file, rewritten whole at each save
+ * (state_file.h: a killed process leaves the old state or the new one):
  *
  *	logbus-marks 1
  *	segment <id>         lb_bus_id() of the segment drained
@@ -15,10 +11,7 @@
  *	end <hash>           FNV-1a of the lines above
  *
  * Lane sequences restart with a new segment, so a state of another
- * segment is ignored. Cost: measured on this project's ext4, one pwrite
- * takes about 1 us; replacing the file by a temporary and rename(2) took
- * 2.4 ms under load and spent a fifth of the writer's time creating
- * inodes.
+ * segment is ignored.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,18 +22,10 @@
 
 #include "bus.h"
 #include "lane_marks.h"
+#include "state_file.h"
 
 #define MAGIC "logbus-marks 1"
 #define STATE_MAX (LB_MAX_LANES * 32 + 4096)
-
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	while (n--)
-		h = (h ^ (uint8_t)*p++) * UINT64_C(0x100000001b3);
-	return h;
-}
 
 static bool reserve(struct lane_marks *m, uint32_t lane)
 {
@@ -61,25 +46,6 @@ static bool reserve(struct lane_marks *m, uint32_t lane)
 	return true;
 }
 
-/* The bytes of a whole state, up to its "end" line, NUL-terminated in
- * buf; false when there is none. */
-static bool read_whole(const struct lane_marks *m, char *buf, size_t cap)
-{
-	ssize_t n = pread(m->fd, buf, cap - 1, 0);
-	unsigned long long hash;
-	char *end;
-
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	end = strstr(buf, "\nend ");
-	if (!end || sscanf(end + 5, "%16llx", &hash) != 1 ||
-	    hash != fnv1a(buf, (size_t)(end + 1 - buf)))
-		return false;
-	end[1] = '\0';
-	return true;
-}
-
 static void load(struct lane_marks *m, char *note, size_t cap)
 {
 	unsigned long long seg = 0, seq;
@@ -89,7 +55,7 @@ static void load(struct lane_marks *m, char *note, size_t cap)
 
 	/* "%n" after the segment: a space in the format would also eat the
 	 * newline of an empty note. */
-	if (!buf || !read_whole(m, buf, STATE_MAX) ||
+	if (!buf || !state_file_read(m->fd, buf, STATE_MAX) ||
 	    sscanf(buf, MAGIC "\nsegment %llu%n", &seg, &used) != 1 || seg == 0 ||
 	    seg != m->segment_id || strncmp(buf + used, "\nnote ", 6) != 0) {
 		free(buf);
@@ -158,7 +124,6 @@ uint64_t lane_marks_loaded(const struct lane_marks *m, uint32_t lane)
 int lane_marks_save(struct lane_marks *m, const char *note)
 {
 	struct lb_buf *b = &m->buf;
-	char end[32];
 
 	b->len = 0;
 	lb_buf_puts(b, MAGIC "\nsegment ");
@@ -176,15 +141,5 @@ int lane_marks_save(struct lane_marks *m, const char *note)
 		lb_buf_put_u64(b, mark - 1);
 		lb_buf_putc(b, '\n');
 	}
-	int n = snprintf(end, sizeof(end), "end %016llx\n",
-			 (unsigned long long)fnv1a(b->data, b->len));
-	lb_buf_put(b, end, (size_t)n);
-	if (b->failed) {
-		b->failed = false;
-		return -ENOMEM;
-	}
-	ssize_t w = pwrite(m->fd, b->data, b->len, 0);
-	if (w < 0)
-		return -errno;
-	return (size_t)w == b->len ? 0 : -EIO;
+	return state_file_write(m->fd, b);
 }

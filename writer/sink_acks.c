@@ -21,14 +21,11 @@
 
 #include "lane.h"
 #include "sink_acks.h"
+#include "state_file.h"
 
 uint64_t sink_key_hash(const char *key)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	while (*key)
-		h = (h ^ (uint8_t)*key++) * UINT64_C(0x100000001b3);
-	return h;
+	return state_hash(key, strlen(key));
 }
 
 /* The position of lane i a restarted sink resumes at. */

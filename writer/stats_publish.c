@@ -4,18 +4,32 @@
  * writer_counters, each sink's struct sink_counters) only grow; this file
  * adds what they lack and copies everything into the stats segment.
  *
- * Clients' counts live in their lane's header, reset when a lane is
- * claimed. So that bus totals never go backwards, the final counts of a
- * reclaimed lane move to `retired` at the moment the writer frees it
- * (writer_stats_retire, from reclaim.c), and totals are retired plus the
- * live lanes. Lane headers are client-writable memory: every total is also
- * kept from decreasing here, whatever a lane claims.
+ * Counting basis. Each client (a lane between two reclaims) has one set
+ * of counts, struct lane_basis: the client's own (published, dropped by
+ * reason: its lane header, zeroed at a claim of a free lane) and the
+ * writer's (written, filtered, abandoned: the entries of that client it
+ * accounted for, by lane sequence). Both sides start when the client
+ * does and end when the writer reclaims its lane, when they move to the
+ * retired totals; the bus totals are retired plus live clients, so every
+ * identity of a client holds for the bus as well:
  *
- * One window is left open by the lane claim itself: a new claimant bumps
- * the claim count a few stores before it zeroes the counters. The first
- * sample of a new claim therefore takes a counter equal to the previous
- * claim's final value as not yet zeroed (0): at worst a new client's count
- * shows one publish late, never twice.
+ *	published = queued + dropped_full + dropped_too_large
+ *	queued = written + filtered + dropped_abandoned + waiting
+ *
+ * waiting is what the client committed and the writer has not accounted
+ * for yet. The writer keeps its side across restarts (stats_state.h),
+ * saved after each batch the sinks took and before their positions: an
+ * entry read again after a restart has a lane sequence below next_seq and
+ * is not counted twice.
+ *
+ * One snapshot is self-consistent: the lane headers are sampled once per
+ * publish, after the batches counted in it were read, and a producer
+ * stores its published count before the head that covers the entry
+ * (lane_commit:A), so the sample covers every entry the writer accounted
+ * for; a claim publishes its zeroed counters with its claim count
+ * (lane_claim:B). Lane headers are client-writable memory: the client's
+ * counts are kept from decreasing and never below what the writer
+ * accounted for, whatever a lane claims.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -31,27 +45,18 @@
 #include "lane.h"
 #include "stats.h"
 #include "stats_publish.h"
+#include "stats_state.h"
 
 #define PUBLISH_NS (100 * 1000000ull)
 
-struct lane_counts {
-	uint64_t queued, dropped_full, dropped_too_large;
-};
-
 /* What the writer remembers of a lane between publishes. */
 struct lane_stats {
-	uint64_t claim;          /* the claim count sampled last */
+	struct lane_basis basis;
 	bool retired;            /* the claim `retired_claim` was reclaimed */
 	uint64_t retired_claim;
-	struct lane_counts final;/* its last counts */
-	uint64_t written;        /* entries written since the last reclaim */
-	uint64_t filtered;       /* entries filter hooks dropped since then */
-	uint64_t abandoned;      /* lane sequences skipped since then */
-	bool seq_known;
-	uint64_t next_seq;       /* the lane sequence expected next */
 	uint64_t last_ts;        /* CLOCK_REALTIME of the last written entry */
-	/* The batch being delivered: its entries of this lane before the
-	 * filters, and how many of them the sinks took. */
+	/* The batch being delivered: its entries of this lane not accounted
+	 * for yet, before the filters, and how many of them the sinks took. */
 	uint64_t batch_taken, batch_written;
 	uint64_t batch_first_seq, batch_last_seq;
 };
@@ -60,10 +65,12 @@ struct writer_stats {
 	struct lb_stats_segment seg;
 	struct lb_stats_snapshot snap;   /* the next values to publish */
 	struct lane_stats *lanes;
+	struct lane_basis *bases;        /* a copy of each lane's basis, for a save */
 	uint32_t *touched;               /* lanes with entries in the batch */
 	uint32_t ntouched;
-	struct lane_counts retired;
-	uint64_t retired_abandoned;
+	struct retired_counts retired;
+	struct stats_state state;
+	bool save_failed;                /* said once */
 	struct hook_metrics hooks[LB_STATS_HOOKS_MAX];
 	uint64_t next_publish_ns;
 };
@@ -73,70 +80,148 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* A counter of a claim seen for the first time, equal to the last claim's
- * final value: not zeroed by the claimant yet. */
-static uint64_t fresh(uint64_t v, bool first_sight, uint64_t final)
+static uint64_t accounted(const struct client_counts *n)
 {
-	return first_sight && v == final ? 0 : v;
+	return n->written + n->filtered + n->abandoned;
 }
 
-/* Fill client record c for lane i; adds its live counts to *live. */
-static void sample_lane(struct writer *w, uint32_t i, struct lb_stats_client *c,
-			struct lane_counts *live, uint64_t *abandoned)
+/* The client's counts from its lane header, never backwards, and queued
+ * never below what the writer accounted for. */
+static void counts_take(struct client_counts *n, const struct lb_lane_info *info)
+{
+	n->queued = max_u64(max_u64(n->queued, info->published), accounted(n));
+	n->dropped_full = max_u64(n->dropped_full, info->dropped_full);
+	n->dropped_too_large = max_u64(n->dropped_too_large, info->dropped_too_large);
+}
+
+static void counts_add(struct client_counts *sum, const struct client_counts *n)
+{
+	sum->queued += n->queued;
+	sum->dropped_full += n->dropped_full;
+	sum->dropped_too_large += n->dropped_too_large;
+	sum->written += n->written;
+	sum->filtered += n->filtered;
+	sum->abandoned += n->abandoned;
+}
+
+static void state_save(struct writer_stats *st, uint32_t nlanes)
+{
+	for (uint32_t i = 0; i < nlanes; i++)
+		st->bases[i] = st->lanes[i].basis;
+	int r = stats_state_save(&st->state, st->bases, nlanes, &st->retired);
+	if (r < 0 && !st->save_failed)
+		fprintf(stderr, "logbus-writer: cannot save the stats counts: %s; a restart "
+			"may count some entries again\n", strerror(-r));
+	st->save_failed = r < 0;
+}
+
+/* The client of lane i is done: what it committed and the writer never
+ * saw was abandoned; its counts move to the retired totals, and the
+ * lane's next client starts where its sequences stopped. */
+static void basis_retire(struct writer_stats *st, uint32_t i, const struct lb_lane_info *info)
+{
+	struct lane_stats *ls = &st->lanes[i];
+	struct client_counts *n = &ls->basis.n;
+
+	counts_take(n, info);
+	n->abandoned += n->queued - accounted(n);
+	counts_add(&st->retired.n, n);
+	st->retired.clients++;
+	*ls = (struct lane_stats){
+		.retired = true,
+		.retired_claim = info->claims,
+		.basis = { .seq_known = true, .next_seq = info->next_seq },
+	};
+}
+
+/* Whether the lane holds another process than the basis counts: after a
+ * writer restart, a client that left while no writer counted. (A thread
+ * of the same process that claimed the lane anew in the microseconds
+ * between a free and its save is taken for the same client.) */
+static bool basis_stale(const struct lane_basis *b, const struct lb_lane_info *info)
+{
+	return b->known && (b->pid != info->pid || b->start != info->owner_start);
+}
+
+/* Fill client record c for lane i from a fresh sample of its header. */
+static void sample_lane(struct writer *w, uint32_t i, struct lb_stats_client *c)
 {
 	struct lane_stats *ls = &w->stats->lanes[i];
+	struct lane_basis *b = &ls->basis;
 	struct lb_lane_info info;
-	bool first;
 
 	lb_lane_info_get(&w->bus, i, &info);
 	*c = (struct lb_stats_client){ .lane = i, .claim = info.claims };
 	if (info.head >= info.tail && info.head - info.tail <= w->bus.lane_size)
 		c->fill_bytes = info.head - info.tail;
-	if (!info.owner || (ls->retired && info.claims == ls->retired_claim))
+	if (info.owner && basis_stale(b, &info))
+		basis_retire(w->stats, i, &info);
+	if (!info.owner) {
+		if (b->known || accounted(&b->n))   /* freed by a writer killed before it saved */
+			basis_retire(w->stats, i, &info);
+		b->seq_known = true;   /* its next client starts there */
+		b->next_seq = info.next_seq;
 		return;
-	first = ls->retired && info.claims != ls->claim;
-	ls->claim = info.claims;
+	}
+	if (ls->retired && info.claims == ls->retired_claim)
+		return;   /* claimed, its counters not zeroed yet */
+	*b = (struct lane_basis){ .known = true, .pid = info.pid, .start = info.owner_start,
+				  .seq_known = b->seq_known, .next_seq = b->next_seq, .n = b->n };
+	counts_take(&b->n, &info);
 	c->state = info.released ? LB_STATS_CLIENT_RELEASED : LB_STATS_CLIENT_OWNED;
 	c->pid = info.pid;
 	c->tid = info.tid;
 	memcpy(c->comm, info.comm, sizeof(c->comm));
-	c->queued = fresh(info.published, first, ls->final.queued);
-	c->dropped_full = fresh(info.dropped_full, first, ls->final.dropped_full);
-	c->dropped_too_large = fresh(info.dropped_too_large, first, ls->final.dropped_too_large);
-	c->published = c->queued + c->dropped_full + c->dropped_too_large;
-	c->written = ls->written;
-	c->filtered = ls->filtered;
-	c->dropped_abandoned = ls->abandoned;
 	c->last_publish_ns = ls->last_ts;
-	live->queued += c->queued;
-	live->dropped_full += c->dropped_full;
-	live->dropped_too_large += c->dropped_too_large;
-	*abandoned += c->dropped_abandoned;
+}
+
+/* The counts of client record c from its lane's basis. */
+static void client_counts(struct lb_stats_client *c, const struct client_counts *n)
+{
+	c->queued = n->queued;
+	c->dropped_full = n->dropped_full;
+	c->dropped_too_large = n->dropped_too_large;
+	c->published = n->queued + n->dropped_full + n->dropped_too_large;
+	c->written = n->written;
+	c->filtered = n->filtered;
+	c->dropped_abandoned = n->abandoned;
+	c->waiting = n->queued - accounted(n);
 }
 
 static void fill_bus(struct writer *w)
 {
 	struct writer_stats *st = w->stats;
 	struct lb_stats_bus *b = &st->snap.bus;
-	struct lane_counts live = st->retired;
-	uint64_t abandoned = st->retired_abandoned, in_use = 0, fill = 0;
+	struct client_counts sum;
+	uint64_t in_use = 0, fill = 0;
 
 	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
 		struct lb_stats_client *c = &st->snap.clients[i];
-		sample_lane(w, i, c, &live, &abandoned);
+		sample_lane(w, i, c);
 		in_use += c->state != LB_STATS_CLIENT_FREE;
 		fill += c->fill_bytes;
+	}
+	/* After the samples: a retire in them moved counts to st->retired. */
+	sum = st->retired.n;
+	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
+		const struct client_counts *n = &st->lanes[i].basis.n;
+		client_counts(&st->snap.clients[i], n);
+		counts_add(&sum, n);
 	}
 	b->lane_count = w->bus.lane_count;
 	b->lane_size = w->bus.lane_size;
 	b->lanes_in_use = in_use;
 	b->fill_bytes = fill;
-	b->queued = max_u64(b->queued, live.queued);
-	b->dropped_full = max_u64(b->dropped_full, live.dropped_full);
-	b->dropped_too_large = max_u64(b->dropped_too_large, live.dropped_too_large);
-	b->dropped_abandoned = max_u64(b->dropped_abandoned, abandoned);
-	b->published = max_u64(b->published, b->queued + b->dropped_full + b->dropped_too_large);
-	b->written = w->counters.entries;
+	b->queued = sum.queued;
+	b->dropped_full = sum.dropped_full;
+	b->dropped_too_large = sum.dropped_too_large;
+	b->dropped_no_lane = max_u64(b->dropped_no_lane, lb_bus_dropped_no_lane(&w->bus));
+	b->published = sum.queued + sum.dropped_full + sum.dropped_too_large + b->dropped_no_lane;
+	b->written = sum.written;
+	b->filtered = sum.filtered;
+	b->dropped_abandoned = sum.abandoned;
+	b->waiting = sum.queued - accounted(&sum);
+	b->clients_retired = st->retired.clients;
 	b->batches = w->counters.batches;
 	b->corrupt = w->counters.corrupt;
 	b->reclaimed = w->counters.reclaimed;
@@ -209,10 +294,26 @@ static void publish(struct writer *w)
 
 static void stats_free(struct writer_stats *st)
 {
+	stats_state_close(&st->state);
 	free(st->lanes);
+	free(st->bases);
 	free(st->touched);
 	free(st->snap.clients);
 	free(st);
+}
+
+/* The counts a restarted writer continues, from its state directory. */
+static void state_load(struct writer *w, struct writer_stats *st)
+{
+	uint32_t n = w->bus.lane_count;
+	int r = stats_state_open(&st->state, w->state_dirfd, w->bus_name ? w->bus_name : "",
+				 lb_bus_id(&w->bus), st->bases, n, &st->retired);
+
+	if (r < 0)
+		fprintf(stderr, "logbus-writer: cannot open the stats counts: %s; they start at "
+			"zero and a restart starts them again\n", strerror(-r));
+	for (uint32_t i = 0; i < n; i++)
+		st->lanes[i].basis = st->bases[i];
 }
 
 int writer_stats_open(struct writer *w, const char *bus)
@@ -223,10 +324,12 @@ int writer_stats_open(struct writer *w, const char *bus)
 
 	if (!st)
 		return -ENOMEM;
+	st->state.fd = -1;
 	st->lanes = calloc(w->bus.lane_count, sizeof(*st->lanes));
+	st->bases = calloc(w->bus.lane_count, sizeof(*st->bases));
 	st->touched = calloc(w->bus.lane_count, sizeof(*st->touched));
 	st->snap.clients = calloc(w->bus.lane_count, sizeof(*st->snap.clients));
-	r = st->lanes && st->touched && st->snap.clients ? 0 : -ENOMEM;
+	r = st->lanes && st->bases && st->touched && st->snap.clients ? 0 : -ENOMEM;
 	if (r == 0)
 		r = lb_stats_create(bus, w->bus.lane_count, &st->seg, &err);
 	if (r < 0) {
@@ -235,6 +338,7 @@ int writer_stats_open(struct writer *w, const char *bus)
 		stats_free(st);
 		return r;
 	}
+	state_load(w, st);
 	st->snap.version = LB_STATS_VERSION;
 	st->snap.writer_pid = getpid();
 	st->snap.start_ns = lb_clock_ns(CLOCK_REALTIME);
@@ -258,6 +362,27 @@ void writer_stats_tick(struct writer *w, uint64_t now)
 	publish(w);
 }
 
+/*
+ * Lane i's first entry in sight, at lane sequence first, with no basis of
+ * where the writer's accounting stands (no state kept, or lost): the
+ * client's entries before it were drained by an earlier writer, which
+ * moves a tail only after its sinks took the entries; they count as
+ * written. The client's first sequence is its lane's next_seq less its
+ * published count (one off when a commit is between its two stores).
+ */
+static void basis_guess(struct writer *w, uint32_t i, uint64_t first)
+{
+	struct lane_basis *b = &w->stats->lanes[i].basis;
+	struct lb_lane_info info;
+
+	lb_lane_info_get(&w->bus, i, &info);
+	uint64_t base = info.next_seq - info.published;
+	uint64_t before = first > base ? first - base : 0;
+	b->n.written += before < info.published ? before : info.published;
+	b->seq_known = true;
+	b->next_seq = first;
+}
+
 void writer_stats_collected(struct writer *w)
 {
 	struct writer_stats *st = w->stats;
@@ -271,6 +396,10 @@ void writer_stats_collected(struct writer *w)
 		const struct batch_entry *be = &w->merged.entries[k];
 		struct lane_stats *ls = &st->lanes[be->lane];
 
+		if (!ls->basis.seq_known)
+			basis_guess(w, be->lane, be->e.seq);
+		if (be->e.seq < ls->basis.next_seq)
+			continue;   /* read again after a restart: counted */
 		if (!ls->batch_taken++) {
 			st->touched[st->ntouched++] = be->lane;
 			ls->batch_first_seq = be->e.seq;
@@ -282,16 +411,15 @@ void writer_stats_collected(struct writer *w)
 
 /* The lane's entries of the delivered batch: sequences skipped before
  * them were abandoned; those the filters took out were filtered. */
-static void lane_delivered(struct writer_stats *st, struct lane_stats *ls)
+static void lane_delivered(struct lane_stats *ls)
 {
-	if (ls->seq_known && ls->batch_first_seq > ls->next_seq)
-		ls->abandoned += ls->batch_first_seq - ls->next_seq;
-	if (!ls->seq_known || ls->batch_last_seq >= ls->next_seq)
-		ls->next_seq = ls->batch_last_seq + 1;
-	ls->seq_known = true;
-	ls->written += ls->batch_written;
-	ls->filtered += ls->batch_taken - ls->batch_written;
-	st->snap.bus.filtered += ls->batch_taken - ls->batch_written;
+	struct lane_basis *b = &ls->basis;
+
+	if (ls->batch_first_seq > b->next_seq)
+		b->n.abandoned += ls->batch_first_seq - b->next_seq;
+	b->next_seq = ls->batch_last_seq + 1;
+	b->n.written += ls->batch_written;
+	b->n.filtered += ls->batch_taken - ls->batch_written;
 	ls->batch_taken = 0;
 }
 
@@ -307,12 +435,16 @@ void writer_stats_delivered(struct writer *w)
 		const struct batch_entry *be = &w->merged.entries[k];
 		struct lane_stats *ls = &st->lanes[be->lane];
 
+		if (be->e.seq < ls->basis.next_seq)
+			continue;
 		lb_stats_hist_add(&st->snap.latency, now > be->ts_ns ? now - be->ts_ns : 0, 1);
 		ls->batch_written++;
 		ls->last_ts = be->ts_ns;
 	}
 	for (uint32_t k = 0; k < st->ntouched; k++)
-		lane_delivered(st, &st->lanes[st->touched[k]]);
+		lane_delivered(&st->lanes[st->touched[k]]);
+	if (st->ntouched)
+		state_save(st, w->bus.lane_count);
 	st->ntouched = 0;
 	if (w->merged.count)
 		lb_stats_hist_add(&st->snap.batch, w->merged.count, 1);
@@ -321,34 +453,11 @@ void writer_stats_delivered(struct writer *w)
 void writer_stats_retire(struct writer *w, uint32_t i, const struct lb_lane_info *info)
 {
 	struct writer_stats *st = w->stats;
-	struct lane_stats *ls;
 
 	if (!st)
 		return;
-	ls = &st->lanes[i];
-	if (ls->seq_known && info->next_seq > ls->next_seq) {
-		/* Skipped sequences at the end are abandoned entries, but no
-		 * more than were counted published and not seen: a producer
-		 * killed between its next_seq and published stores
-		 * (lb_lane_commit) skipped one it never counted. */
-		uint64_t skipped = info->next_seq - ls->next_seq;
-		uint64_t seen = ls->written + ls->filtered + ls->abandoned;
-		uint64_t unseen = info->published > seen ? info->published - seen : 0;
-		ls->abandoned += skipped < unseen ? skipped : unseen;
-	}
-	st->retired.queued += info->published;
-	st->retired.dropped_full += info->dropped_full;
-	st->retired.dropped_too_large += info->dropped_too_large;
-	st->retired_abandoned += ls->abandoned;
-	st->snap.bus.clients_retired++;
-	*ls = (struct lane_stats){
-		.claim = info->claims,
-		.retired = true,
-		.retired_claim = info->claims,
-		.final = { info->published, info->dropped_full, info->dropped_too_large },
-		.seq_known = true,
-		.next_seq = info->next_seq,
-	};
+	basis_retire(st, i, info);
+	state_save(st, w->bus.lane_count);
 }
 
 void writer_stats_close(struct writer *w)
@@ -359,6 +468,7 @@ void writer_stats_close(struct writer *w)
 		return;
 	st->snap.writer_pid = 0;
 	publish(w);
+	state_save(st, w->bus.lane_count);
 	lb_stats_close(&st->seg);
 	stats_free(st);
 	w->stats = NULL;
