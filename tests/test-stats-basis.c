@@ -4,8 +4,8 @@
  *   published = queued + dropped_full + dropped_too_large (+ dropped_no_lane)
  *   queued = written + filtered + dropped_abandoned + waiting
  * hold, also right after short-lived clients come and go and across writer
- * restarts, clean and SIGKILL, after which the totals are the entries
- * really written. */
+ * restarts, clean and SIGKILL (and without the writer's saved counts),
+ * after which the totals are the entries really written. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -174,6 +174,34 @@ static void test_restart_clean(void **state)
 	harness_stop_writer(h);
 }
 
+/* A restart without the counts (the state directory's file removed): the
+ * client's entries an earlier writer drained count as written, and the
+ * identities hold with nothing waiting. */
+static void test_restart_state_lost(void **state)
+{
+	struct harness *h = *state;
+	char path[400];
+	unsigned queued;
+	logbus_t *lb;
+
+	harness_start_writer(h, bus_args);
+	lb = logbus_open(h->bus);
+	assert_non_null(lb);
+	queued = publish_n(lb, 2000, 0);
+	assert_int_equal(logbus_flush(lb, 10000), 0);
+	wait_written(h->bus, queued);
+	harness_stop_writer(h);
+	snprintf(path, sizeof(path), "%s/.%s.counts", h->dir, h->bus);
+	assert_int_equal(unlink(path), 0);
+	harness_start_writer(h, bus_args);
+	wait_written(h->bus, queued);
+	queued += publish_n(lb, 2000, 2000);
+	assert_int_equal(logbus_flush(lb, 10000), 0);
+	check_after_restart(h, queued);
+	logbus_close(lb);
+	harness_stop_writer(h);
+}
+
 /* The writer SIGKILLed while it drains a burst, then started again: the
  * entries it had taken are not counted twice, none is lost from the
  * counts, and the totals equal the distinct entries in the files. */
@@ -289,6 +317,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_restart_clean, setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_restart_sigkill, setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_state_lost, setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_quick_clients, setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
