@@ -4,7 +4,7 @@
 # bench/run.sh - run every logbus benchmark and write the report.
 #
 # SYNOPSIS
-#	bench/run.sh [--quick] [--build DIR] [--out DIR]
+#	bench/run.sh [--quick] [--build DIR] [--out DIR | --refresh-report]
 #
 # DESCRIPTION
 #	Installs what is missing (scripts/deps.sh), builds the benchmarks in a
@@ -15,9 +15,12 @@
 #	logbus and the standard library's handlers, burst and sustained rates into
 #	each sink with 1 to 16 producer processes, writer CPU, idle writer CPU,
 #	publish-to-written latency and the growth with message size. Writes
-#	into --out (default bench/): REPORT.md, results.json (every raw figure,
-#	one object per measurement) and latency.png. Takes about 6 minutes on
-#	2 cores; --quick runs every step with 1/20 of the entries, to check
+#	REPORT.md, results.json (every raw figure, one object per
+#	measurement) and latency.png into --out, by default bench-report/ in
+#	the --build directory: a run never touches the source tree.
+#	--refresh-report writes them into bench/ instead, replacing the
+#	committed report (for a run worth committing). Takes about 6 minutes
+#	on 2 cores; --quick runs every step with 1/20 of the entries, to check
 #	the tools (its figures mean little).
 #
 #	Other load on the machine shows up in the figures: REPORT.md records
@@ -31,7 +34,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=$root/build-bench-run
-out=$here
+out=
+refresh=false
 scale=1
 cmdline="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--quick) scale=0.05 ;;
 	--build) build=$2; shift ;;
 	--out) out=$2; shift ;;
+	--refresh-report) refresh=true ;;
 	-h | --help) sed -n '3,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;$d'; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
 	esac
@@ -46,6 +51,12 @@ while [ $# -gt 0 ]; do
 done
 
 die() { echo "run.sh: $*" >&2; exit 1; }
+
+if $refresh; then
+	[ -z "$out" ] || die "--out and --refresh-report name two places for the report: give one"
+	out=$here
+fi
+out=${out:-$build/bench-report}
 
 "$root/scripts/deps.sh" || die "scripts/deps.sh failed"
 if [ ! -f "$build/build.ninja" ]; then

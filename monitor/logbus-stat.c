@@ -47,6 +47,7 @@
 #include "bus.h"
 #include "report.h"
 #include "view.h"
+#include "version.h"
 
 enum {
 	EXIT_DOWN = 1,
@@ -71,6 +72,7 @@ static const char usage[] =
 	"  -w, --watch SECONDS   report again every SECONDS until interrupted\n"
 	"  -o, --output FILE     write FILE atomically (temporary file, then rename)\n"
 	"  -h, --help            this text\n"
+	"  -V, --version         print the version\n"
 	"\n"
 	"Exit status: 0 writer alive or stalled, 1 bus missing or writer dead, 2 usage.\n";
 
@@ -99,12 +101,13 @@ static int parse_args(int argc, char **argv, struct stat_options *o)
 		{ "watch", required_argument, NULL, 'w' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	int c;
 
 	*o = (struct stat_options){ .bus = lb_bus_default_name(), .format = FORMAT_TEXT };
-	while ((c = getopt_long(argc, argv, "b:tjpw:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:tjpw:o:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->bus = optarg;
@@ -126,6 +129,9 @@ static int parse_args(int argc, char **argv, struct stat_options *o)
 		case 'o':
 			o->output = optarg;
 			break;
+		case 'V':
+			lb_version_print("logbus-stat");
+			exit(0);
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);

@@ -46,6 +46,7 @@
 #include "clock.h"
 #include "report.h"
 #include "view.h"
+#include "version.h"
 
 enum {
 	EXIT_DOWN = 1,
@@ -83,6 +84,7 @@ static const char usage[] =
 	"  -i, --interval SECONDS      refresh every SECONDS, 0.25..10 (default: 1)\n"
 	"  -x, --exit-when-idle SECS   exit once no entry was written for SECS seconds\n"
 	"  -h, --help                  this text\n"
+	"  -V, --version               print the version\n"
 	"\n"
 	"Keys: q quit, s sort, p pause, + and - interval, h help.\n"
 	"Exit status: 0 quit or idle, 1 no such bus or terminal, 2 usage.\n";
@@ -125,13 +127,14 @@ static int parse_args(int argc, char **argv, struct top *t)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "exit-when-idle", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	int c;
 
 	t->bus = lb_bus_default_name();
 	t->interval = 1.0;
-	while ((c = getopt_long(argc, argv, "b:i:x:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:i:x:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			t->bus = optarg;
@@ -146,6 +149,9 @@ static int parse_args(int argc, char **argv, struct top *t)
 					      &t->exit_idle) < 0)
 				return -EINVAL;
 			break;
+		case 'V':
+			lb_version_print("logbus-top");
+			exit(0);
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);

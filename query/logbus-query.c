@@ -47,6 +47,7 @@
 #include "reader.h"
 #include "record.h"
 #include "sources.h"
+#include "version.h"
 
 static const char usage[] =
 	"Usage: logbus-query [OPTIONS] [FIELD=VALUE...] [FILE...]\n"
@@ -78,6 +79,7 @@ static const char usage[] =
 	"                         cat, verbose; err and worse in colour on a terminal\n"
 	"                         unless NO_COLOR is set\n"
 	"  -h, --help             this text\n"
+	"  -V, --version          print the version\n"
 	"\n"
 	"Exit status: 0 the query ran, 1 nothing could be read, 2 bad arguments.\n"
 	"Examples:\n"
@@ -247,6 +249,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	size_t bus_cap = 0, tag_cap = 0, pid_cap = 0, match_cap = 0, file_cap = 0;
@@ -255,7 +258,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	*o = (struct options){ .lines = -1, .mode = OUTPUT_SHORT,
 			       .filter = { .level_min = 0, .level_max = LOGBUS_DEBUG } };
-	while ((c = getopt_long(argc, argv, "D:c:b:S:U:p:t:g:n:rfo:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:c:b:S:U:p:t:g:n:rfo:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			if (!*optarg)
@@ -332,6 +335,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 					   "json-pretty, cat, verbose)", optarg);
 			o->mode = (enum output_mode)r;
 			break;
+		case 'V':
+			lb_version_print("logbus-query");
+			exit(0);
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);

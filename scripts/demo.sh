@@ -15,7 +15,7 @@ sleep 0.3
 
 clients=()
 for i in 1 2 3; do
-	build/examples/logbus-demo 2000 &
+	build/examples/logbus-demo 2000 1 &
 	clients+=($!)
 done
 if [ -t 1 ] && [ -x build/monitor/logbus-top ]; then

@@ -8,7 +8,7 @@ packages=(
 	libjansson-dev libzstd-dev libsystemd-dev libncurses-dev
 	libcmocka-dev libseccomp-dev
 	clang libclang-rt-14-dev
-	zstd jq tmux systemd systemd-container rsyslog rsyslog-relp
+	zstd jq tmux man-db groff-base systemd systemd-container rsyslog rsyslog-relp
 	gnuplot-nox libspdlog-dev lttng-tools liblttng-ust-dev
 	python3-dev python3-venv
 )

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Text helpers shared by every output format. */
 #include <errno.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 
@@ -36,6 +37,48 @@ int lb_level_parse(const char *s, size_t len)
 		if (strlen(aliases[i].name) == len && !strncasecmp(s, aliases[i].name, len))
 			return (int)aliases[i].level;
 	return -EINVAL;
+}
+
+/* The syslog facilities of syslog.h, by code (LOG_KERN >> 3 is 0). */
+static const char *const facility_names[24] = {
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+	"authpriv", "ftp", NULL, NULL, NULL, NULL,
+	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+};
+
+int lb_facility_parse(const char *s, size_t len)
+{
+	if (!s)
+		return -EINVAL;
+	/* logger(1) still takes "security", the old name of auth. */
+	if (len == 8 && !strncasecmp(s, "security", len))
+		return 4;
+	for (unsigned f = 0; f < 24; f++)
+		if (facility_names[f] && strlen(facility_names[f]) == len &&
+		    !strncasecmp(s, facility_names[f], len))
+			return (int)f;
+	return -EINVAL;
+}
+
+int lb_priority_parse(const char *s, int *facility, int *level)
+{
+	const char *dot = s ? strchr(s, '.') : NULL;
+	int f = -1, l;
+
+	if (!s)
+		return -EINVAL;
+	if (dot) {
+		f = lb_facility_parse(s, (size_t)(dot - s));
+		if (f < 0)
+			return -EDOM;
+		s = dot + 1;
+	}
+	l = lb_level_parse(s, strlen(s));
+	if (l < 0)
+		return -EINVAL;
+	*facility = f;
+	*level = l;
+	return 0;
 }
 
 static bool all_ascii8(const char *s)

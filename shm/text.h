@@ -34,3 +34,18 @@ int lb_level_parse(const char *s, size_t len);
 
 /* Words for an error message listing what lb_level_parse accepts. */
 #define LB_LEVEL_WORDS "emerg alert crit err warning notice info debug, or 0 to 7"
+
+/* The one facility parser, for the configuration and logbus-cat.
+ * lb_facility_parse - the facility s[0..len) names, in any case: kern,
+ * user, mail, daemon, auth (or security), syslog, lpr, news, uucp, cron,
+ * authpriv, ftp, local0..local7. Returns its code 0..23 (not shifted as
+ * LOG_USER is), or -EINVAL. */
+int lb_facility_parse(const char *s, size_t len);
+
+/* Words for an error message listing what lb_facility_parse accepts. */
+#define LB_FACILITY_WORDS "kern user mail daemon auth syslog lpr news uucp cron authpriv ftp local0..local7"
+
+/* lb_priority_parse - a logger(1) priority, "FACILITY.LEVEL" or "LEVEL",
+ * into *facility (-1 when s names none) and *level. Returns 0, -EDOM when
+ * the facility is unknown, -EINVAL when the level is. */
+int lb_priority_parse(const char *s, int *facility, int *level);

@@ -239,6 +239,50 @@ json_t *harness_entries(const struct harness *h)
 	return out;
 }
 
+/* Keep the entries tagged ctx->tag. */
+struct tagged {
+	const char *tag;
+	json_t *out;
+};
+
+static void keep_tagged(json_t *e, void *ctx)
+{
+	struct tagged *t = ctx;
+	const char *tag = json_string_value(json_object_get(e, "tag"));
+
+	if (tag && !strcmp(tag, t->tag))
+		json_array_append(t->out, e);
+}
+
+json_t *harness_tagged(const struct harness *h, const char *tag)
+{
+	struct tagged t = { .tag = tag, .out = json_array() };
+
+	harness_each_entry(h, keep_tagged, &t);
+	return t.out;
+}
+
+const char *harness_entry_str(json_t *entries, size_t i, const char *key)
+{
+	json_t *e = json_array_get(entries, i);
+
+	if (!e)
+		fail_msg("no entry %zu (there are %zu)", i, json_array_size(entries));
+	if (!strncmp(key, "fields.", 7)) {
+		e = json_object_get(e, "fields");
+		key += 7;
+	}
+	return json_string_value(json_object_get(e, key));
+}
+
+void harness_expect_str(json_t *entries, size_t i, const char *key, const char *want)
+{
+	const char *got = harness_entry_str(entries, i, key);
+
+	if (!got || strcmp(got, want))
+		fail_msg("entry %zu: %s is '%s', want '%s'", i, key, got ? got : "(none)", want);
+}
+
 void *harness_shared(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

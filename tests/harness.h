@@ -61,6 +61,19 @@ void harness_each_entry(const struct harness *h, harness_entry_fn fn, void *ctx)
  * harness_entries checks them, handed to fn in turn (a fallback file). */
 void harness_each_line(const char *path, harness_entry_fn fn, void *ctx);
 
+/* harness_tagged - the entries of harness_entries whose tag is tag, in
+ * the same order. The caller json_decref()s them. */
+json_t *harness_tagged(const struct harness *h, const char *tag);
+
+/* harness_entry_str - the string member key of entry i of the array
+ * entries ("fields.K" for the field K), NULL when it has none; fails the
+ * test when there is no entry i. */
+const char *harness_entry_str(json_t *entries, size_t i, const char *key);
+
+/* harness_expect_str - assert that harness_entry_str(entries, i, key) is
+ * want, printing both when not. */
+void harness_expect_str(json_t *entries, size_t i, const char *key, const char *want);
+
 /* harness_append - a harness_entry_fn that appends each entry to the JSON
  * array ctx. */
 void harness_append(json_t *entry, void *array);

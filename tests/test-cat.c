@@ -3,7 +3,9 @@
  * lands whole and in order with exit 0 (it waits for room by default);
  * with --drop and a stalled writer it drops and says so; with no bus, no
  * writer, or no permission to open the bus it exits 1 and says why in one
- * line. */
+ * line. And it takes logger(1)'s and systemd-cat's options: -p
+ * FACILITY.LEVEL, -i/--id, -s, --sd-id/--sd-param, -f FILE, and
+ * -- COMMAND with its output logged and its exit status handed back. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -183,10 +185,29 @@ static void test_cat_bad_args(void **state)
 		{ "-t t234567890123456789012345678901234567890123456789012345678901234567890 x",
 		  "-t: the tag is 70 bytes long, at most 64" },
 		{ "-t '' x", "-t: the tag is empty" },
-		{ "-f user-agent=curl x", "-f: key 'user-agent' is not 1 to 64 of [A-Za-z0-9_]" },
-		{ "-f user=a -f user=b x", "-f: key 'user' is given twice" },
-		{ "-f novalue x", "-f: 'novalue' is not KEY=VALUE" },
+		{ "-F user-agent=curl x", "-F: key 'user-agent' is not 1 to 64 of [A-Za-z0-9_]" },
+		{ "-F user=a -F user=b x", "-F: key 'user' is given twice" },
+		{ "-F novalue x", "-F: 'novalue' is not KEY=VALUE" },
 		{ "-p loud x", "-p: 'loud' is not a level" },
+		{ "-p user.loud x", "-p: 'loud' is not a level" },
+		{ "-p kitchen.err x", "-p: 'kitchen' is not a facility" },
+		{ "--id=12ab x", "--id: '12ab' is not a process id" },
+		{ "-i --id=5 x", "--id: given twice" },
+		{ "--sd-param 'a=\"open' x", "--sd-param: the value of 'a' opens a quote" },
+		{ "--sd-param novalue x", "--sd-param: 'novalue' is not KEY=\"VALUE\"" },
+		{ "--sd-id zoo@32473 --sd-param a=b x", "--sd-id: 'zoo@32473' holds '@'" },
+		{ "--sd-id 'my id' --sd-param a=b x", "--sd-id: 'my id' is not 1 to 64" },
+		{ "-F ip=1 --sd-param ip=2 x", "--sd-param: key 'ip' is given twice" },
+		{ "--sd-id a2345678901234567890123456789012 "
+		  "--sd-param b2345678901234567890123456789012=v x",
+		  "--sd-param: key 'a2345678901234567890123456789012_b2345678901234567890123456789012' "
+		  "is 65 bytes long, at most 64" },
+		{ "-f /nonexistent/file", "-f: cannot open '/nonexistent/file': No such file" },
+		{ "-f /dev/null x", "-f FILE and a MESSAGE cannot be given together" },
+		{ "-f /dev/null -- true", "-f FILE and -- COMMAND cannot be given together" },
+		{ "--stderr-level err x", "--stderr-level: only with -- COMMAND" },
+		{ "--stdout-level loud -- true", "--stdout-level: 'loud' is not a level" },
+		{ "--", "--: no COMMAND after it" },
 	};
 	struct harness *h = *state;
 	char cmd[512], err[300];
@@ -198,6 +219,179 @@ static void test_cat_bad_args(void **state)
 			fail_msg("'logbus-cat %s' did not exit 2", cases[i].args);
 		expect_reason(err, cases[i].want);
 	}
+}
+
+/* Run "logbus-cat -b BUS ARGS" for each ARGS of args (NULL-terminated)
+ * against a writer, each exiting with status; stop the writer, and return
+ * the entries tagged tag (the caller json_decref()s them). stderr goes to
+ * err_path when not NULL. */
+static json_t *cat_entries(struct harness *h, const char *const *args, const char *tag,
+			   int status, const char *err_path)
+{
+	char cmd[1024];
+
+	harness_start_writer(h, NULL);
+	for (; *args; args++) {
+		snprintf(cmd, sizeof(cmd), "%s -b %s %s", cat_path(), h->bus, *args);
+		if (run(cmd, err_path) != status)
+			fail_msg("'logbus-cat %s' did not exit %d", *args, status);
+	}
+	harness_stop_writer(h);
+	return harness_tagged(h, tag);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* -p FACILITY.LEVEL: the level, and the facility's code in the field
+ * syslog_facility; a plain LEVEL adds no field. */
+static void test_cat_priority(void **state)
+{
+	struct harness *h = *state;
+	json_t *e;
+
+	e = cat_entries(h, ARGS("-t prio -p user.err one", "-t prio -p LOCAL3.warning two",
+				"-t prio -p 5 three"), "prio", 0, NULL);
+	assert_int_equal(json_array_size(e), 3);
+	harness_expect_str(e, 0, "level", "err");
+	harness_expect_str(e, 0, "fields.syslog_facility", "1");
+	harness_expect_str(e, 1, "level", "warning");
+	harness_expect_str(e, 1, "fields.syslog_facility", "19");
+	harness_expect_str(e, 2, "level", "notice");
+	assert_null(json_object_get(json_array_get(e, 2), "fields"));
+	json_decref(e);
+}
+
+/* -i: syslog_pid is logbus-cat's own pid, the entry's pid; --id=PID: the
+ * pid given, while the entry's pid stays logbus-cat's. */
+static void test_cat_id(void **state)
+{
+	struct harness *h = *state;
+	json_t *e;
+	char pid[24];
+
+	e = cat_entries(h, ARGS("-t id -i one", "-t id --id=4242 two"), "id", 0, NULL);
+	assert_int_equal(json_array_size(e), 2);
+	snprintf(pid, sizeof(pid), "%lld",
+		 (long long)json_integer_value(json_object_get(json_array_get(e, 0), "pid")));
+	harness_expect_str(e, 0, "fields.syslog_pid", pid);
+	harness_expect_str(e, 1, "fields.syslog_pid", "4242");
+	assert_int_not_equal(json_integer_value(json_object_get(json_array_get(e, 1), "pid")), 4242);
+	json_decref(e);
+}
+
+/* -s: the message goes to stderr as "TAG: MESSAGE" and to the bus. */
+static void test_cat_echo(void **state)
+{
+	struct harness *h = *state;
+	char err[300];
+	json_t *e;
+
+	snprintf(err, sizeof(err), "%s.err", h->dir);
+	e = cat_entries(h, ARGS("-s -t echo 'hello there'"), "echo", 0, err);
+	assert_string_equal(last_line(err), "echo: hello there\n");
+	assert_int_equal(unlink(err), 0);
+	assert_int_equal(json_array_size(e), 1);
+	harness_expect_str(e, 0, "msg", "hello there");
+	json_decref(e);
+}
+
+/* --sd-param as logger writes it: quotes removed, RFC 5424's escapes
+ * undone, keys after --sd-id prefixed with it; beside -F fields. */
+static void test_cat_sd_param(void **state)
+{
+	struct harness *h = *state;
+	json_t *e;
+
+	e = cat_entries(h, ARGS("-t sd -F plain=1 --sd-param 'say=\"a \\\"q\\\" \\] \\\\\"' "
+				"--sd-id origin --sd-param ip=10.0.0.1 msg"), "sd", 0, NULL);
+	assert_int_equal(json_array_size(e), 1);
+	harness_expect_str(e, 0, "fields.plain", "1");
+	harness_expect_str(e, 0, "fields.say", "a \"q\" ] \\");
+	harness_expect_str(e, 0, "fields.origin_ip", "10.0.0.1");
+	json_decref(e);
+}
+
+/* -f FILE: each line of the file, in order; a file that cannot be read
+ * to its end (a directory) is exit 1 with one line saying why. */
+static void test_cat_file(void **state)
+{
+	struct harness *h = *state;
+	char path[300], args[700], err[300];
+	json_t *e;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.lines", h->dir);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs("first\nsecond\nthird without newline", f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(args, sizeof(args), "-t file -f %s", path);
+	e = cat_entries(h, ARGS(args), "file", 0, NULL);
+	assert_int_equal(json_array_size(e), 3);
+	harness_expect_str(e, 0, "msg", "first");
+	harness_expect_str(e, 1, "msg", "second");
+	harness_expect_str(e, 2, "msg", "third without newline");
+	json_decref(e);
+	assert_int_equal(unlink(path), 0);
+
+	snprintf(err, sizeof(err), "%s.err", h->dir);
+	snprintf(args, sizeof(args), "%s -b %s -f /", cat_path(), h->bus);
+	harness_start_writer(h, NULL);
+	assert_int_equal(run(args, err), 1);
+	expect_reason(err, "reading / stopped: Is a directory");
+}
+
+/* Whether entries e hold, in this order, the messages want at level. */
+static void expect_stream(json_t *e, const char *level, const char *const *want)
+{
+	size_t i, n = 0;
+	json_t *x;
+
+	json_array_foreach(e, i, x) {
+		if (strcmp(json_string_value(json_object_get(x, "level")), level))
+			continue;
+		if (!want[n])
+			fail_msg("more %s lines than expected: '%s'", level, harness_entry_str(e, i, "msg"));
+		harness_expect_str(e, i, "msg", want[n++]);
+	}
+	if (want[n])
+		fail_msg("%s line '%s' is missing", level, want[n]);
+}
+
+/* -- COMMAND: its stdout and stderr lines, each in order at their own
+ * level (a last line without newline too), and its exit status. */
+static void test_cat_command(void **state)
+{
+	struct harness *h = *state;
+	json_t *e;
+
+	e = cat_entries(h, ARGS("-t cmd --stdout-level notice --stderr-level err -- sh -c "
+				"'echo out1; echo err1 >&2; echo out2; printf err2 >&2; exit 3'"),
+			"cmd", 3, NULL);
+	expect_stream(e, "notice", (const char *const[]){ "out1", "out2", NULL });
+	expect_stream(e, "err", (const char *const[]){ "err1", "err2", NULL });
+	json_decref(e);
+}
+
+/* -- COMMAND killed by a signal: 128 + the signal; not found: 127 with
+ * one line naming it; -i: syslog_pid is the command's pid. */
+static void test_cat_command_status(void **state)
+{
+	struct harness *h = *state;
+	char cmd[512], err[300];
+	json_t *e;
+
+	snprintf(err, sizeof(err), "%s.err", h->dir);
+	e = cat_entries(h, ARGS("-t cmd -i -- sh -c 'echo $$; kill -TERM $$'"), "cmd",
+			128 + SIGTERM, NULL);
+	assert_int_equal(json_array_size(e), 1);
+	harness_expect_str(e, 0, "fields.syslog_pid", harness_entry_str(e, 0, "msg"));
+	json_decref(e);
+
+	snprintf(cmd, sizeof(cmd), "%s -b %s -- /nonexistent/command arg", cat_path(), h->bus);
+	harness_start_writer(h, NULL);
+	assert_int_equal(run(cmd, err), 127);
+	expect_reason(err, "cannot run '/nonexistent/command': No such file or directory");
 }
 
 static int setup(void **state)
@@ -217,6 +411,13 @@ int main(void)
 		TEST(test_cat_no_writer),
 		TEST(test_cat_permission),
 		TEST(test_cat_bad_args),
+		TEST(test_cat_priority),
+		TEST(test_cat_id),
+		TEST(test_cat_echo),
+		TEST(test_cat_sd_param),
+		TEST(test_cat_file),
+		TEST(test_cat_command),
+		TEST(test_cat_command_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,16 +125,6 @@ struct section {
 	void (*check)(struct ctx *x, const char *path, void *dst);
 };
 
-static const struct { const char *name; int code; } facilities[] = {
-	{ "kern", LOG_KERN }, { "user", LOG_USER }, { "mail", LOG_MAIL },
-	{ "daemon", LOG_DAEMON }, { "auth", LOG_AUTH }, { "syslog", LOG_SYSLOG },
-	{ "lpr", LOG_LPR }, { "news", LOG_NEWS }, { "uucp", LOG_UUCP }, { "cron", LOG_CRON },
-	{ "authpriv", LOG_AUTHPRIV }, { "ftp", LOG_FTP }, { "local0", LOG_LOCAL0 },
-	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
-	{ "local7", LOG_LOCAL7 },
-};
-
 static const struct { const char *name; unsigned bit; } format_names[] = {
 	{ "json", FORMAT_JSON }, { "journald", FORMAT_JOURNALD },
 	{ "syslog", FORMAT_SYSLOG }, { "entry", FORMAT_ENTRY },
@@ -262,18 +252,19 @@ static bool lookup_level(json_t *v, int *out)
 	return true;
 }
 
+/* A facility: 0..23, or a name lb_facility_parse takes ("local3"). */
 static bool lookup_facility(json_t *v, int *out)
 {
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 23) {
-		*out = (int)json_integer_value(v) << 3;
-		return true;
-	}
-	for (size_t i = 0; json_is_string(v) && i < sizeof(facilities) / sizeof(*facilities); i++)
-		if (!strcmp(json_string_value(v), facilities[i].name)) {
-			*out = facilities[i].code;
-			return true;
-		}
-	return false;
+	int f = -EINVAL;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 23)
+		f = (int)json_integer_value(v);
+	else if (json_is_string(v))
+		f = lb_facility_parse(json_string_value(v), json_string_length(v));
+	if (f < 0)
+		return false;
+	*out = f << 3;
+	return true;
 }
 
 /* "json,journald" or ["json", "journald"]; NULL, or why not. */
@@ -425,8 +416,7 @@ static void parse_value(struct ctx *x, const char *path, json_t *v, const struct
 		return;
 	case T_FACILITY:
 		if (!lookup_facility(v, dst))
-			problem(x, path, "is not a syslog facility (user, daemon, local0..local7, "
-				"..., or 0-23)");
+			problem(x, path, "is not a syslog facility (" LB_FACILITY_WORDS ", or 0-23)");
 		return;
 	case T_TRANSPORT: {
 		static const char *const names[] = { "unix", "tcp", "relp" };

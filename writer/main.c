@@ -59,6 +59,7 @@
 #include "outfile.h"
 #include "stats_publish.h"
 #include "tsc.h"
+#include "version.h"
 
 enum {
 	EXIT_USAGE = 2,
@@ -80,6 +81,7 @@ static const char usage[] =
 	"  -s, --lane-size BYTES bytes per lane of a new bus, a power of two; K and M\n"
 	"                        suffixes (default: 4M)\n"
 	"  -h, --help            this text\n"
+	"  -V, --version         print the version\n"
 	"\n"
 	"Signals: TERM/INT drain and stop; HUP reloads the configuration and reopens files.\n"
 	"Exit status: 0 clean stop, 1 error, 2 usage or configuration, 3 another writer\n"
@@ -125,13 +127,14 @@ static int parse_args(int argc, char **argv, struct config_overrides *ov, bool *
 		{ "lanes", required_argument, NULL, 'n' },
 		{ "lane-size", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	int c;
 
 	*ov = (struct config_overrides){ 0 };
 	*check = false;
-	while ((c = getopt_long(argc, argv, "c:Cb:d:f:n:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:Cb:d:f:n:s:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ov->config_path = optarg; break;
 		case 'C': *check = true; break;
@@ -140,6 +143,9 @@ static int parse_args(int argc, char **argv, struct config_overrides *ov, bool *
 		case 'f': ov->format = optarg; break;
 		case 'n': ov->lanes = optarg; break;
 		case 's': ov->lane_size = optarg; break;
+		case 'V':
+			lb_version_print("logbus-writer");
+			exit(0);
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
