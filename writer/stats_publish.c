@@ -108,8 +108,9 @@ static void state_save(struct writer_stats *st, uint32_t nlanes)
 {
 	int r = stats_state_save(&st->state, st->bases, nlanes, &st->retired);
 	if (r < 0 && !st->save_failed)
-		fprintf(stderr, "logbus-writer: cannot save the stats counts: %s; a restart "
-			"may count some entries again\n", strerror(-r));
+		fprintf(stderr, "logbus-writer: stats counts %s: cannot save: %s; after a "
+			"restart the entries written since would count as waiting\n",
+			st->state.name, strerror(-r));
 	st->save_failed = r < 0;
 }
 
@@ -334,8 +335,8 @@ static void state_load(struct writer *w, struct writer_stats *st)
 				 lb_bus_id(&w->bus), st->bases, n, &st->retired);
 
 	if (r < 0)
-		fprintf(stderr, "logbus-writer: cannot open the stats counts: %s; they start at "
-			"zero and a restart starts them again\n", strerror(-r));
+		fprintf(stderr, "logbus-writer: stats counts %s: cannot open: %s; they start "
+			"at zero and a restart starts them again\n", st->state.name, strerror(-r));
 }
 
 int writer_stats_open(struct writer *w, const char *bus)
