@@ -483,6 +483,9 @@ static int deliver(struct writer *w)
 		tried++;
 		int r = deliver_to(w, w->sinks[k]);
 		if (r == 0) {
+			/* A sink that failed at the lead (the others too, or
+			 * alone) takes the entries that waited for it here. */
+			sink_outage_waits(&w->tracks[k].outage, w->merged.count);
 			sink_took(w, k);
 			took++;
 		} else {
