@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * logbus-demo: a multi-process, multi-threaded client. Opens one handle,
- * forks PROCESSES children that share it (the library gives each child
- * lanes of its own: a child never writes into its parent's lane), and in
- * each child 4 threads publish COUNT "request served" entries and a
- * progress entry every 100, with fields. Every return code is checked:
- * a child exits 1 when a publish failed or an entry did not reach the
- * writer, and the parent exits 1 when any child did.
+ * logbus-demo: a multi-process, multi-threaded client. Forks PROCESSES
+ * children; each opens its own handle, and in each 4 threads publish
+ * COUNT "request served" entries and a progress entry every 100, with
+ * fields, through it (the library gives each thread a lane of its own).
+ * Every return code is checked: a child exits 1 when a publish failed or
+ * an entry did not reach the writer, and the parent exits 1 when any
+ * child did.
+ *
+ * Each child opens its handle after the fork rather than inheriting the
+ * parent's: a handle opened before fork() does work in the child (the
+ * library re-arms it, tests/test-fork.c shows it), but opening after the
+ * fork is the pattern that asks nothing of the fork handlers.
  *
  *	logbus-demo [COUNT [PROCESSES]]     (defaults: 1000, 2)
  *
@@ -54,37 +59,69 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* A child's part: its threads, then the flush and the check that the
- * writer wrote every entry. Returns its exit status. */
-static int child(void)
+/* Start the threads and wait for them; 1 when one failed or could not
+ * start (those that did start are waited for all the same). */
+static int run_threads(void)
 {
 	pthread_t t[THREADS];
-	struct logbus_stats st;
-	int status = 0, r;
+	int status = 0, started, r;
 	void *res;
 
-	for (long i = 0; i < THREADS; i++) {
-		r = pthread_create(&t[i], NULL, worker, (void *)i);
+	for (started = 0; started < THREADS; started++) {
+		r = pthread_create(&t[started], NULL, worker, (void *)(long)started);
 		if (r) {
 			fprintf(stderr, "logbus-demo: pthread_create: %s\n", strerror(r));
-			return 1;
+			status = 1;
+			break;
 		}
 	}
-	for (int i = 0; i < THREADS; i++)
+	for (int i = 0; i < started; i++)
 		if (pthread_join(t[i], &res) || res)
 			status = 1;
+	return status;
+}
+
+/* Flush, and check that the writer wrote every entry; 1 when not. */
+static int check_written(void)
+{
+	struct logbus_stats st;
+	int status = 0, r;
+
 	r = logbus_flush(lb, 5000);
 	if (r < 0) {
 		fprintf(stderr, "logbus-demo: logbus_flush: %s\n", strerror(-r));
 		return 1;
 	}
-	if (logbus_stats_get(lb, &st) == 0 && st.queued != st.published) {
+	r = logbus_stats_get(lb, &st);
+	if (r < 0) {
+		fprintf(stderr, "logbus-demo: logbus_stats_get: %s\n", strerror(-r));
+		return 1;
+	}
+	if (st.queued != st.published) {
 		fprintf(stderr, "logbus-demo: pid %d: %llu of %llu entries did not reach the "
 			"writer (fallback or dropped)\n", (int)getpid(),
 			(unsigned long long)(st.published - st.queued),
 			(unsigned long long)st.published);
 		status = 1;
 	}
+	return status;
+}
+
+/* A child's part: its handle, its threads, then the flush and the check
+ * that the writer wrote every entry. Returns its exit status. */
+static int child(void)
+{
+	int status;
+
+	lb = logbus_open(NULL);
+	if (!lb) {
+		fprintf(stderr, "logbus-demo: logbus_open: %s\n", strerror(errno));
+		return 1;
+	}
+	status = run_threads();
+	if (status == 0)
+		status = check_written();
+	logbus_close(lb);
 	return status;
 }
 
@@ -118,11 +155,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: logbus-demo [COUNT [PROCESSES]]\n");
 		return 2;
 	}
-	lb = logbus_open(NULL);
-	if (!lb) {
-		fprintf(stderr, "logbus-demo: logbus_open: %s\n", strerror(errno));
-		return 1;
-	}
 	for (; started < procs; started++) {
 		pid_t pid = fork();
 		if (pid == 0)
@@ -133,7 +165,5 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	status |= reap(started);
-	logbus_close(lb);
-	return status;
+	return status | reap(started);
 }

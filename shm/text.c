@@ -60,6 +60,23 @@ int lb_facility_parse(const char *s, size_t len)
 	return -EINVAL;
 }
 
+/* A number of syslog's PRI, facility * 8 + level, as logger(1) takes
+ * it: 8 to 191 (0 to 7 would be kern's, and read as a plain level
+ * instead); -EINVAL for anything else. */
+static int pri_number(const char *s)
+{
+	int v = 0;
+
+	if (!*s || strlen(s) > 3)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (*s - '0');
+	}
+	return v >= 8 && v <= 191 ? v : -EINVAL;
+}
+
 int lb_priority_parse(const char *s, int *facility, int *level)
 {
 	const char *dot = s ? strchr(s, '.') : NULL;
@@ -67,6 +84,11 @@ int lb_priority_parse(const char *s, int *facility, int *level)
 
 	if (!s)
 		return -EINVAL;
+	if ((l = pri_number(s)) >= 0) {
+		*facility = l >> 3;
+		*level = l & 7;
+		return 0;
+	}
 	if (dot) {
 		f = lb_facility_parse(s, (size_t)(dot - s));
 		if (f < 0)

@@ -45,7 +45,8 @@ int lb_facility_parse(const char *s, size_t len);
 /* Words for an error message listing what lb_facility_parse accepts. */
 #define LB_FACILITY_WORDS "kern user mail daemon auth syslog lpr news uucp cron authpriv ftp local0..local7"
 
-/* lb_priority_parse - a logger(1) priority, "FACILITY.LEVEL" or "LEVEL",
- * into *facility (-1 when s names none) and *level. Returns 0, -EDOM when
- * the facility is unknown, -EINVAL when the level is. */
+/* lb_priority_parse - a logger(1) priority, "FACILITY.LEVEL", "LEVEL" or
+ * a number 8..191 (facility * 8 + level: "13" is user.notice), into
+ * *facility (-1 when s names none) and *level. Returns 0, -EDOM when the
+ * facility is unknown, -EINVAL when the level is. */
 int lb_priority_parse(const char *s, int *facility, int *level);

@@ -191,6 +191,7 @@ static void test_cat_bad_args(void **state)
 		{ "-p loud x", "-p: 'loud' is not a level" },
 		{ "-p user.loud x", "-p: 'loud' is not a level" },
 		{ "-p kitchen.err x", "-p: 'kitchen' is not a facility" },
+		{ "-p 192 x", "-p: '192' is not a level" },
 		{ "--id=12ab x", "--id: '12ab' is not a process id" },
 		{ "-i --id=5 x", "--id: given twice" },
 		{ "--sd-param 'a=\"open' x", "--sd-param: the value of 'a' opens a quote" },
@@ -243,21 +244,24 @@ static json_t *cat_entries(struct harness *h, const char *const *args, const cha
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 /* -p FACILITY.LEVEL: the level, and the facility's code in the field
- * syslog_facility; a plain LEVEL adds no field. */
+ * syslog_facility; a plain LEVEL adds no field; a number 8..191 is
+ * facility * 8 + level, as logger reads it. */
 static void test_cat_priority(void **state)
 {
 	struct harness *h = *state;
 	json_t *e;
 
 	e = cat_entries(h, ARGS("-t prio -p user.err one", "-t prio -p LOCAL3.warning two",
-				"-t prio -p 5 three"), "prio", 0, NULL);
-	assert_int_equal(json_array_size(e), 3);
+				"-t prio -p 5 three", "-t prio -p 13 four"), "prio", 0, NULL);
+	assert_int_equal(json_array_size(e), 4);
 	harness_expect_str(e, 0, "level", "err");
 	harness_expect_str(e, 0, "fields.syslog_facility", "1");
 	harness_expect_str(e, 1, "level", "warning");
 	harness_expect_str(e, 1, "fields.syslog_facility", "19");
 	harness_expect_str(e, 2, "level", "notice");
 	assert_null(json_object_get(json_array_get(e, 2), "fields"));
+	harness_expect_str(e, 3, "level", "notice");
+	harness_expect_str(e, 3, "fields.syslog_facility", "1");
 	json_decref(e);
 }
 

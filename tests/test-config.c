@@ -266,6 +266,23 @@ static void test_levels_one_parser(void **state)
 			fail_msg("config %s refused:\n%s", ok[i], out);
 }
 
+/* Facilities in the configuration are read as logbus-cat -p reads them:
+ * names in any case, logger's "security" for auth, or 0..23. */
+static void test_facilities_one_parser(void **state)
+{
+	static const char *const ok[] = {
+		"{\"syslog\":[{\"facility\":\"LOCAL3\"}]}",
+		"{\"syslog\":[{\"facility\":\"security\"}]}",
+		"{\"syslog\":[{\"facility\":23}]}",
+	};
+	char out[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (check(ok[i], NULL, out, sizeof(out)) != 0)
+			fail_msg("config %s refused:\n%s", ok[i], out);
+}
+
 /* Every problem of a file is reported, not only the first. */
 static void test_all_problems(void **state)
 {
@@ -303,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_bad_table),
 		cmocka_unit_test(test_all_problems),
 		cmocka_unit_test(test_levels_one_parser),
+		cmocka_unit_test(test_facilities_one_parser),
 		cmocka_unit_test(test_example_sections_valid),
 		cmocka_unit_test(test_messages_placed),
 		cmocka_unit_test(test_missing_file),

@@ -2,7 +2,7 @@
 /* Description: the examples in examples/ work as their comments say. Each
  * runs against a writer on a private bus and its entries land: the plain
  * C client's three, the multi-process client's from every child and
- * thread, the filter plugin's verdicts (debug dropped, the others
+ * thread (each child with a handle of its own), the filter plugin's verdicts (debug dropped, the others
  * stamped), the Python client's two, and the systemd drop-in's ExecStart
  * line with the service's stdout and stderr at their levels and its exit
  * status (and the drop-in passes systemd-analyze verify where there is

@@ -6,7 +6,8 @@ each tool's --help prints appears in the tool's page; and every key the
 configuration parser accepts (the key tables of writer/config.c, the key
 names writer/hooks_conf.c compares) is an item of its section of
 logbus-writer.json(5); every function of the public headers is named
-in its page's NAME section and has a part of the page of its own.
+in its page's NAME section, has a part of the page of its own, and an
+alias page (man/meson.build).
 
     test-man.py MAN_BUILD_DIR SOURCE_ROOT TOOL...
 """
@@ -152,6 +153,24 @@ def check_api(root, man_dir):
                 fail(f"{page}: {f} (declared in {header}) has no .SS or .TP of its own")
 
 
+def check_aliases(root):
+    """man/meson.build installs an alias page for each function that a
+    page's NAME section lists (man logbus_publish opens logbus.h(3))."""
+    build = open(os.path.join(root, "man", "meson.build")).read()
+    m = re.search(r"man_aliases = \{(.*?)\n\}", build, re.S)
+    if not m:
+        fail("man/meson.build has no man_aliases: update test-man.py")
+        return
+    for page, names in re.findall(r"'([\w.-]+\.3)' : \[(.*?)\]", m.group(1), re.S):
+        aliases = set(re.findall(r"'(\w+)'", names))
+        listed = man_sections(os.path.join(root, "man", page)).get("NAME", "")
+        named = set(re.findall(r"\b((?:logbus|LOGBUS)_\w+)", listed))
+        for f in sorted(named - aliases):
+            fail(f"man/meson.build: {page} names {f} but installs no alias page {f}.3")
+        for f in sorted(aliases - named):
+            fail(f"man/meson.build: alias {f}.3 of {page}, which does not name it")
+
+
 def main():
     man_dir, root, tools = sys.argv[1], sys.argv[2], sys.argv[3:]
     pages = sorted(p for p in os.listdir(man_dir) if re.search(r"\.[1-8]$", p))
@@ -163,6 +182,7 @@ def main():
         check_options(tool, man_dir)
     check_config_keys(root, man_dir)
     check_api(root, man_dir)
+    check_aliases(root)
     return 1 if failures else 0
 
 

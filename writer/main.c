@@ -14,7 +14,8 @@
  *	syslog. One writer per bus: a second one refuses to start and names
  *	the first one's pid.
  *
- *	The configuration is a JSON file (see logbus-writer.example.json);
+ *	The configuration is a JSON file (logbus-writer.json(5), and the
+ *	annotated logbus-writer.example.json);
  *	$LOGBUS_BUS, $LOGBUS_DIR and $LOGBUS_FORMAT override it, and the flags
  *	override those.
  *
@@ -71,7 +72,7 @@ static const char usage[] =
 	"                     [--format SINKS] [--lanes N] [--lane-size BYTES]\n"
 	"Drain a logbus bus to JSON-lines files, per-entry files, journald and syslog.\n"
 	"\n"
-	"  -c, --config FILE     JSON configuration (see logbus-writer.example.json)\n"
+	"  -c, --config FILE     JSON configuration (see logbus-writer.json(5))\n"
 	"  -C, --check-config    check the configuration, print each problem, exit 0 or 1\n"
 	"  -b, --bus NAME        bus to create or adopt ($LOGBUS_BUS; default \"default\")\n"
 	"  -d, --dir DIR         directory of the JSON-lines files ($LOGBUS_DIR)\n"
