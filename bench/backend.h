@@ -18,7 +18,10 @@ struct backend_args {
 	const char *bus;        /* logbus: the bus name */
 	const char *path;       /* fprintf, spdlog: the output file */
 	const char *socket;     /* syslog: the rsyslogd socket seen as /dev/log */
+	unsigned fields;        /* logbus: key/value fields per entry */
 };
+
+#define BENCH_FIELDS_MAX 16
 
 struct backend {
 	const char *name;

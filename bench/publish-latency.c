@@ -3,7 +3,7 @@
  * publish-latency - the cost of one log call, timed call by call.
  *
  * SYNOPSIS
- *	publish-latency [--target NAME] [--size BYTES] [--procs N] [--threads N]
+ *	publish-latency [--target NAME] [--size BYTES] [--fields N] [--procs N] [--threads N]
  *	                [--count N] [--warmup N] [--rate PER_S] [--burst N] [--lanes N]
  *	                [--lane-size BYTES] [--path FILE] [--socket PATH]
  *	                [--cdf FILE] [--label TEXT] [--bus NAME]
@@ -11,7 +11,8 @@
  *
  * DESCRIPTION
  *	Starts --procs processes of --threads threads each; every thread logs
- *	--warmup entries of --size bytes untimed, waits for its logger to
+ *	--warmup entries of --size bytes (and, for logbus, --fields N
+ *	key/value fields of 11 bytes each, keys key0..keyN-1) untimed, waits for its logger to
  *	catch up, then times --count calls one by one (lfence; rdtsc ... rdtscp;
  *	lfence), back to back or paced at --rate calls per second. The timer's
  *	own cost (the median of empty pairs) is subtracted from each sample;
@@ -40,6 +41,7 @@
  * EXAMPLES
  *	publish-latency --size 100 --count 1000000
  *	publish-latency --procs 2 --size 100 --cdf lat.dat
+ *	publish-latency --size 100 --fields 4 --count 1000000
  *	publish-latency --target fprintf --path /tmp/x.log --count 100000
  */
 #include <errno.h>
@@ -198,7 +200,8 @@ static void parent_go(struct shared *sh, unsigned workers)
 
 static void usage_exit(void)
 {
-	fputs("Usage: publish-latency [--target NAME] [--size BYTES] [--procs N] [--threads N]\n"
+	fputs("Usage: publish-latency [--target NAME] [--size BYTES] [--fields N] [--procs N]\n"
+	      "         [--threads N]\n"
 	      "         [--count N] [--warmup N] [--rate PER_S] [--burst N] [--lanes N]\n"
 	      "         [--lane-size BYTES]\n"
 	      "         [--path FILE] [--socket PATH] [--cdf FILE] [--label TEXT] [--bus NAME]\n"
@@ -215,14 +218,14 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "rate", 1, NULL, 'r' }, { "burst", 1, NULL, 'B' }, { "lanes", 1, NULL, 'L' }, { "lane-size", 1, NULL, 'S' },
 		{ "path", 1, NULL, 'p' }, { "socket", 1, NULL, 'u' }, { "cdf", 1, NULL, 'c' },
 		{ "label", 1, NULL, 'l' }, { "list", 0, NULL, 'i' }, { "bus", 1, NULL, 'b' },
-		{ 0 },
+		{ "fields", 1, NULL, 'f' }, { 0 },
 	};
 	int c;
 
 	*o = (struct options){ .be = &backend_logbus, .size = 100, .procs = 1, .threads = 1,
 			       .count = 1000000, .warmup = 10000, .burst = SIZE_MAX, .lanes = "8",
 			       .lane_size = "256M", .label = "" };
-	while ((c = getopt_long(argc, argv, "t:s:P:T:n:w:r:B:L:S:p:u:c:l:ib:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:s:P:T:n:w:r:B:L:S:p:u:c:l:ib:f:", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!(o->be = backend_find(optarg))) {
@@ -242,6 +245,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'p': o->args.path = optarg; break;
 		case 'u': o->args.socket = optarg; break;
 		case 'b': o->args.bus = optarg; break;
+		case 'f': o->args.fields = (unsigned)bench_number(optarg); break;
 		case 'c': o->cdf = optarg; break;
 		case 'l': o->label = optarg; break;
 		case 'i':
@@ -255,6 +259,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 		usage_exit();
 	if (o->burst == SIZE_MAX)
 		o->burst = o->count / 4;
+	if (o->args.fields > BENCH_FIELDS_MAX || (o->args.fields && o->be != &backend_logbus)) {
+		fprintf(stderr, "publish-latency: --fields %u: at most %u, and for target logbus "
+			"only\n", o->args.fields, BENCH_FIELDS_MAX);
+		exit(1);
+	}
 	if ((!strcmp(o->be->name, "fprintf") || !strcmp(o->be->name, "spdlog")) && !o->args.path) {
 		fprintf(stderr, "publish-latency: target %s needs --path\n", o->be->name);
 		exit(1);
@@ -294,9 +303,9 @@ static void report(const struct options *o, const struct shared *sh, uint64_t *l
 	bench_sort(lat, n);
 	bench_quantiles(lat, kept, &tsc, &q);
 	printf("{\"bench\":\"publish-latency\",\"label\":\"%s\",\"target\":\"%s\",\"size\":%zu,"
-	       "\"procs\":%u,\"threads\":%u,\"count\":%zu,\"rate\":%.0f,\"mode\":\"%s\","
+	       "\"fields\":%u,\"procs\":%u,\"threads\":%u,\"count\":%zu,\"rate\":%.0f,\"mode\":\"%s\","
 	       "\"drops\":%llu,",
-	       o->label, o->be->name, o->size, o->procs, o->threads, n, o->rate,
+	       o->label, o->be->name, o->size, o->args.fields, o->procs, o->threads, n, o->rate,
 	       o->rate > 0 ? "paced" : "tight", (unsigned long long)drops);
 	bench_json_quantiles(stdout, &q);
 	printf(",\"timer_overhead_ns\":%.1f,\"tsc_ghz\":%.4f,\"burst\":%zu,"

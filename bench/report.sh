@@ -99,7 +99,7 @@ and predictors, as in a program that does other work. Plot: `latency.png`.
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 EOF
 	q '.results[] | select(.bench == "publish-latency" and (.label | test("^lat-"))) |
-	  "| \(.label) | \(.target) | \(.size) | \(.procs)p x \(.threads)t | \(.mode) | \(ns(.p50_ns)) | \(ns(.p90_ns)) | \(ns(.p99_ns)) | \(ns(.p999_ns)) | \(ns(.max_ns)) | \(.drops) | \(ns(.timer_overhead_ns)) |"'
+	  "| \(.label) | \(.target) | \(.size)\(if (.fields // 0) > 0 then " + \(.fields) fields" else "" end) | \(.procs)p x \(.threads)t | \(.mode) | \(ns(.p50_ns)) | \(ns(.p90_ns)) | \(ns(.p99_ns)) | \(ns(.p999_ns)) | \(ns(.max_ns)) | \(.drops) | \(ns(.timer_overhead_ns)) |"'
 	echo
 }
 

@@ -163,6 +163,10 @@ for size in 32 100 128 1024; do
 	record "lat-logbus-${size}-2t" "$lat" --size "$size" --threads 2 --count "$(n $count)" \
 		"${big[@]}" --cdf "$cdf/logbus-${size}-2t.dat"
 done
+# Beside the plain 100 B case, the same with 4 fields (keys key0..key3,
+# all of one length: the duplicate-key check compares every pair).
+record "lat-logbus-100-1t-4f" "$lat" --size 100 --fields 4 --count "$(n 1000000)" "${big[@]}" \
+	--cdf "$cdf/logbus-100-1t-4f.dat"
 # The default 4 MiB lane stays in cache, a 256 MiB one does not: the tail
 # differs. Paced below the drain rate so that the small lane never fills.
 record "lat-logbus-100-1t-paced" "$lat" --size 100 --rate 300000 \

@@ -198,6 +198,32 @@ unsigned long long services_sink_dropped(const char *bus, const char *sink,
 	return 0;
 }
 
+char *services_sink_error_now(const char *bus, const char *sink, bool *found)
+{
+	json_t *s = sink_report(bus, sink);
+	const char *e = json_string_value(json_object_get(s, "last_error"));
+	char *copy = e ? strdup(e) : NULL;
+
+	*found = s != NULL;
+	json_decref(s);
+	return copy;
+}
+
+char *services_sink_last_error(const char *bus, const char *sink, bool set)
+{
+	for (int i = 0; i < 400; i++) {
+		bool found;
+		char *e = services_sink_error_now(bus, sink, &found);
+		if (found && (e != NULL) == set)
+			return e;
+		free(e);
+		nanosleep(&(struct timespec){ .tv_nsec = 25 * 1000000 }, NULL);
+	}
+	fail_msg("logbus-stat never reported sink %s's last_error %s", sink,
+		 set ? "set" : "null");
+	return NULL;
+}
+
 const char *services_str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));

@@ -58,6 +58,15 @@ const char *services_syslog_config(const struct rsyslogd *r, const char *transpo
 unsigned long long services_sink_dropped(const char *bus, const char *sink,
 					 unsigned long long want);
 
+/* services_sink_last_error - wait (10 s at most) until the writer on bus
+ * reports its sink named sink with a last_error (set true) or with a null
+ * one; returns it (malloc()ed) or NULL. */
+char *services_sink_last_error(const char *bus, const char *sink, bool set);
+
+/* services_sink_error_now - the same, read once: NULL when null, *found
+ * whether the report held the sink. */
+char *services_sink_error_now(const char *bus, const char *sink, bool *found);
+
 /* services_str - the string under key in o; fails the test when there
  * is none. */
 const char *services_str(json_t *o, const char *key);

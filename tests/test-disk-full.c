@@ -130,7 +130,7 @@ static void test_disk_full(void **state)
 	assert_non_null(lb);
 
 	publish(lb, 0, FULL);             /* about 220 KB: the disk fills */
-	await_stderr(&h, "sink file failed: No space left on device");
+	await_stderr(&h, "fails: No space left on device; its entries wait in the bus");
 	/* The per-entry sink is not held up by the full one. */
 	await_documents(entries, FULL);
 	size_t before = file_entries(&h);
@@ -149,8 +149,13 @@ static void test_disk_full(void **state)
 	harness_stop_writer(&h);
 
 	err = outfiles_stderr(&h);
-	assert_int_equal(count_of(err, "sink file failed: No space left on device"), 1);
-	assert_int_equal(count_of(err, "sink file works again"), 1);
+	/* One line when the outage starts, naming the sink and where it
+	 * writes, one when it ends, saying how long and how much waited. */
+	assert_int_equal(count_of(err, "fails: "), 1);
+	assert_int_equal(count_of(err, "sink file (directory "), 2);
+	assert_int_equal(count_of(err, "fails: No space left on device"), 1);
+	assert_int_equal(count_of(err, " works again after "), 1);
+	assert_int_equal(count_of(err, " entries waited\n"), 1);
 	line = strstr(err, "sink file: ");
 	assert_non_null(line);
 	assert_int_equal(sscanf(line, "sink file: %llu written, %llu bytes, %llu errors, "

@@ -21,23 +21,7 @@
 
 #include "logbus.h"
 #include "outfiles.h"
-#include "stattest.h"
-
-/* The syslog sink's last_error in the stats, or NULL when null. The
- * caller frees it. */
-static char *syslog_last_error(const char *bus)
-{
-	json_t *j = stattest_json(bus, 0), *s;
-	const char *v = NULL;
-	size_t i;
-
-	json_array_foreach(json_object_get(j, "sinks"), i, s)
-		if (!strncmp(json_string_value(json_object_get(s, "name")), "syslog", 6))
-			v = json_string_value(json_object_get(s, "last_error"));
-	char *copy = v ? strdup(v) : NULL;
-	json_decref(j);
-	return copy;
-}
+#include "services.h"
 
 /* How often the writer's stderr holds what. */
 static int stderr_count(const struct harness *h, const char *what)
@@ -49,21 +33,6 @@ static int stderr_count(const struct harness *h, const char *what)
 		n++;
 	free(err);
 	return n;
-}
-
-/* Wait (10 s at most) until the syslog sink's last_error is set (want
- * true) or null; returns it. */
-static char *wait_last_error(const char *bus, bool want)
-{
-	for (int i = 0; i < 1000; i++) {
-		char *e = syslog_last_error(bus);
-		if ((e != NULL) == want)
-			return e;
-		free(e);
-		usleep(10000);
-	}
-	fail_msg("the syslog sink's last_error never became %s", want ? "set" : "null");
-	return NULL;
 }
 
 static void test_syslog_socket_missing(void **state)
@@ -86,18 +55,19 @@ static void test_syslog_socket_missing(void **state)
 	assert_non_null(lb);
 	assert_int_equal(logbus_publish(lb, LOGBUS_INFO, "t", "waits", 5), 0);
 
-	e = wait_last_error(h.bus, true);
+	e = services_sink_last_error(h.bus, "syslog", true);
 	assert_string_equal(e, strerror(ENOENT));
 	free(e);
-	assert_int_equal(stderr_count(&h, "sink syslog: unix socket "), 1);
+	assert_int_equal(stderr_count(&h, "sink syslog (unix socket "), 1);
 	assert_int_equal(stderr_count(&h, "fails: No such file or directory"), 1);
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
 	memcpy(addr.sun_path, sock, sizeof(sock));
 	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_null(wait_last_error(h.bus, false));
-	assert_int_equal(stderr_count(&h, "works again"), 1);
+	assert_null(services_sink_last_error(h.bus, "syslog", false));
+	assert_int_equal(stderr_count(&h, "works again after "), 1);
+	assert_int_equal(stderr_count(&h, "; 1 entries waited\n"), 1);
 	assert_int_equal(stderr_count(&h, "fails:"), 1);
 
 	assert_int_equal(logbus_flush(lb, 10000), 0);

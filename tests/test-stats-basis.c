@@ -4,10 +4,11 @@
  *   published = queued + dropped_full + dropped_too_large (+ dropped_no_lane)
  *   queued = written + filtered + dropped_abandoned + waiting
  * hold, also right after short-lived clients come and go and across writer
- * restarts, clean and SIGKILL, after which the totals are the entries
- * really written. */
+ * restarts, clean and SIGKILL (and without the writer's saved counts),
+ * after which the totals are the entries really written. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,11 +152,11 @@ static void check_after_restart(const struct harness *h, unsigned queued)
 	assert_int_equal(entries_written(h), queued);
 }
 
-/* Publish, drain, stop the writer cleanly, start it again, publish more:
- * the totals continue from the first writer's. */
-static void test_restart_clean(void **state)
+/* Publish, drain, stop the writer cleanly (and remove its saved counts
+ * when lose_counts), start it again, publish more: the totals go on. */
+static void restart_case(struct harness *h, bool lose_counts)
 {
-	struct harness *h = *state;
+	char path[400];
 	unsigned queued;
 	logbus_t *lb;
 
@@ -166,12 +167,30 @@ static void test_restart_clean(void **state)
 	assert_int_equal(logbus_flush(lb, 10000), 0);
 	wait_written(h->bus, queued);
 	harness_stop_writer(h);
+	snprintf(path, sizeof(path), "%s/.%s.counts", h->dir, h->bus);
+	if (lose_counts)
+		assert_int_equal(unlink(path), 0);
 	harness_start_writer(h, bus_args);
+	wait_written(h->bus, queued);
 	queued += publish_n(lb, 2000, 2000);
 	assert_int_equal(logbus_flush(lb, 10000), 0);
 	check_after_restart(h, queued);
 	logbus_close(lb);
 	harness_stop_writer(h);
+}
+
+/* A clean restart: the totals continue from the first writer's. */
+static void test_restart_clean(void **state)
+{
+	restart_case(*state, false);
+}
+
+/* A restart without the counts (the state directory's file removed): the
+ * client's entries an earlier writer drained count as written, and the
+ * identities hold with nothing waiting. */
+static void test_restart_state_lost(void **state)
+{
+	restart_case(*state, true);
 }
 
 /* The writer SIGKILLed while it drains a burst, then started again: the
@@ -289,6 +308,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_restart_clean, setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_restart_sigkill, setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_state_lost, setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_quick_clients, setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Description: after a known workload the stats segment, as logbus-stat
  * prints it, holds the exact counts: published, written, dropped by reason,
- * per bus, per client and per sink; and totals survive the client's lane
- * being reclaimed. */
+ * per bus, per client and per sink; totals survive the client's lane
+ * being reclaimed; and publishes that found no free lane are counted. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -110,11 +110,48 @@ static void test_totals_survive_reclaim(void **state)
 	harness_fini(&h);
 }
 
+/* Another process's publishes while this one holds the only lane: each is
+ * -ENOSPC, and the stats count it as dropped_no_lane in the totals, part
+ * of published. */
+static void test_no_lane_counted(void **state)
+{
+	static const char *const one_lane[] = { "--lanes", "1", "--lane-size", TINY_LANE, NULL };
+	struct harness h;
+	logbus_t *lb;
+	json_t *j;
+	pid_t child;
+
+	(void)state;
+	harness_init(&h, "stats-no-lane");
+	harness_start_writer(&h, one_lane);
+	lb = logbus_open(h.bus);
+	assert_non_null(lb);
+	assert_int_equal(logbus_publish(lb, LOGBUS_INFO, "held", "mine", 4), 0);
+	child = harness_fork();
+	if (child == 0) {
+		logbus_t *other = logbus_open(h.bus);
+		int refused = 0;
+		for (int i = 0; other && i < 3; i++)
+			refused += logbus_publish(other, LOGBUS_INFO, "none", "x", 1) == -ENOSPC;
+		_exit(refused == 3 ? 0 : 1);
+	}
+	harness_wait_exit(child, 0);
+	assert_int_equal(logbus_flush(lb, 10000), 0);
+	j = stattest_wait(h.bus, "totals.dropped_no_lane", 3);
+	assert_int_equal(stattest_get(j, "totals.queued"), 1);
+	assert_int_equal(stattest_get(j, "totals.published"), 4);
+	json_decref(j);
+	logbus_close(lb);
+	harness_stop_writer(&h);
+	harness_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact_counts),
 		cmocka_unit_test(test_totals_survive_reclaim),
+		cmocka_unit_test(test_no_lane_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
  * did not take wait (in the bus) until it is back. Over RELP the kill
  * comes mid-stream (SIGKILL while entries flow); over TCP and the unix
  * socket between bursts, since there what sat in the kernel's buffers
- * when the collector died is lost in transit (RELP exists for that). */
+ * when the collector died is lost in transit (RELP exists for that).
+ * While it is down the sink's last_error says why; the writer says so in
+ * one line when the outage starts and in one when it ends. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -21,6 +23,7 @@
 
 #include "harness.h"
 #include "logbus.h"
+#include "outfiles.h"
 #include "services.h"
 
 #define BUFFER 1000
@@ -94,6 +97,27 @@ static int await_received(const struct rsyslogd *rs, const char *name, int want,
 static struct rsyslogd rs;
 static struct harness h;
 
+/* How often text holds what. */
+static int count_of(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* One line when the outage started, one when it ended. */
+static void check_outage_lines(const struct harness *hh)
+{
+	char *err = outfiles_stderr(hh);
+
+	if (count_of(err, "logbus-writer: sink syslog (") != 2 || count_of(err, ") fails: ") != 1 ||
+	    count_of(err, ") works again after ") != 1 || count_of(err, " entries waited\n") != 1)
+		fail_msg("the writer said, about the outage:\n%s", err);
+	free(err);
+}
+
 static void outage(const char *name, bool mid_stream)
 {
 	static bool seen[TOTAL];
@@ -104,7 +128,7 @@ static void outage(const char *name, bool mid_stream)
 	const char *args[] = { "--config", services_syslog_config(&rs, name, BUFFER), "--lanes",
 			       "4", "--lane-size", "1M", NULL };
 	harness_init(&h, name);
-	harness_start_writer(&h, args);
+	outfiles_start(&h, NULL, args);
 	lb = logbus_open(h.bus);
 	assert_non_null(lb);
 
@@ -120,9 +144,12 @@ static void outage(const char *name, bool mid_stream)
 	/* Every entry is taken now, none counted dropped. */
 	dropped = services_sink_dropped(h.bus, "syslog", TOTAL);
 	assert_int_equal(dropped, 0);
+	free(services_sink_last_error(h.bus, "syslog", true));
 	services_rsyslogd_start(&rs, name);
 	/* The sink reconnects and sends what the collector had not taken. */
 	await_received(&rs, name, TOTAL, seen);
+	assert_null(services_sink_last_error(h.bus, "syslog", false));
+	check_outage_lines(&h);
 	assert_int_equal(logbus_flush(lb, 10000), 0);
 	harness_stop_writer(&h);
 	logbus_close(lb);

@@ -50,6 +50,7 @@
 #include "lane.h"
 #include "reclaim.h"
 #include "sink_acks.h"
+#include "sink_outage.h"
 #include "stats_publish.h"
 
 #define COPY_MIN (UINT64_C(16) << 20)
@@ -351,25 +352,24 @@ static int deliver_to(struct writer *w, struct sink *s)
 		c->errors++;
 	else
 		c->written += w->merged.count;
-	/* An asynchronous sink took the batch into its queue: whether its
-	 * destination works, it says in last_error itself. */
-	if (r < 0 || !s->async)
+	/* An asynchronous or spooling sink took the batch into its queue or
+	 * spool: whether its destination works, it says in last_error
+	 * itself. */
+	if (r < 0 || !s->own_last_error)
 		c->last_error = r;
 	return r;
 }
 
 /* Sink k failed a batch: it falls behind, tries again after a back-off
  * with half as many entries (a file system with a little room takes what
- * fits), and says so once per episode. */
+ * fits), and says so once per outage. */
 static void sink_failed(struct writer *w, size_t k, int r, uint64_t now)
 {
 	struct sink_track *t = &w->tracks[k];
 
 	t->retry_ns = now + ERROR_BACKOFF_MS * UINT64_C(1000000);
 	t->limit = w->merged.count > 1 ? w->merged.count / 2 : 1;
-	if (!t->failing)
-		fprintf(stderr, "logbus-writer: sink %s failed: %s; its entries wait in the "
-			"bus\n", w->sinks[k]->name, strerror(-r));
+	sink_outage_fail(&t->outage, w->sinks[k]->name, w->sinks[k]->dest, r, "the bus");
 	t->failing = true;
 }
 
@@ -391,7 +391,7 @@ static void sink_back(struct writer *w, size_t k)
 		return;
 	t->failing = false;
 	t->limit = 0;
-	fprintf(stderr, "logbus-writer: sink %s works again\n", w->sinks[k]->name);
+	sink_outage_end(&t->outage, w->sinks[k]->name, w->sinks[k]->dest);
 }
 
 /* The lanes this round moves, for the sinks' acknowledgements. */
@@ -483,6 +483,9 @@ static int deliver(struct writer *w)
 		tried++;
 		int r = deliver_to(w, w->sinks[k]);
 		if (r == 0) {
+			/* A sink that failed at the lead (the others too, or
+			 * alone) takes the entries that waited for it here. */
+			sink_outage_waits(&w->tracks[k].outage, w->merged.count);
 			sink_took(w, k);
 			took++;
 		} else {
@@ -530,6 +533,7 @@ static bool catch_up(struct writer *w, size_t k, uint64_t now)
 		return false;   /* nothing done: the drain may sleep */
 	}
 	t->limit = t->limit ? t->limit * 2 : 0;
+	sink_outage_waits(&t->outage, w->merged.count);
 	sink_took(w, k);
 	sink_back(w, k);
 	lb_bus_set_output_seq(&w->bus, w->next_seq);

@@ -11,6 +11,7 @@
 #include "lane_marks.h"
 #include "poison.h"
 #include "sink.h"
+#include "sink_outage.h"
 #include "tsc.h"
 
 /* The writer's private state for one lane. */
@@ -34,6 +35,7 @@ struct sink_track {
 	uint64_t retry_ns;      /* a sink that failed a batch tries again then */
 	size_t limit;           /* entries of its next catch-up round; 0: any */
 	bool failing;           /* failed, and not back at the lead since */
+	struct sink_outage outage;
 };
 
 struct writer_counters {

@@ -81,7 +81,11 @@ struct sink {
 	 * destination, so that a restart (or a reload) finds them again and
 	 * two sinks never share them. */
 	char key[SINK_KEY_MAX];
+	char dest[SINK_KEY_MAX];/* where it sends, in words, for messages */
 	bool async;             /* acknowledges with sink_ack() */
+	/* Sets counters.last_error itself: an asynchronous sink, or one that
+	 * spools, which may be failing while write() succeeds. */
+	bool own_last_error;
 	/* Per lane, the acknowledged position; the drain allocates it before
 	 * the first write and frees it after destroy. */
 	_Atomic uint64_t *acked;

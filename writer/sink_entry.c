@@ -333,6 +333,7 @@ int sink_entry_new(const struct entry_options *o, struct sink **out)
 	};
 	snprintf(s->sink.key, sizeof(s->sink.key), "entry %u %s %s", o->rule, o->dir,
 		 s->glob ? s->glob : "");
+	snprintf(s->sink.dest, sizeof(s->sink.dest), "directory %s", o->dir);
 	s->o.dir = s->o.tag_glob = s->o.prefix = NULL;   /* the caller's strings are not kept */
 	if (!s->glob || (o->zstd && !(s->cctx = outfile_zstd_new(o->zstd_level))))
 		r = -ENOMEM;

@@ -422,6 +422,7 @@ int sink_file_new(const struct file_options *o, struct sink **out)
 	snprintf(s->state_name, sizeof(s->state_name), ".%s.state", s->prefix);
 	s->o.prefix = s->prefix;
 	snprintf(s->sink.key, sizeof(s->sink.key), "file %s", o->dir);
+	snprintf(s->sink.dest, sizeof(s->sink.dest), "directory %s", o->dir);
 	s->o.dir = NULL;   /* not kept: the caller's string */
 	if (o->zstd && !(s->cctx = outfile_zstd_new(o->zstd_level))) {
 		file_destroy(&s->sink);

@@ -62,7 +62,9 @@
  * (spool.c), synced before write() returns, and the sink replays the
  * spool in order, between rounds (poll) and before each batch, until it
  * is empty; then entries go straight to journald again. Beyond spool_max
- * bytes entries are dropped, counted and said once on stderr. Without a
+ * bytes entries are dropped, counted and said once on stderr. While the
+ * spool goes first the sink's last_error holds why journald did not take
+ * entries, and the outage is told in two lines (sink_outage.h). Without a
  * spool, a failure on the first entry of a batch refuses it (the drain
  * hands it again later) and a failure later in the batch counts that
  * entry as dropped.
@@ -80,6 +82,7 @@
 #include "logbus.h"
 #include "outfile.h"
 #include "sink_journal.h"
+#include "sink_outage.h"
 #include "spool.h"
 #include "text.h"
 
@@ -107,6 +110,7 @@ struct journal_sink {
 	bool has_spool;
 	bool spooling;          /* the spool goes first */
 	bool spool_full_said;
+	struct sink_outage outage;  /* journald does not take entries */
 	struct spool spool;
 	struct lb_buf rec;
 	struct recent *recent;  /* ring of RECENT_MAX */
@@ -267,6 +271,14 @@ static void spool_recent(struct journal_sink *s)
 	s->recent_count = 0;
 }
 
+/* journald did not take an entry (r, a negative errno): the sink's
+ * last_error while its entries wait in the spool, said once an outage. */
+static void journald_fails(struct journal_sink *s, int r)
+{
+	s->sink.counters.last_error = r;
+	sink_outage_fail(&s->outage, "journald", s->sink.dest, r, "the spool");
+}
+
 /* Replay up to max spool records to journald; returns whether the spool
  * is empty now. */
 static bool replay(struct journal_sink *s, size_t max)
@@ -276,7 +288,9 @@ static bool replay(struct journal_sink *s, size_t max)
 	int r = 0;
 
 	while (sent < max && (r = spool_next(&s->spool, &s->rec, &end)) == 1) {
-		if (journal_native_send(&s->out, s->rec.data, s->rec.len) < 0) {
+		int e = journal_native_send(&s->out, s->rec.data, s->rec.len);
+		if (e < 0) {
+			journald_fails(s, e);
 			spool_rewind(&s->spool);
 			break;
 		}
@@ -291,8 +305,8 @@ static bool replay(struct journal_sink *s, size_t max)
 	spool_rewind(&s->spool);
 	if (spool_empty(&s->spool) && s->spooling) {
 		s->spooling = false;
-		fprintf(stderr, "logbus-writer: sink journald: spool replayed; sending "
-			"directly again\n");
+		s->sink.counters.last_error = 0;
+		sink_outage_end(&s->outage, "journald", s->sink.dest);
 	}
 	return !s->spooling;
 }
@@ -346,13 +360,13 @@ static int journal_write(struct sink *sink, const struct batch *b)
 			continue;
 		}
 		if (!s->spooling) {
-			fprintf(stderr, "logbus-writer: sink journald: journald does not take "
-				"entries (%s); spooling them\n", strerror(-r));
+			journald_fails(s, r);
 			if (r == -ECONNREFUSED || r == -ENOENT)
 				spool_recent(s);
 		}
 		s->spooling = true;
 		if (spool_entry(s)) {
+			sink_outage_waits(&s->outage, 1);
 			spooled = true;
 			s->spool_full_said = false;
 		}
@@ -423,6 +437,7 @@ static int open_spool(struct journal_sink *s, const struct journal_options *o)
 		return r;
 	}
 	s->has_spool = true;
+	s->sink.own_last_error = true;
 	s->spooling = !spool_empty(&s->spool);
 	return 0;
 }
@@ -444,6 +459,8 @@ int sink_journal_new(const struct journal_options *o, struct sink **out)
 		r = -ENAMETOOLONG;
 	if (r == 0)
 		r = journal_native_open(&s->out, o ? o->namespace_ : NULL);
+	if (r == 0)
+		snprintf(s->sink.dest, sizeof(s->sink.dest), "socket %s", s->out.path);
 	if (r == 0 && o && o->spool_dir) {
 		r = open_spool(s, o);
 		s->recent = calloc(RECENT_MAX, sizeof(*s->recent));

@@ -55,6 +55,7 @@
 
 #include "outfile.h"
 #include "rfc5424.h"
+#include "sink_outage.h"
 #include "sink_syslog.h"
 #include "spool.h"
 #include "syslog_transport.h"
@@ -106,7 +107,8 @@ struct syslog_sink {
 	uint64_t send_errors, refused;  /* from the sender, folded in write() */
 	int link_error;         /* negative errno of the last connect or send
 				 * failure, 0 once connected: the sink's
-				 * last_error, folded in write() */
+				 * last_error, folded in write() and poll() */
+	struct sink_outage outage;  /* entries that came while it failed */
 
 	/* The spool; only the sender thread touches it and the replay. */
 	size_t pending;         /* messages (not markers) in the queue */
@@ -232,13 +234,7 @@ static void describe_link(const struct syslog_link *l, char *buf, size_t cap)
  * one line on stderr when an outage starts. Lock held. */
 static void link_failed(struct syslog_sink *s, int r)
 {
-	char dest[400];
-
-	if (s->link_error == 0) {
-		describe_link(&s->link, dest, sizeof(dest));
-		fprintf(stderr, "logbus-writer: sink syslog: %s fails: %s; entries wait (in "
-			"memory, then in the spool) until it takes them\n", dest, strerror(-r));
-	}
+	sink_outage_fail(&s->outage, "syslog", s->sink.dest, r, "memory, then in the spool");
 	s->link_error = r;
 }
 
@@ -249,11 +245,7 @@ static void try_connect(struct syslog_sink *s, unsigned *backoff_ms)
 	int r = link_connect(&s->link);
 	pthread_mutex_lock(&s->lock);
 	if (r == 0) {
-		if (s->link_error) {
-			char dest[400];
-			describe_link(&s->link, dest, sizeof(dest));
-			fprintf(stderr, "logbus-writer: sink syslog: %s works again\n", dest);
-		}
+		sink_outage_end(&s->outage, "syslog", s->sink.dest);
 		s->link_error = 0;
 		s->up = true;
 		s->down = false;
@@ -581,6 +573,7 @@ static int syslog_write(struct sink *sink, const struct batch *b)
 		s->sink.counters.bytes += m[i].len;
 	}
 	s->pending += b->count;
+	sink_outage_waits(&s->outage, b->count);
 	for (size_t i = 0; i < b->nends; i++)
 		*slot_at(s, s->count++) = (struct slot){ .lane = b->ends[i].lane,
 							 .end = b->ends[i].end };
@@ -711,7 +704,8 @@ int sink_syslog_new(const struct syslog_options *o, struct sink **out)
 
 	if (!s)
 		return -ENOMEM;
-	s->sink = (struct sink){ .name = "syslog", .ops = &syslog_ops, .async = true };
+	s->sink = (struct sink){ .name = "syslog", .ops = &syslog_ops, .async = true,
+				 .own_last_error = true };
 	sink_syslog_key(o, s->sink.key, sizeof(s->sink.key));
 	init_sync(s);
 	rfc5424_origin_init(&s->origin, o->hostname, o->facility);
@@ -725,6 +719,8 @@ int sink_syslog_new(const struct syslog_options *o, struct sink **out)
 	s->threshold = o->buffer_entries ? o->buffer_entries : DEFAULT_BUFFER;
 	s->spool = (struct spool){ .dirfd = -1, .wfd = -1, .rfd = -1, .readfd = -1 };
 	r = s->q && s->rp ? link_init(&s->link, o) : -ENOMEM;
+	if (r == 0)
+		describe_link(&s->link, s->sink.dest, sizeof(s->sink.dest));
 	if (r == 0 && o->spool_dir)
 		r = open_spool(s, o);
 	if (r == 0) {

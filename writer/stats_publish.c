@@ -49,9 +49,9 @@
 
 #define PUBLISH_NS (100 * 1000000ull)
 
-/* What the writer remembers of a lane between publishes. */
+/* What the writer remembers of a lane between publishes, beside its
+ * basis (writer_stats.bases). */
 struct lane_stats {
-	struct lane_basis basis;
 	bool retired;            /* the claim `retired_claim` was reclaimed */
 	uint64_t retired_claim;
 	uint64_t last_ts;        /* CLOCK_REALTIME of the last written entry */
@@ -65,7 +65,7 @@ struct writer_stats {
 	struct lb_stats_segment seg;
 	struct lb_stats_snapshot snap;   /* the next values to publish */
 	struct lane_stats *lanes;
-	struct lane_basis *bases;        /* a copy of each lane's basis, for a save */
+	struct lane_basis *bases;        /* per lane, the counts of its client */
 	uint32_t *touched;               /* lanes with entries in the batch */
 	uint32_t ntouched;
 	struct retired_counts retired;
@@ -106,12 +106,11 @@ static void counts_add(struct client_counts *sum, const struct client_counts *n)
 
 static void state_save(struct writer_stats *st, uint32_t nlanes)
 {
-	for (uint32_t i = 0; i < nlanes; i++)
-		st->bases[i] = st->lanes[i].basis;
 	int r = stats_state_save(&st->state, st->bases, nlanes, &st->retired);
 	if (r < 0 && !st->save_failed)
-		fprintf(stderr, "logbus-writer: cannot save the stats counts: %s; a restart "
-			"may count some entries again\n", strerror(-r));
+		fprintf(stderr, "logbus-writer: stats counts %s: cannot save: %s; after a "
+			"restart the entries written since would count as waiting\n",
+			st->state.name, strerror(-r));
 	st->save_failed = r < 0;
 }
 
@@ -120,18 +119,14 @@ static void state_save(struct writer_stats *st, uint32_t nlanes)
  * lane's next client starts where its sequences stopped. */
 static void basis_retire(struct writer_stats *st, uint32_t i, const struct lb_lane_info *info)
 {
-	struct lane_stats *ls = &st->lanes[i];
-	struct client_counts *n = &ls->basis.n;
+	struct client_counts *n = &st->bases[i].n;
 
 	counts_take(n, info);
 	n->abandoned += n->queued - accounted(n);
 	counts_add(&st->retired.n, n);
 	st->retired.clients++;
-	*ls = (struct lane_stats){
-		.retired = true,
-		.retired_claim = info->claims,
-		.basis = { .seq_known = true, .next_seq = info->next_seq },
-	};
+	st->lanes[i] = (struct lane_stats){ .retired = true, .retired_claim = info->claims };
+	st->bases[i] = (struct lane_basis){ .seq_known = true, .next_seq = info->next_seq };
 }
 
 /* Whether the lane holds another process than the basis counts: after a
@@ -143,19 +138,47 @@ static bool basis_stale(const struct lane_basis *b, const struct lb_lane_info *i
 	return b->known && (b->pid != info->pid || b->start != info->owner_start);
 }
 
+/*
+ * Lane i's first entry in sight, at lane sequence first (or the lane
+ * found drained, first its next_seq), with no basis of where the writer's
+ * accounting stands (no state kept or it was lost, or the lane's client
+ * changed while no writer counted): the
+ * client's entries before it were drained by an earlier writer, which
+ * moves a tail only after its sinks took the entries; they count as
+ * written. The client's first sequence is its lane's next_seq less its
+ * published count (one off when a commit is between its two stores).
+ */
+static void basis_guess(struct writer *w, uint32_t i, uint64_t first)
+{
+	struct lane_basis *b = &w->stats->bases[i];
+	struct lb_lane_info info;
+
+	lb_lane_info_get(&w->bus, i, &info);
+	uint64_t base = info.next_seq - info.published;
+	uint64_t before = first > base ? first - base : 0;
+	b->n.written += before < info.published ? before : info.published;
+	b->seq_known = true;
+	b->next_seq = first;
+}
+
 /* Fill client record c for lane i from a fresh sample of its header. */
 static void sample_lane(struct writer *w, uint32_t i, struct lb_stats_client *c)
 {
 	struct lane_stats *ls = &w->stats->lanes[i];
-	struct lane_basis *b = &ls->basis;
+	struct lane_basis *b = &w->stats->bases[i];
 	struct lb_lane_info info;
 
 	lb_lane_info_get(&w->bus, i, &info);
 	*c = (struct lb_stats_client){ .lane = i, .claim = info.claims };
 	if (info.head >= info.tail && info.head - info.tail <= w->bus.lane_size)
 		c->fill_bytes = info.head - info.tail;
-	if (info.owner && basis_stale(b, &info))
+	if (info.owner && basis_stale(b, &info)) {
+		/* Its new client claimed it unseen: where that one's counts
+		 * stand, only its lane tells (basis_guess). */
 		basis_retire(w->stats, i, &info);
+		*ls = (struct lane_stats){ 0 };
+		*b = (struct lane_basis){ 0 };
+	}
 	if (!info.owner) {
 		if (b->known || accounted(&b->n))   /* freed by a writer killed before it saved */
 			basis_retire(w->stats, i, &info);
@@ -165,6 +188,8 @@ static void sample_lane(struct writer *w, uint32_t i, struct lb_stats_client *c)
 	}
 	if (ls->retired && info.claims == ls->retired_claim)
 		return;   /* claimed, its counters not zeroed yet */
+	if (!b->seq_known && info.head == info.tail && info.tail == w->lanes[i].read)
+		basis_guess(w, i, info.next_seq);   /* drained: all of it was accounted */
 	*b = (struct lane_basis){ .known = true, .pid = info.pid, .start = info.owner_start,
 				  .seq_known = b->seq_known, .next_seq = b->next_seq, .n = b->n };
 	counts_take(&b->n, &info);
@@ -204,7 +229,7 @@ static void fill_bus(struct writer *w)
 	/* After the samples: a retire in them moved counts to st->retired. */
 	sum = st->retired.n;
 	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
-		const struct client_counts *n = &st->lanes[i].basis.n;
+		const struct client_counts *n = &st->bases[i].n;
 		client_counts(&st->snap.clients[i], n);
 		counts_add(&sum, n);
 	}
@@ -310,10 +335,8 @@ static void state_load(struct writer *w, struct writer_stats *st)
 				 lb_bus_id(&w->bus), st->bases, n, &st->retired);
 
 	if (r < 0)
-		fprintf(stderr, "logbus-writer: cannot open the stats counts: %s; they start at "
-			"zero and a restart starts them again\n", strerror(-r));
-	for (uint32_t i = 0; i < n; i++)
-		st->lanes[i].basis = st->bases[i];
+		fprintf(stderr, "logbus-writer: stats counts %s: cannot open: %s; they start "
+			"at zero and a restart starts them again\n", st->state.name, strerror(-r));
 }
 
 int writer_stats_open(struct writer *w, const char *bus)
@@ -362,27 +385,6 @@ void writer_stats_tick(struct writer *w, uint64_t now)
 	publish(w);
 }
 
-/*
- * Lane i's first entry in sight, at lane sequence first, with no basis of
- * where the writer's accounting stands (no state kept, or lost): the
- * client's entries before it were drained by an earlier writer, which
- * moves a tail only after its sinks took the entries; they count as
- * written. The client's first sequence is its lane's next_seq less its
- * published count (one off when a commit is between its two stores).
- */
-static void basis_guess(struct writer *w, uint32_t i, uint64_t first)
-{
-	struct lane_basis *b = &w->stats->lanes[i].basis;
-	struct lb_lane_info info;
-
-	lb_lane_info_get(&w->bus, i, &info);
-	uint64_t base = info.next_seq - info.published;
-	uint64_t before = first > base ? first - base : 0;
-	b->n.written += before < info.published ? before : info.published;
-	b->seq_known = true;
-	b->next_seq = first;
-}
-
 void writer_stats_collected(struct writer *w)
 {
 	struct writer_stats *st = w->stats;
@@ -396,9 +398,9 @@ void writer_stats_collected(struct writer *w)
 		const struct batch_entry *be = &w->merged.entries[k];
 		struct lane_stats *ls = &st->lanes[be->lane];
 
-		if (!ls->basis.seq_known)
+		if (!st->bases[be->lane].seq_known)
 			basis_guess(w, be->lane, be->e.seq);
-		if (be->e.seq < ls->basis.next_seq)
+		if (be->e.seq < st->bases[be->lane].next_seq)
 			continue;   /* read again after a restart: counted */
 		if (!ls->batch_taken++) {
 			st->touched[st->ntouched++] = be->lane;
@@ -411,10 +413,8 @@ void writer_stats_collected(struct writer *w)
 
 /* The lane's entries of the delivered batch: sequences skipped before
  * them were abandoned; those the filters took out were filtered. */
-static void lane_delivered(struct lane_stats *ls)
+static void lane_delivered(struct lane_stats *ls, struct lane_basis *b)
 {
-	struct lane_basis *b = &ls->basis;
-
 	if (ls->batch_first_seq > b->next_seq)
 		b->n.abandoned += ls->batch_first_seq - b->next_seq;
 	b->next_seq = ls->batch_last_seq + 1;
@@ -435,14 +435,14 @@ void writer_stats_delivered(struct writer *w)
 		const struct batch_entry *be = &w->merged.entries[k];
 		struct lane_stats *ls = &st->lanes[be->lane];
 
-		if (be->e.seq < ls->basis.next_seq)
+		if (be->e.seq < st->bases[be->lane].next_seq)
 			continue;
 		lb_stats_hist_add(&st->snap.latency, now > be->ts_ns ? now - be->ts_ns : 0, 1);
 		ls->batch_written++;
 		ls->last_ts = be->ts_ns;
 	}
 	for (uint32_t k = 0; k < st->ntouched; k++)
-		lane_delivered(&st->lanes[st->touched[k]]);
+		lane_delivered(&st->lanes[st->touched[k]], &st->bases[st->touched[k]]);
 	if (st->ntouched)
 		state_save(st, w->bus.lane_count);
 	st->ntouched = 0;

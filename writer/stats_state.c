@@ -103,13 +103,11 @@ static void load(struct stats_state *st, struct lane_basis *lanes, uint32_t n,
 int stats_state_open(struct stats_state *st, int dirfd, const char *bus, uint64_t segment_id,
 		     struct lane_basis *lanes, uint32_t n, struct retired_counts *retired)
 {
-	char name[LB_BUS_NAME_MAX + 16];
-
 	*st = (struct stats_state){ .fd = -1, .segment_id = segment_id };
+	snprintf(st->name, sizeof(st->name), ".%s.counts", bus);
 	if (dirfd < 0)
 		return 0;
-	snprintf(name, sizeof(name), ".%s.counts", bus);
-	st->fd = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	st->fd = openat(dirfd, st->name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (st->fd < 0)
 		return -errno;
 	load(st, lanes, n, retired);
@@ -162,5 +160,5 @@ void stats_state_close(struct stats_state *st)
 	if (st->fd >= 0)
 		close(st->fd);
 	lb_buf_free(&st->buf);
-	*st = (struct stats_state){ .fd = -1 };
+	*st = (struct stats_state){ .fd = -1, .name = "" };
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "bus.h"
 
 /* One client's counts: the client's own (from its lane's header, as last
  * sampled) and the writer's. */
@@ -34,6 +35,7 @@ struct lane_basis {
 
 struct stats_state {
 	int fd;                 /* -1: nothing kept (no state directory) */
+	char name[LB_BUS_NAME_MAX + 16];  /* in the state directory */
 	uint64_t segment_id;
 	struct lb_buf buf;
 };
