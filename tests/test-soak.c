@@ -127,7 +127,9 @@ static void test_soak(void **state)
 	j = stattest_wait(h->bus, "totals.lanes_in_use", 0);
 	assert_int_equal(stattest_get(j, "totals.written"), (json_int_t)seen.entries);
 	assert_int_equal(stattest_get(j, "totals.published"),
-			 stattest_get(j, "totals.queued") + stattest_get(j, "totals.dropped_full"));
+			 stattest_get(j, "totals.queued") + stattest_get(j, "totals.dropped_full") +
+			 stattest_get(j, "totals.dropped_too_large") +
+			 stattest_get(j, "totals.dropped_no_lane"));
 	assert_int_equal(stattest_get(j, "totals.queued"), (json_int_t)seen.entries);
 	assert_int_equal(stattest_get(j, "totals.dropped_abandoned"), 0);
 	printf("# soak: %ld s, %u producer processes (%.0f/s), %" PRIu64 " entries, "
