@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,10 +142,14 @@ static void publish_forever(const char *bus, int burst, int period_ms)
 
 pid_t stattest_spawn_publisher(const char *bus, const char *name, int burst, int period_ms)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		/* Gone with the test, also one that failed before its kill:
+		 * a publisher left behind holds the test's output open. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		/* liblogbus names the client after this, at its first use in
 		 * the process: the parent must not have used it before. */
 		program_invocation_short_name = (char *)name;
