@@ -169,7 +169,10 @@ static void fork_prepare(void)
 	}
 }
 
-static void fork_parent(void)
+/* After fork(), in the parent and in the child alike: the forking thread
+ * holds every lock fork_prepare took, in both processes, so it unlocks
+ * them (initialising a locked mutex again is undefined). */
+static void fork_unlock(void)
 {
 	for (logbus_t *lb = registry; lb; lb = lb->next_handle) {
 		pthread_mutex_unlock(&lb->fallback_lock);
@@ -203,17 +206,15 @@ static void fork_child(void)
 		/* membarrier registration belongs to the address space. */
 		if (atomic_load_explicit(&lb->attached, memory_order_relaxed))
 			lb->light_fence = lb_doorbell_producer_light(&lb->bus);
-		pthread_mutex_init(&lb->lock, NULL);
-		pthread_mutex_init(&lb->fallback_lock, NULL);
 	}
-	pthread_mutex_init(&registry_lock, NULL);
+	fork_unlock();
 }
 
 static void process_init_once(void)
 {
 	identity_refresh();
 	(void)pthread_key_create(&thread_exit_key, thread_exit);
-	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+	(void)pthread_atfork(fork_prepare, fork_unlock, fork_child);
 }
 
 void slot_process_init(void)
