@@ -27,11 +27,11 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "doorbell.h"
+#include "membarrier.h"
 #include "procstat.h"
 
 __thread struct tls_slot lb_tls_slots[TLS_SLOTS] LB_TLS;
@@ -249,22 +249,17 @@ void slot_release_all(logbus_t *lb)
 	pthread_mutex_unlock(&lb->lock);
 }
 
-static int membarrier(int cmd)
-{
-	return (int)syscall(SYS_membarrier, cmd, 0, 0);
-}
-
 /* Turn s shared; called with the handle lock held. */
 static int slot_share(struct lane_slot *s)
 {
 	if (atomic_load_explicit(&s->shared, memory_order_relaxed))
 		return 0;
-	if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) < 0)
+	if (lb_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) < 0)
 		return -errno;
 	pthread_mutex_lock(&s->lock);
 	atomic_store_explicit(&s->shared, true, memory_order_relaxed);
 	/* LMM(slot_share:A) pairs with slot_enter:A. */
-	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) < 0) {
+	if (lb_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) < 0) {
 		int r = -errno;
 		atomic_store_explicit(&s->shared, false, memory_order_relaxed);
 		pthread_mutex_unlock(&s->lock);

@@ -19,29 +19,23 @@
  */
 #include <linux/membarrier.h>
 #include <stdatomic.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "doorbell.h"
 #include "futex.h"
 #include "layout.h"
+#include "membarrier.h"
 
 void lb_doorbell_wake(const struct lb_bus *bus)
 {
 	lb_futex_wake(&bus->hdr->sleeping, 1);
 }
 
-static int membarrier(int cmd)
-{
-	return (int)syscall(SYS_membarrier, cmd, 0, 0);
-}
-
 void lb_doorbell_writer_setup(struct lb_bus *bus)
 {
-	int cmds = membarrier(MEMBARRIER_CMD_QUERY);
+	int cmds = lb_membarrier(MEMBARRIER_CMD_QUERY);
 
 	bus->membarrier = cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
-			  membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0;
+			  lb_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0;
 	atomic_store_explicit(&bus->hdr->doorbell_flags,
 			      bus->membarrier ? LB_DOORBELL_MEMBARRIER : 0, memory_order_relaxed);
 }
@@ -51,7 +45,7 @@ bool lb_doorbell_producer_light(const struct lb_bus *bus)
 	uint32_t flags = atomic_load_explicit(&bus->hdr->doorbell_flags, memory_order_relaxed);
 
 	return (flags & LB_DOORBELL_MEMBARRIER) &&
-	       membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+	       lb_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
 }
 
 void lb_doorbell_arm(const struct lb_bus *bus)
@@ -63,7 +57,7 @@ void lb_doorbell_arm(const struct lb_bus *bus)
 	/* LMM(doorbell_arm:B) pairs with lane_commit:B for producers that
 	 * publish with a release store: the fence they skipped. */
 	if (bus->membarrier)
-		(void)membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
+		(void)lb_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
 }
 
 void lb_doorbell_disarm(const struct lb_bus *bus)
