@@ -2,8 +2,11 @@
 /*
  * The publish calls: check the arguments, then encode the entry straight
  * into the calling thread's lane. In steady state this is a few stores and
- * one seq_cst head store: no system call, no lock shared with another
- * process. The doorbell's futex wake happens only when the writer sleeps.
+ * the head store (lb_lane_commit, shm/lane.h): a release store when the
+ * writer fences producers with membarrier (the doorbell's asymmetric
+ * fence, shm/doorbell.c), else a seq_cst one; no system call, no lock
+ * shared with another process. The doorbell's futex wake happens only
+ * when the writer sleeps.
  */
 #include <errno.h>
 #include <stdio.h>
