@@ -360,23 +360,6 @@ uint8_t *lb_bus_ring(const struct lb_bus *bus, uint32_t i)
 	return (uint8_t *)lb_bus_lane(bus, i) + LB_LANE_HEADER_SIZE;
 }
 
-bool lb_bus_same_file(const struct lb_bus *bus, const char *name)
-{
-	char path[LB_BUS_PATH_MAX];
-	struct stat st;
-	int fd;
-	bool same;
-
-	if (lb_bus_path(name, NULL, path) < 0)
-		return false;
-	fd = shm_open(path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	same = fstat(fd, &st) == 0 && st.st_dev == bus->dev && st.st_ino == bus->ino;
-	close(fd);
-	return same;
-}
-
 void lb_bus_writer_begin(const struct lb_bus *bus, pid_t pid, uint64_t realtime_ns,
 			 uint64_t monotonic_ns)
 {
@@ -410,16 +393,6 @@ bool lb_bus_writer_stale(const struct lb_bus *bus, uint64_t now_ns, uint64_t sta
 	if (lb_bus_writer_pid(bus) == 0)
 		return true;
 	return now_ns > beat && now_ns - beat > stale_ns;
-}
-
-uint64_t lb_bus_batches(const struct lb_bus *bus)
-{
-	return atomic_load_explicit(&bus->hdr->batches, memory_order_relaxed);
-}
-
-void lb_bus_batch_done(const struct lb_bus *bus)
-{
-	atomic_fetch_add_explicit(&bus->hdr->batches, 1, memory_order_relaxed);
 }
 
 void lb_bus_count_no_lane(const struct lb_bus *bus)

@@ -109,10 +109,6 @@ int lb_bus_lock_writer(struct lb_bus *bus, pid_t *holder);
 struct lb_lane *lb_bus_lane(const struct lb_bus *bus, uint32_t i);
 uint8_t *lb_bus_ring(const struct lb_bus *bus, uint32_t i);
 
-/* lb_bus_same_file - whether the segment now named name is still the one
- * mapped (false after it was removed or replaced). */
-bool lb_bus_same_file(const struct lb_bus *bus, const char *name);
-
 /* lb_bus_writer_begin - record the calling process as the bus's writer:
  * bumps the generation, sets pid, start time and heartbeat. */
 void lb_bus_writer_begin(const struct lb_bus *bus, pid_t pid, uint64_t realtime_ns,
@@ -136,10 +132,6 @@ bool lb_bus_writer_stale(const struct lb_bus *bus, uint64_t now_ns, uint64_t sta
 uint64_t lb_bus_output_seq(const struct lb_bus *bus);
 void lb_bus_set_output_seq(const struct lb_bus *bus, uint64_t seq);
 
-/* lb_bus_batches - batches the writer has completed; lb_bus_batch_done
- * counts one more (the writer, after its sinks took a batch). */
-uint64_t lb_bus_batches(const struct lb_bus *bus);
-void lb_bus_batch_done(const struct lb_bus *bus);
 
 /* lb_bus_count_no_lane - a client's publish found no free lane;
  * lb_bus_dropped_no_lane - how many did, on this segment. */

@@ -53,7 +53,7 @@ struct lb_bus_header {
 	_Atomic uint64_t writer_start_ns; /* CLOCK_REALTIME */
 	_Atomic uint64_t heartbeat_ns;    /* CLOCK_MONOTONIC, refreshed by the writer */
 	uint64_t segment_id;              /* random, set once at creation (bus_create:A) */
-	_Atomic uint64_t batches;         /* batches the writer completed */
+	uint64_t reserved2;               /* once a batch count nobody read */
 	_Atomic uint64_t next_output_seq; /* the writer's next output seq */
 	/* Publishes that found no free lane, counted by the clients (on
 	 * that slow path only) for the writer's stats. It was padding (zero)

@@ -512,7 +512,6 @@ static int deliver(struct writer *w)
 	 * recognise, never entries counted nowhere. */
 	writer_stats_delivered(w);
 	advance_tails(w);
-	lb_bus_batch_done(&w->bus);
 	return 0;
 }
 
