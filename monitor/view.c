@@ -29,8 +29,10 @@ static bool bus_exists(const char *bus)
 	return true;
 }
 
-/* Whether pid is gone: no such process, or a zombie nobody reaped yet. */
-static bool process_gone(pid_t pid)
+/* Whether pid runs no process: none, or a zombie nobody reaped yet. Unlike
+ * the writer's process_gone (writer/reclaim.c) it ignores pid reuse: the
+ * stats name the writer by pid alone. */
+static bool pid_not_running(pid_t pid)
 {
 	char path[64], buf[1024], state;
 	uint64_t start;
@@ -50,7 +52,7 @@ static bool process_gone(pid_t pid)
 
 static enum mon_state writer_state(const struct lb_stats_snapshot *s, uint64_t now)
 {
-	if (process_gone(s->writer_pid))
+	if (pid_not_running(s->writer_pid))
 		return MON_DEAD;
 	if (now > s->heartbeat_ns && now - s->heartbeat_ns > MON_STALL_NS)
 		return MON_STALLED;
