@@ -311,15 +311,8 @@ static int option_one(struct cat_options *o, int c, char *arg)
 	case 'd':
 		o->drop = true;
 		return 0;
-	case 'V':
-		lb_version_print("logbus-cat");
-		exit(0);
-	case 'h':
-		fputs(usage, stdout);
-		exit(0);
 	default:
-		fputs(usage, stderr);
-		return -EINVAL;
+		return lb_tool_option(c, "logbus-cat", usage, usage);
 	}
 }
 

@@ -129,15 +129,8 @@ static int parse_args(int argc, char **argv, struct stat_options *o)
 		case 'o':
 			o->output = optarg;
 			break;
-		case 'V':
-			lb_version_print("logbus-stat");
-			exit(0);
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
 		default:
-			fputs(usage, stderr);
-			return -EINVAL;
+			return lb_tool_option(c, "logbus-stat", usage, usage);
 		}
 	}
 	if (optind < argc) {

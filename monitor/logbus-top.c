@@ -149,15 +149,8 @@ static int parse_args(int argc, char **argv, struct top *t)
 					      &t->exit_idle) < 0)
 				return -EINVAL;
 			break;
-		case 'V':
-			lb_version_print("logbus-top");
-			exit(0);
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
 		default:
-			fputs(usage, stderr);
-			return -EINVAL;
+			return lb_tool_option(c, "logbus-top", usage, usage);
 		}
 	}
 	if (optind < argc) {

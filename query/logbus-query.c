@@ -335,15 +335,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 					   "json-pretty, cat, verbose)", optarg);
 			o->mode = (enum output_mode)r;
 			break;
-		case 'V':
-			lb_version_print("logbus-query");
-			exit(0);
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
 		default:
-			fputs("Try 'logbus-query --help'.\n", stderr);
-			return -EINVAL;
+			return lb_tool_option(c, "logbus-query", usage, "Try 'logbus-query --help'.\n");
 		}
 	}
 	for (int i = optind; i < argc; i++) {

@@ -144,15 +144,8 @@ static int parse_args(int argc, char **argv, struct config_overrides *ov, bool *
 		case 'f': ov->format = optarg; break;
 		case 'n': ov->lanes = optarg; break;
 		case 's': ov->lane_size = optarg; break;
-		case 'V':
-			lb_version_print("logbus-writer");
-			exit(0);
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
 		default:
-			fputs(usage, stderr);
-			return -EINVAL;
+			return lb_tool_option(c, "logbus-writer", usage, usage);
 		}
 	}
 	if (optind < argc) {
