@@ -93,6 +93,7 @@ static void test_dead(void **state)
 	(void)state;
 	harness_init(&h, "stats-dead");
 	harness_start_writer(&h, small_bus);
+	wait_state(h.bus, "alive", 0);   /* its stats segment made, not half made */
 	harness_kill_writer(&h);
 	wait_state(h.bus, "dead", 1);
 
