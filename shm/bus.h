@@ -20,9 +20,12 @@
 
 struct lb_bus_header;
 struct lb_lane;
+struct lb_lane_map;
 
 /* A mapped bus. The geometry is a private copy, validated once against the
- * mapped size at attach; nothing here re-reads it from shared memory. */
+ * mapped size at attach; nothing here re-reads it from shared memory.
+ * Clients map the segment read-only; the writer maps it read-write and
+ * keeps its view of every lane slot in lanes (lb_bus_lanes_init). */
 struct lb_bus {
 	uint8_t *base;
 	size_t size;
@@ -32,10 +35,12 @@ struct lb_bus {
 	uint32_t max_record;
 	uint32_t ts_mode;
 	uint64_t lane_size;
-	uint64_t lanes_offset;
-	uint64_t lane_stride;
+	uint64_t lane_stride;   /* a lane file's size */
 	uint64_t dev, ino;      /* identity of the segment file */
 	bool membarrier;        /* writer: fences producers before sleeping */
+	struct lb_lane_map *lanes;  /* writer: slot i's lane, or an idle one */
+	struct lb_lane *idle;       /* writer: the idle lanes' headers */
+	uint8_t *idle_ring;         /* writer: an empty ring, never written */
 };
 
 struct lb_bus_geometry {
@@ -69,22 +74,23 @@ int lb_bus_path(const char *name, const char *suffix, char out[LB_BUS_PATH_MAX])
 int lb_bus_geometry_check(const struct lb_bus_geometry *g, struct lb_bus_error *err);
 
 /*
- * lb_bus_create - create the segment of bus name (mode 0660, every byte
- * allocated so that no client can take SIGBUS) and map it. Returns 0,
- * -EEXIST when it exists already, or another negative errno with why.
+ * lb_bus_create - create the segment of bus name (mode 0644: clients read
+ * it, only the writer writes) and map it. Returns 0, -EEXIST when it
+ * exists already, or another negative errno with why.
  */
 int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts_mode,
 		  struct lb_bus *bus, struct lb_bus_error *err);
 
 /*
- * lb_bus_attach - map the existing segment of bus name and validate its
- * header: magic, layout version, geometry against the file size. Returns 0,
+ * lb_bus_attach - map the existing segment of bus name, read-write for the
+ * writer (writable true), else read-only, and validate its header: magic, layout version, geometry against the file size. Returns 0,
  * -ENOENT when there is no such bus, -EAGAIN when it is being created,
  * -EPROTO (not a logbus segment), -EPROTONOSUPPORT (another layout
  * version), -EBADMSG (geometry does not match the size), or the errno of
  * the failed system call; err says why.
  */
-int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err);
+int lb_bus_attach(const char *name, bool writable, struct lb_bus *bus,
+		  struct lb_bus_error *err);
 
 /* lb_bus_stat - stat(2) the segment file of bus name, without opening it
  * (for its owner and group when opening it is refused). Returns 0 or a
@@ -94,8 +100,9 @@ int lb_bus_stat(const char *name, struct stat *st);
 /* lb_bus_detach - unmap and close; a bus that is not mapped is a no-op. */
 void lb_bus_detach(struct lb_bus *bus);
 
-/* lb_bus_unlink - remove the segment of bus name, and its stats segment;
- * mappings stay valid. Returns 0 or a negative errno (of the bus segment). */
+/* lb_bus_unlink - remove the segment of bus name, its stats segment, its
+ * socket and the writer's private directory with the lane files; mappings
+ * stay valid. Returns 0 or a negative errno (of the bus segment). */
 int lb_bus_unlink(const char *name);
 
 /*
@@ -105,7 +112,12 @@ int lb_bus_unlink(const char *name);
  */
 int lb_bus_lock_writer(struct lb_bus *bus, pid_t *holder);
 
-/* lb_bus_lane, lb_bus_ring - lane i's header and ring; i < lane_count. */
+/* lb_bus_lanes_init - the writer: every slot idle at position 0 (see
+ * lb_lane_set_idle). Returns 0 or -ENOMEM. lb_bus_detach frees it. */
+int lb_bus_lanes_init(struct lb_bus *bus);
+
+/* lb_bus_lane, lb_bus_ring - the writer: slot i's lane header and ring;
+ * i < lane_count. */
 struct lb_lane *lb_bus_lane(const struct lb_bus *bus, uint32_t i);
 uint8_t *lb_bus_ring(const struct lb_bus *bus, uint32_t i);
 
@@ -132,11 +144,6 @@ bool lb_bus_writer_stale(const struct lb_bus *bus, uint64_t now_ns, uint64_t sta
 uint64_t lb_bus_output_seq(const struct lb_bus *bus);
 void lb_bus_set_output_seq(const struct lb_bus *bus, uint64_t seq);
 
-
-/* lb_bus_count_no_lane - a client's publish found no free lane;
- * lb_bus_dropped_no_lane - how many did, on this segment. */
-void lb_bus_count_no_lane(const struct lb_bus *bus);
-uint64_t lb_bus_dropped_no_lane(const struct lb_bus *bus);
 
 /* lb_bus_id - the segment's random id, set at creation: a segment made
  * again under the same name has another id (lane sequences restart with

@@ -15,20 +15,18 @@
 #include "layout.h"
 #include "record.h"
 
-/* Who claims a lane. */
-struct lb_claimant {
-	uint32_t pid;
-	uint32_t tid;
-	uint64_t start;     /* process start, clock ticks since boot */
-	const char *comm;   /* program name, truncated to 15 bytes */
-	bool light_fence;   /* lb_doorbell_producer_light() said yes */
+/* A lane file, mapped read-write (the client's own, or the writer's view
+ * of one). */
+struct lb_lane_map {
+	struct lb_lane *lane;
+	uint8_t *ring;
+	size_t size;          /* bytes mapped: the lane file's size */
 };
 
 /* A producer's private view of the lane it owns. */
 struct lb_producer {
 	struct lb_lane *lane;
 	uint8_t *ring;
-	struct lb_bus_header *hdr;
 	uint64_t size;        /* ring bytes */
 	uint64_t head;        /* our copy of lane->head */
 	uint64_t tail;        /* last tail seen, refreshed only when short of room */
@@ -40,19 +38,13 @@ struct lb_producer {
 	uint64_t base_dropped_full;
 	uint64_t base_dropped_too_large;
 	uint32_t max_record;
-	uint32_t index;
+	uint32_t index;       /* the slot the writer granted */
 	bool light_fence;     /* commit with a release store (doorbell.c) */
 };
 
-/* A copy of a lane's header, for the writer and the monitor. */
+/* A copy of a lane's header, for the writer: the client's word, all of
+ * it (who the client is, the writer's registry says). */
 struct lb_lane_info {
-	uint64_t owner;
-	uint32_t pid;
-	uint32_t tid;
-	bool released;
-	uint64_t owner_start;
-	uint64_t claims;
-	char comm[16];
 	uint64_t head;
 	uint64_t tail;
 	uint64_t next_seq;
@@ -62,12 +54,25 @@ struct lb_lane_info {
 	bool blocked;         /* a publisher or flush sleeps for the tail to move */
 };
 
-/* lb_lane_claim - claim a free lane of bus for c. Returns 0 with *p set up,
- * or -ENOSPC when every lane is owned. */
-int lb_lane_claim(const struct lb_bus *bus, const struct lb_claimant *c, struct lb_producer *p);
+/*
+ * lb_lane_map - map the lane file fd of a bus whose lanes hold lane_size
+ * ring bytes. The file must be exactly that size (LB_LANE_HEADER_SIZE +
+ * lane_size); the mapping is shared and read-write. Returns 0 or a
+ * negative errno (-EBADMSG for a file of another size).
+ */
+int lb_lane_map(int fd, uint64_t lane_size, struct lb_lane_map *m);
 
-/* lb_lane_release - give the lane back; the writer frees it once drained. */
-void lb_lane_release(struct lb_producer *p);
+/* lb_lane_unmap - undo lb_lane_map; an unmapped map is a no-op. */
+void lb_lane_unmap(struct lb_lane_map *m);
+
+/*
+ * lb_producer_init - a client: start publishing into the lane m maps,
+ * granted as slot of bus; light_fence as lb_doorbell_producer_light said.
+ * Maps the ring's pages now (no page fault in a publish), and starts from
+ * the head and sequence the writer set in the new file.
+ */
+void lb_producer_init(struct lb_producer *p, const struct lb_lane_map *m, const struct lb_bus *bus,
+		      uint32_t slot, bool light_fence);
 
 /* lb_lane_count_drop - count an entry dropped for want of room (too_large
  * false) or for being larger than max_record (too_large true). */
@@ -112,7 +117,7 @@ static inline void *lb_lane_reserve(struct lb_producer *p, uint64_t size)
 /*
  * lb_lane_commit - publish the record reserved last, of size bytes.
  * Returns true when the writer sleeps and this caller won the right to wake
- * it (then call lb_doorbell_wake).
+ * it (then call lb_doorbell_wake on the lane).
  */
 static inline bool lb_lane_commit(struct lb_producer *p, uint64_t size)
 {
@@ -141,9 +146,9 @@ static inline bool lb_lane_commit(struct lb_producer *p, uint64_t size)
 	/* LMM(lane_commit:B) pairs with doorbell_arm:A and doorbell_arm:B:
 	 * either the writer's re-check sees our head, or we see its sleeping
 	 * flag. */
-	if (atomic_load_explicit(&p->hdr->sleeping, memory_order_seq_cst) == 0)
+	if (atomic_load_explicit(&p->lane->sleeping, memory_order_seq_cst) == 0)
 		return false;
-	return atomic_exchange_explicit(&p->hdr->sleeping, 0, memory_order_seq_cst) == 1;
+	return atomic_exchange_explicit(&p->lane->sleeping, 0, memory_order_seq_cst) == 1;
 }
 
 /* lb_lane_room_at - after lb_lane_reserve(p, size) failed: the tail from
@@ -155,15 +160,15 @@ static inline uint64_t lb_lane_room_at(const struct lb_producer *p, uint64_t siz
 
 /*
  * lb_lane_wait_tail - a producer or a flush: sleep until the writer moved
- * lane i's tail into [lo, hi], at most timeout_ns. Returns 0 when the tail
+ * the tail of lane (the client's mapping) into [lo, hi], at most
+ * timeout_ns. Returns 0 when the tail
  * is there, -EAGAIN when woken before it is (call again), -ETIMEDOUT when
  * the time ran out. The writer wakes sleepers with lb_lane_wake_blocked;
  * one that does not is only slower (the futex times out). A tail outside
  * [lo, hi] that cannot get there (garbage in the segment) ends in
  * -ETIMEDOUT, never in a busy loop.
  */
-int lb_lane_wait_tail(const struct lb_bus *bus, uint32_t i, uint64_t lo, uint64_t hi,
-		      uint64_t timeout_ns);
+int lb_lane_wait_tail(struct lb_lane *lane, uint64_t lo, uint64_t hi, uint64_t timeout_ns);
 
 /*
  * lb_lane_wake_blocked - the writer, right after lb_lane_advance on lane
@@ -194,10 +199,9 @@ uint64_t lb_lane_tail(const struct lb_bus *bus, uint32_t i);
 /* lb_lane_info_get - a copy of lane i's header. */
 void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info *info);
 
-/* lb_lane_free - make lane i claimable again if its owner word is still
- * owner. Only the writer calls this, after it drained the lane. Returns
- * whether it did. */
-bool lb_lane_free(const struct lb_bus *bus, uint32_t i, uint64_t owner);
+/* lb_lane_set_idle - the writer: lane i holds nothing and belongs to no
+ * one: head and tail both at pos, in writer-private memory. */
+void lb_lane_set_idle(const struct lb_bus *bus, uint32_t i, uint64_t pos);
 
 /* lb_producer_counts - what this producer added to the lane's counters. */
 void lb_producer_counts(const struct lb_producer *p, uint64_t *published, uint64_t *dropped_full,

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The byte layout of the bus segment "/logbus.<bus>": a header, then N lanes
- * of equal size. Only code under shm/ includes this file; everything else
+ * The byte layouts that clients and the writer share: the bus segment
+ * "/logbus.<bus>", which the writer alone writes and clients map read-only,
+ * and the lane files, one per grant of a lane to a client, which that
+ * client and the writer map read-write and nobody else can reach (see
+ * registry.h). Only code under shm/ includes this file; everything else
  * goes through the functions of bus.h, lane.h and record.h.
  *
- *   offset 0                 struct lb_bus_header       (3 cache lines)
- *   lanes_offset             lane 0: struct lb_lane     (3 cache lines)
- *                                    ring               (lane_size bytes)
- *   lanes_offset + stride    lane 1 ...
+ *   bus segment:  struct lb_bus_header               (3 cache lines)
+ *   lane file:    struct lb_lane                     (4 cache lines)
+ *                 ring                               (lane_size bytes)
  *
  * All fields are fixed-width, native endian (the segment never leaves the
  * machine), and there are no pointers: only offsets, which every reader
@@ -23,7 +25,7 @@
 #define LB_CACHE_LINE 64
 
 #define LB_BUS_MAGIC       UINT64_C(0x3153554247304f4c) /* "LO0GBUS1" */
-#define LB_LAYOUT_VERSION  2u
+#define LB_LAYOUT_VERSION  3u
 
 /* Timestamps in records: raw TSC ticks (invariant TSC) or CLOCK_REALTIME ns. */
 enum lb_ts_mode {
@@ -38,11 +40,11 @@ struct lb_bus_header {
 	uint32_t version;
 	uint32_t header_size;
 	uint64_t segment_size;
-	uint32_t lane_count;
+	uint32_t lane_count;     /* lane slots: lanes granted at once, at most */
 	uint32_t lane_header_size;
 	uint64_t lane_size;      /* ring bytes per lane, a power of two */
-	uint64_t lanes_offset;
-	uint64_t lane_stride;    /* lane_header_size + lane_size */
+	uint64_t reserved0;
+	uint64_t lane_stride;    /* a lane file's size: lane_header_size + lane_size */
 	uint32_t max_record;     /* largest record a lane accepts, in bytes */
 	uint32_t ts_mode;        /* enum lb_ts_mode */
 
@@ -53,18 +55,14 @@ struct lb_bus_header {
 	_Atomic uint64_t writer_start_ns; /* CLOCK_REALTIME */
 	_Atomic uint64_t heartbeat_ns;    /* CLOCK_MONOTONIC, refreshed by the writer */
 	uint64_t segment_id;              /* random, set once at creation (bus_create:A) */
-	uint64_t reserved2;               /* once a batch count nobody read */
+	uint64_t reserved2;
 	_Atomic uint64_t next_output_seq; /* the writer's next output seq */
-	/* Publishes that found no free lane, counted by the clients (on
-	 * that slow path only) for the writer's stats. It was padding (zero)
-	 * in layouts that predate it. */
-	_Atomic uint64_t dropped_no_lane;
+	uint64_t reserved3;
 
-	/* Line 2: the doorbell (futex word), which every commit reads. Only
-	 * what changes when the writer goes to sleep lives here: a counter
-	 * the writer bumped per batch would cost each producer a cache miss
-	 * per batch. */
-	alignas(LB_CACHE_LINE) _Atomic uint32_t sleeping;
+	/* Line 2: the doorbell's settings and count. The doorbell itself is
+	 * a word in each lane (struct lb_lane.sleeping), so that no client
+	 * can ring or silence it for another. */
+	alignas(LB_CACHE_LINE) uint32_t reserved4;
 	_Atomic uint32_t doorbell_flags;  /* LB_DOORBELL_*, set by the writer */
 	_Atomic uint64_t sleeps;          /* times the writer went to sleep */
 };
@@ -73,18 +71,17 @@ struct lb_bus_header {
  * so producers registered for it may publish with a release store. */
 #define LB_DOORBELL_MEMBARRIER 1u
 
-/* The owner word of a lane: pid in the high half, tid in the low 31 bits,
- * LB_OWNER_RELEASED set by the producer when it gives the lane back. */
-#define LB_OWNER_RELEASED UINT64_C(0x80000000)
-#define LB_OWNER_TID_MASK UINT64_C(0x7fffffff)
-
+/*
+ * A lane: the header of a lane file. Everything in it is the client's to
+ * scribble on; the writer trusts none of it (it keeps the tail, the grant
+ * and the client's identity in its own registry, registry.h) and validates
+ * every head it reads against its own tail.
+ */
 struct lb_lane {
-	/* Line 0: ownership. The claimant CASes owner from 0; the writer
-	 * stores 0 again when it reclaims the drained lane. */
-	_Atomic uint64_t owner;
-	_Atomic uint64_t owner_start;     /* owner process start, clock ticks since boot */
-	_Atomic uint64_t claims;          /* times this lane was claimed */
-	char comm[16];                    /* owner's program name, maybe unterminated */
+	/* Line 0: set by the writer when it makes the file. */
+	uint64_t grant;                   /* the grant this file was made for */
+	uint32_t slot;
+	uint32_t reserved0;
 
 	/* Line 1: written only by the producer. */
 	alignas(LB_CACHE_LINE) _Atomic uint64_t head;
@@ -100,6 +97,13 @@ struct lb_lane {
 	 * such a writer never wakes, and a blocked publisher polls instead. */
 	alignas(LB_CACHE_LINE) _Atomic uint64_t tail;
 	_Atomic uint32_t blocked;
+
+	/* Line 3: the doorbell (a futex word), which every commit reads. The
+	 * writer sets it in every lane before it sleeps and clears it when it
+	 * wakes; a producer that clears it wakes the writer (doorbell.c). On
+	 * a line of its own: the tail's line changes every batch, and a load
+	 * of it per commit would cost a cache miss per batch. */
+	alignas(LB_CACHE_LINE) _Atomic uint32_t sleeping;
 };
 
 #define LB_LANE_HEADER_SIZE ((uint32_t)sizeof(struct lb_lane))
@@ -140,13 +144,14 @@ struct lb_field_header {
 
 _Static_assert(offsetof(struct lb_bus_header, magic) == 0, "magic first");
 _Static_assert(offsetof(struct lb_bus_header, generation) == 64, "writer line");
-_Static_assert(offsetof(struct lb_bus_header, dropped_no_lane) == 120, "writer line, last word");
-_Static_assert(offsetof(struct lb_bus_header, sleeping) == 128, "doorbell line");
+_Static_assert(offsetof(struct lb_bus_header, reserved3) == 120, "writer line, last word");
+_Static_assert(offsetof(struct lb_bus_header, reserved4) == 128, "doorbell line");
 _Static_assert(sizeof(struct lb_bus_header) == 192, "bus header size");
 _Static_assert(offsetof(struct lb_lane, head) == 64, "producer line");
 _Static_assert(offsetof(struct lb_lane, tail) == 128, "consumer line");
 _Static_assert(offsetof(struct lb_lane, blocked) == 136, "blocked beside the tail");
-_Static_assert(sizeof(struct lb_lane) == 192, "lane header size");
+_Static_assert(offsetof(struct lb_lane, sleeping) == 192, "doorbell line");
+_Static_assert(sizeof(struct lb_lane) == 256, "lane header size");
 _Static_assert(sizeof(struct lb_record_header) == 40, "record header size");
 _Static_assert(sizeof(struct lb_field_header) == 8, "field header size");
 _Static_assert(sizeof(struct lb_record_header) % LB_RECORD_ALIGN == 0, "aligned records");

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The registry: the writer's own table of lane slots, and the lane files.
+ *
+ * A bus has lane_count slots. A client gets a lane by asking the writer's
+ * registrar over the bus's socket (register.h); the registrar takes a free
+ * slot, makes a new lane file for it and passes the client its descriptor.
+ * A lane file is never handed to a second client: a slot given again gets
+ * a new file, so whatever the last holder still maps is its own memory.
+ * Positions and lane sequences continue across a slot's files, which keeps
+ * (lane, lane_seq) an entry's identity and the sinks' saved positions
+ * valid.
+ *
+ * Everything lives in the writer's private directory
+ * /dev/shm/logbus.<bus>.d (mode 0700): "registry" (this table) and
+ * "lane.<slot>.<grant>" (mode 0600) for each slot that holds a lane. The
+ * registry is shared by the writer's two processes, the drain and the
+ * registrar, through a MAP_SHARED mapping of that file, and outlives them:
+ * a writer restarted after a SIGKILL finds every lane that still holds
+ * entries, those of clients that died meanwhile included.
+ *
+ * Slot states, each change a single store or CAS on `state`:
+ *
+ *   FREE --registrar: CAS--> GRANTING --file made, identity set--> GRANTED
+ *    ^                                                               |
+ *    |                   registrar: connection closed, RELEASE;      |
+ *    |                   drain: process gone, lane file truncated    v
+ *    +------- drain: drained, file unlinked, tail kept -------- RELEASED
+ *
+ * LMM(registry_grant:A): the registrar stores GRANTED with release order
+ * after the slot's fields; the drain loads the state with acquire order
+ * before it reads them (registry_map:A). LMM(registry_free:A): the drain
+ * stores FREE with release order after the slot's tail and sequence floor;
+ * the registrar's CAS from FREE is acquire (registry_claim:A).
+ *
+ * The registrar bumps `changes` and wakes it (a futex word) after every
+ * change, so a sleeping drain maps a new lane, or frees a released one, at
+ * once.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "identity.h"
+
+#define LB_REGISTRY_MAGIC UINT64_C(0x3147455253554c42) /* "BLUSREG1" */
+#define LB_REGISTRY_VERSION 1u
+
+enum lb_slot_state {
+	LB_SLOT_FREE = 0,
+	LB_SLOT_GRANTING = 1,   /* the registrar is making its lane file */
+	LB_SLOT_GRANTED = 2,    /* a client holds it */
+	LB_SLOT_RELEASED = 3,   /* its client is gone: drain it, then free it */
+};
+
+struct lb_registry_header {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t slot_count;
+	uint64_t lane_size;
+	uint64_t bus_id;                 /* lb_bus_id of the segment it serves */
+	/* Bumped by each registrar that starts: a slot granted or adopted in
+	 * an earlier run has no connection any more (an orphan, see
+	 * lb_slot.run). */
+	_Atomic uint64_t run;
+	_Atomic uint64_t next_grant;     /* grant ids, never reused */
+	_Atomic uint32_t changes;        /* futex word: bumped at every grant and release */
+	_Atomic int32_t registrar_pid;
+	/* The registrar's counts, for the writer's stats. */
+	_Atomic uint64_t registrations;  /* lanes granted */
+	_Atomic uint64_t refused_denied; /* clients the configuration does not allow */
+	_Atomic uint64_t refused_quota;  /* past a per-uid or per-client quota */
+	_Atomic uint64_t refused_full;   /* every slot taken */
+	_Atomic uint64_t dropped_no_lane;/* refusals that cost the client its entry */
+	uint64_t reserved[5];
+};
+
+struct lb_slot {
+	_Atomic uint32_t state;          /* enum lb_slot_state */
+	uint32_t tid;                    /* the thread that asked: the client's word */
+	_Atomic uint64_t grant;          /* the current lane file's grant id */
+	uint64_t run;                    /* registrar run that holds its connection */
+	uint64_t conn;                   /* that connection, within the run */
+	/* Where the slot's positions and sequences stand, kept by the drain
+	 * (its own word, never read back from a lane file): */
+	_Atomic uint64_t tail;           /* the lane's tail */
+	_Atomic uint64_t seq_floor;      /* above every lane_seq the slot has shown */
+	struct lb_client_identity who;   /* the holder, as the kernel says */
+};
+
+/* The registry as a process maps it. */
+struct lb_registry {
+	struct lb_registry_header *hdr;
+	struct lb_slot *slots;
+	size_t size;
+	int dirfd;                       /* the private directory */
+	uint32_t slot_count;
+	uint64_t lane_size;
+	uint64_t file_size;              /* of a lane file: header and ring */
+};
+
+/* lb_registry_dir - "/dev/shm/logbus.<bus>.d"; 0 or -EINVAL. */
+int lb_registry_dir(const char *bus, char *out, size_t n);
+
+/*
+ * lb_registry_open - the writer: make the private directory (0700) and
+ * the registry for bus, or adopt the ones a previous writer left when they
+ * serve the same segment and geometry. A registry that does not (another
+ * segment, damaged) is made anew, and the lane files beside it removed.
+ * Returns 0 or a negative errno with err->why.
+ */
+int lb_registry_open(const char *bus_name, const struct lb_bus *bus, struct lb_registry *reg,
+		     struct lb_bus_error *err);
+
+/* lb_registry_view - map an existing registry read-only, for tests and
+ * tools run by the writer's user. 0, -ENOENT, -EACCES, -EBADMSG. */
+int lb_registry_view(const char *bus_name, struct lb_registry *reg);
+
+/* lb_registry_close - unmap and close; a closed registry is a no-op. */
+void lb_registry_close(struct lb_registry *reg);
+
+/* lb_registry_notify - after a change of slot states: bump `changes` and
+ * wake the drain. */
+void lb_registry_notify(const struct lb_registry *reg);
+
+/*
+ * lb_lane_file_create - the registrar: make slot's lane file for grant,
+ * mode 0600, every byte allocated, its header set (head = tail = the
+ * slot's tail, next_seq = its seq_floor). Returns an O_RDWR descriptor or
+ * a negative errno.
+ */
+int lb_lane_file_create(const struct lb_registry *reg, uint32_t slot, uint64_t grant);
+
+/* lb_lane_file_open - the drain: open slot's lane file of grant. Returns
+ * a descriptor or a negative errno (-ENOENT: there is none). */
+int lb_lane_file_open(const struct lb_registry *reg, uint32_t slot, uint64_t grant);
+
+/* lb_lane_file_unlink - remove slot's lane file of grant; 0 or -errno. */
+int lb_lane_file_unlink(const struct lb_registry *reg, uint32_t slot, uint64_t grant);
+
+/* lb_lane_file_sweep - remove every lane file that no slot names (left by
+ * a writer killed while it made or removed one). */
+void lb_lane_file_sweep(const struct lb_registry *reg);
