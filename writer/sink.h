@@ -14,14 +14,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "entry_json.h"
+#include "identity.h"
 #include "record.h"
 
 struct batch_entry {
-	struct lb_entry e;      /* points into the batch's private copy */
+	struct lb_entry e;      /* points into the batch's private copy; e.pid is
+				 * who->pid when who is set */
 	uint64_t ts_ns;         /* CLOCK_REALTIME */
 	uint64_t seq;           /* writer-assigned output sequence */
 	uint32_t lane;
+	/* The kernel-attested identity of the publishing process: its lane
+	 * slot's, set by the drain. Valid while the batch is being handed to
+	 * the sinks (and the filter and action hooks): whatever keeps an
+	 * entry longer (an asynchronous sink's queue, a spool, an action
+	 * hook's copy) copies what it needs. NULL: no identity (a batch
+	 * built by hand); outputs print what the entry itself says. */
+	const struct lb_client_identity *who;
 };
+
+/* batch_entry_ids - what a JSON line of be says beside the entry itself
+ * (lb_entry_json_put()): its place and its process. */
+static inline struct lb_entry_ids batch_entry_ids(const struct batch_entry *be)
+{
+	return (struct lb_entry_ids){ .seq = be->seq, .lane = be->lane, .who = be->who };
+}
 
 /* Where a lane's part of a batch ends: the position an acknowledgement
  * of the whole batch gives that lane (pads and entries a filter removed
