@@ -2,6 +2,7 @@
 /* Test harness: a writer on a private bus, and the entries it wrote. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -61,7 +62,7 @@ static bool writer_ready(const char *name, pid_t pid)
 	struct lb_bus bus;
 	bool ready;
 
-	if (lb_bus_attach(name, &bus, NULL) < 0)
+	if (lb_bus_attach(name, false, &bus, NULL) < 0)
 		return false;
 	ready = lb_bus_writer_pid(&bus) == pid;
 	lb_bus_detach(&bus);
@@ -291,31 +292,68 @@ void *harness_shared(size_t size)
 	return p;
 }
 
-unsigned harness_lanes(const struct harness *h, struct lb_lane_info *out, unsigned max)
+/* The positions of slot i's lane file, read through a mapping of it. */
+static void lane_positions(const struct lb_registry *reg, uint32_t i, struct harness_lane *out)
 {
-	struct lb_bus bus;
+	struct lb_lane_map m;
+	int fd = lb_lane_file_open(reg, i, out->grant);
+	if (fd < 0)
+		return;   /* freed meanwhile */
+	if (lb_lane_map(fd, reg->lane_size, &m) == 0) {
+		out->head = atomic_load_explicit(&m.lane->head, memory_order_acquire);
+		out->tail = atomic_load_explicit(&m.lane->tail, memory_order_relaxed);
+		out->blocked = atomic_load_explicit(&m.lane->blocked, memory_order_relaxed) != 0;
+		lb_lane_unmap(&m);
+	}
+	close(fd);
+}
+
+unsigned harness_lanes(const struct harness *h, struct harness_lane *out, unsigned max)
+{
+	char dir[LB_BUS_PATH_MAX + 32];
+	struct lb_registry reg;
 	unsigned n;
 
-	assert_int_equal(lb_bus_attach(h->bus, &bus, NULL), 0);
-	n = bus.lane_count;
-	for (unsigned i = 0; i < n && i < max; i++)
-		lb_lane_info_get(&bus, i, &out[i]);
-	lb_bus_detach(&bus);
+	assert_int_equal(lb_registry_view(h->bus, &reg), 0);
+	assert_int_equal(lb_registry_dir(h->bus, dir, sizeof(dir)), 0);
+	reg.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(reg.dirfd >= 0);
+	n = reg.slot_count;
+	for (unsigned i = 0; i < n && i < max; i++) {
+		const struct lb_slot *s = &reg.slots[i];
+		out[i] = (struct harness_lane){
+			.state = atomic_load_explicit(&s->state, memory_order_acquire),
+			.pid = s->who.pid,
+			.tid = s->tid,
+			.grant = atomic_load_explicit(&s->grant, memory_order_relaxed),
+			.head = atomic_load_explicit(&s->tail, memory_order_relaxed),
+			.tail = atomic_load_explicit(&s->tail, memory_order_relaxed),
+		};
+		if (out[i].state == LB_SLOT_GRANTED || out[i].state == LB_SLOT_RELEASED)
+			lane_positions(&reg, i, &out[i]);
+	}
+	lb_registry_close(&reg);
+	return n;
+}
+
+uint64_t harness_grants(const struct harness *h)
+{
+	struct lb_registry reg;
+	uint64_t n;
+
+	assert_int_equal(lb_registry_view(h->bus, &reg), 0);
+	n = atomic_load_explicit(&reg.hdr->next_grant, memory_order_relaxed);
+	lb_registry_close(&reg);
 	return n;
 }
 
 unsigned harness_free_lanes(const struct harness *h)
 {
-	struct lb_lane_info info;
-	struct lb_bus bus;
-	unsigned free_lanes = 0;
+	struct harness_lane lanes[LB_MAX_LANES];
+	unsigned n = harness_lanes(h, lanes, LB_MAX_LANES), free_lanes = 0;
 
-	assert_int_equal(lb_bus_attach(h->bus, &bus, NULL), 0);
-	for (unsigned i = 0; i < bus.lane_count; i++) {
-		lb_lane_info_get(&bus, i, &info);
-		free_lanes += info.owner == 0;
-	}
-	lb_bus_detach(&bus);
+	for (unsigned i = 0; i < n && i < LB_MAX_LANES; i++)
+		free_lanes += lanes[i].state == LB_SLOT_FREE;
 	return free_lanes;
 }
 
@@ -326,11 +364,12 @@ void harness_wait_free_lanes(const struct harness *h, unsigned n)
 	for (int i = 0; i < 1000 && (got = harness_free_lanes(h)) < n; i++)
 		sleep_ms(10);
 	if (got < n) {
-		struct lb_lane_info info[64];
+		struct harness_lane info[64];
 		unsigned lanes = harness_lanes(h, info, 64);
 		for (unsigned i = 0; i < lanes && i < 64; i++)
-			print_error("lane %u: owner pid %u tid %u%s, head %llu, tail %llu\n", i,
-				    info[i].pid, info[i].tid, info[i].released ? " released" : "",
+			print_error("lane %u: state %u, pid %u tid %u, grant %llu, head %llu, "
+				    "tail %llu\n", i, info[i].state, info[i].pid, info[i].tid,
+				    (unsigned long long)info[i].grant,
 				    (unsigned long long)info[i].head,
 				    (unsigned long long)info[i].tail);
 		fail_msg("%u lanes free after 10 s, expected at least %u", got, n);
