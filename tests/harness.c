@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 
 #include "bus.h"
 #include "harness.h"
+#include "register.h"
 #include "stats.h"
 
 const char *harness_writer_path(void)
@@ -345,6 +348,55 @@ uint64_t harness_grants(const struct harness *h)
 	n = atomic_load_explicit(&reg.hdr->next_grant, memory_order_relaxed);
 	lb_registry_close(&reg);
 	return n;
+}
+
+int harness_raw_connect(const struct harness *h)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	assert_true(sock >= 0);
+	assert_int_equal(lb_reg_socket_path(h->bus, a.sun_path, sizeof(a.sun_path)), 0);
+	if (connect(sock, (struct sockaddr *)&a, sizeof(a)) < 0)
+		fail_msg("cannot connect to %s: %s", a.sun_path, strerror(errno));
+	return sock;
+}
+
+int harness_raw_lane(const struct harness *h, int sock, struct harness_raw_lane *l, char *why)
+{
+	struct lb_reg_msg m = { .version = LB_REG_VERSION, .type = LB_REG_LANE,
+				.tid = (uint32_t)gettid() };
+	struct lb_bus bus;
+	int fd;
+
+	*l = (struct harness_raw_lane){ .sock = sock };
+	assert_int_equal(lb_reg_send(sock, &m, -1), 0);
+	assert_int_equal(lb_reg_recv(sock, &m, &fd), 0);
+	if (m.type == LB_REG_REFUSE) {
+		assert_true(fd < 0);
+		if (why)
+			memcpy(why, m.text, LB_REG_TEXT_MAX);
+		return m.error < 0 ? m.error : -EPROTO;
+	}
+	assert_int_equal(m.type, LB_REG_GRANT);
+	assert_true(fd >= 0);
+	assert_int_equal(lb_bus_attach(h->bus, false, &bus, NULL), 0);
+	assert_int_equal(lb_lane_map(fd, bus.lane_size, &l->map), 0);
+	close(fd);
+	l->slot = m.slot;
+	l->grant = m.grant;
+	lb_producer_init(&l->prod, &l->map, &bus, m.slot, false);
+	lb_bus_detach(&bus);
+	return 0;
+}
+
+void harness_raw_release(struct harness_raw_lane *l)
+{
+	struct lb_reg_msg m = { .version = LB_REG_VERSION, .type = LB_REG_RELEASE,
+				.slot = l->slot, .grant = l->grant };
+
+	assert_int_equal(lb_reg_send(l->sock, &m, -1), 0);
+	lb_lane_unmap(&l->map);
 }
 
 unsigned harness_free_lanes(const struct harness *h)

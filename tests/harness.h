@@ -108,6 +108,29 @@ unsigned harness_lanes(const struct harness *h, struct harness_lane *out, unsign
  * writers together. */
 uint64_t harness_grants(const struct harness *h);
 
+/* A lane taken with the raw registration protocol (shm/register.h), for
+ * tests that write into a lane what liblogbus never would. */
+struct harness_raw_lane {
+	int sock;            /* the connection that holds it */
+	uint32_t slot;
+	uint64_t grant;
+	struct lb_lane_map map;
+	struct lb_producer prod;
+};
+
+/* harness_raw_connect - a connection to the bus's registrar; fails the
+ * test when there is none. */
+int harness_raw_connect(const struct harness *h);
+
+/* harness_raw_lane - ask the registrar for a lane on connection sock
+ * (harness_raw_connect) and map it. Returns 0, or the refusal's negative
+ * errno with its text in why (when not NULL, LB_REG_TEXT_MAX bytes). */
+int harness_raw_lane(const struct harness *h, int sock, struct harness_raw_lane *l, char *why);
+
+/* harness_raw_release - send RELEASE for l and unmap it; the connection
+ * stays open. */
+void harness_raw_release(struct harness_raw_lane *l);
+
 /* harness_free_lanes - how many lane slots of the bus are free. */
 unsigned harness_free_lanes(const struct harness *h);
 

@@ -255,6 +255,10 @@ static void fill_bus(struct writer *w)
 	b->reclaimed = w->counters.reclaimed;
 	b->quarantined = w->counters.quarantined;
 	b->batches_failed = w->counters.sink_errors;
+	b->registrations = atomic_load_explicit(&w->reg.hdr->registrations, memory_order_relaxed);
+	b->refused_denied = atomic_load_explicit(&w->reg.hdr->refused_denied, memory_order_relaxed);
+	b->refused_quota = atomic_load_explicit(&w->reg.hdr->refused_quota, memory_order_relaxed);
+	b->refused_full = atomic_load_explicit(&w->reg.hdr->refused_full, memory_order_relaxed);
 }
 
 static void fill_sinks(struct writer *w)
