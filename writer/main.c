@@ -431,7 +431,8 @@ int main(int argc, char **argv)
 	tsc_clock_init(&w.clock);
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
 			    lb_clock_ns(CLOCK_MONOTONIC));
-	(void)writer_stats_open(&w, service.config.bus);
+	(void)writer_stats_open(&w, service.config.bus, service.config.clients.stats_mode,
+				service.config.clients.stats_group);
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		service.watchdog_ns = usec * 1000u;
 	fprintf(stderr, "logbus-writer: draining bus '%s' (%u lanes of %llu bytes) into %zu "
