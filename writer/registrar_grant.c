@@ -246,13 +246,15 @@ int grant_lane(const struct grant_ctx *g, const struct grant_peer *p,
 	return r;
 }
 
-/* Whether p's connection holds slot s with grant: granted, or adopted, in
- * this run to this connection. */
+/* Whether p's connection holds, or held, slot s with grant: granted, or
+ * adopted, in this run to this connection. Grant ids are never reused, so
+ * a match in any state is p's own lane, which the drain may have released
+ * or freed already (its client truncated it, say): a late RELEASE of it is
+ * no fault. */
 static bool holds(const struct grant_ctx *g, const struct grant_peer *p, const struct lb_slot *s,
 		  uint64_t grant)
 {
-	return holds_memory(atomic_load_explicit(&s->state, memory_order_relaxed)) &&
-	       atomic_load_explicit(&s->grant, memory_order_relaxed) == grant &&
+	return atomic_load_explicit(&s->grant, memory_order_relaxed) == grant &&
 	       s->run == g->run && s->conn == p->conn;
 }
 
