@@ -229,7 +229,7 @@ static const struct bad {
 	{ "{\"clients\":{\"socket_mode\":\"0999\"}}", NULL, "$.clients.socket_mode: is not a mode" },
 	{ "{\"clients\":{\"socket_mode\":438}}", NULL, "$.clients.socket_mode: is not a mode" },
 	{ "{\"clients\":{\"stats_mode\":\"0666\"}}", NULL,
-	  "$.clients.stats_mode: 0666 gives more than reading to others" },
+	  "$.clients.stats_mode: 0666 is more than 0644" },
 	{ "{\"clients\":{\"allowed_users\":[\"root\",\"no-such-user-lb\"]}}", NULL,
 	  "$.clients.allowed_users[1]: 'no-such-user-lb' names no user of this system" },
 	{ "{\"clients\":{\"allowed_users\":[4294967295]}}", NULL,

@@ -695,8 +695,8 @@ static void clients_check(struct ctx *x, const char *path, void *p)
 
 	snprintf(sub, sizeof(sub), "%s.stats_mode", path);
 	if (o->stats_mode & ~0644u)
-		problem(x, sub, "%04o gives more than reading to others, or more than reading and "
-			"writing to the writer (want at most 0644)", o->stats_mode);
+		problem(x, sub, "%04o is more than 0644: only the writer writes the stats, the "
+			"others may only read them", o->stats_mode);
 }
 
 static const struct key clients_keys[] = {
