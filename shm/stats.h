@@ -59,16 +59,20 @@ struct lb_stats_bus {
 	uint64_t batches;
 	uint64_t dropped_full;
 	uint64_t dropped_too_large;
-	uint64_t dropped_no_lane; /* publishes that found no free lane (bus header) */
+	uint64_t dropped_no_lane; /* publishes refused a lane, with none to share (registrar) */
 	uint64_t dropped_abandoned; /* committed, then skipped as corrupt */
 	uint64_t corrupt;         /* times a lane held bytes that were no record */
-	uint64_t reclaimed;       /* lanes freed after their owner left */
+	uint64_t reclaimed;       /* lanes freed after their client left or died */
 	uint64_t batches_failed;  /* batches no sink took (retried) */
 	uint64_t clients_retired; /* claims whose counts moved to the totals */
 	uint64_t filtered;        /* entries a filter hook dropped (on purpose) */
 	uint64_t quarantined;     /* poison entries: crashed the writer in a filter, set aside */
 	uint64_t waiting;         /* gauge: committed, not yet written, filtered or abandoned */
-	uint64_t reserved[5];
+	uint64_t registrations;   /* lanes the registrar granted */
+	uint64_t refused_denied;  /* lane requests of clients the configuration does not allow */
+	uint64_t refused_quota;   /* lane requests past a per-uid or per-client quota */
+	uint64_t refused_full;    /* lane requests that found every lane taken */
+	uint64_t reserved[1];
 };
 
 enum lb_stats_client_state {
@@ -174,13 +178,18 @@ struct lb_stats_segment {
 	uint32_t lane_count;
 };
 
+/* The mode of a stats segment when the configuration names none: it
+ * names every client's pid and program, for the writer's group only. */
+#define LB_STATS_MODE 0640
+
 /*
  * lb_stats_create - create (replacing any old one) the stats segment of
- * bus name for lane_count lanes, mode 0644, fully allocated, and map it.
- * Returns 0, or a negative errno with why.
+ * bus name for lane_count lanes, fully allocated, with mode and group
+ * ((gid_t)-1: the caller's), and map it. Returns 0, or a negative errno
+ * with why.
  */
-int lb_stats_create(const char *name, uint32_t lane_count, struct lb_stats_segment *s,
-		    struct lb_bus_error *err);
+int lb_stats_create(const char *name, uint32_t lane_count, mode_t mode, gid_t group,
+		    struct lb_stats_segment *s, struct lb_bus_error *err);
 
 /* lb_stats_close - unmap; the segment stays for readers (a no-op when not
  * mapped). */

@@ -19,17 +19,17 @@
 #include "record.h"
 
 struct batch_entry {
-	struct lb_entry e;      /* points into the batch's private copy; e.pid is
-				 * who->pid when who is set */
+	struct lb_entry e;      /* points into the batch's private copy */
 	uint64_t ts_ns;         /* CLOCK_REALTIME */
 	uint64_t seq;           /* writer-assigned output sequence */
 	uint32_t lane;
-	/* The kernel-attested identity of the publishing process: its lane
-	 * slot's, set by the drain. Valid while the batch is being handed to
-	 * the sinks (and the filter and action hooks): whatever keeps an
-	 * entry longer (an asynchronous sink's queue, a spool, an action
-	 * hook's copy) copies what it needs. NULL: no identity (a batch
-	 * built by hand); outputs print what the entry itself says. */
+	/* Its client, as the kernel said at registration (e.pid is its pid;
+	 * shm/identity.h), set by the drain; NULL when there is none (a
+	 * batch a test makes): outputs print what the entry itself says.
+	 * Valid while the batch is handed to the sinks (and the filter and
+	 * action hooks): whatever keeps an entry longer (an asynchronous
+	 * sink's queue, a spool, an action hook's copy) copies what it
+	 * needs. */
 	const struct lb_client_identity *who;
 };
 
