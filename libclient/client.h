@@ -95,12 +95,9 @@ struct logbus {
 	 * in the bus header means a writer restart (reattach). Written under
 	 * the handle lock, read without it on slow paths. */
 	_Atomic uint64_t conn_generation;
-	/* After a failed request: until when lane requests get conn_status
-	 * without asking again (a refused or absent writer is not asked at
-	 * every publish). */
+	/* After the registrar was not there or did not answer: until when
+	 * lane requests and reattaching do not try it again. */
 	_Atomic uint64_t conn_retry_ns;
-	int conn_status;             /* -ENOTCONN, or the refusal's errno */
-	bool conn_refused;           /* conn_status is a refusal */
 	_Atomic bool has_refusal;    /* refusal holds a text; set with release */
 	char refusal[LB_REG_TEXT_MAX];   /* logbus_refusal */
 
@@ -229,9 +226,10 @@ bool handle_try_attach(logbus_t *lb);
  * share if refused. Handle lock held. Returns 0; -ENOTCONN when there is
  * no writer to ask (no socket, nobody listening, no answer, a lane file
  * that does not map), with *refused false; or the refusal's negative errno
- * with *refused true and lb->refusal saying why. After a failure the
- * registrar is not asked again for LB_ATTACH_RETRY_NS (longer after a
- * timeout): the same answer is given meanwhile.
+ * with *refused true and lb->refusal saying why. When the registrar was
+ * not there or did not answer, it is not tried again for
+ * LB_ATTACH_RETRY_NS (LB_WRITER_STALE_NS after a timeout): -ENOTCONN at
+ * once meanwhile. A refusal is asked again at the next request.
  */
 int conn_lane(logbus_t *lb, struct lane_slot *s, uint32_t flags, bool *refused);
 

@@ -18,12 +18,16 @@
  * A registrar that does not answer within LB_REG_TIMEOUT_S is taken for
  * none: the connection is closed, since a late answer could not be told
  * from the next one's. That releases the handle's lanes; the next slow
- * path reconnects and adopts them. After any failure the registrar is left
- * alone for LB_ATTACH_RETRY_NS (LB_WRITER_STALE_NS after a timeout), and
- * lane requests meanwhile get the same answer: a refused or absent writer
- * costs a round trip per interval, not one per publish. So the writer's
- * count of refusals is a count of requests; the handle's dropped_no_lane
- * counts every entry.
+ * path reconnects and adopts them. After such a failure, or when nobody
+ * listens, the registrar is left alone for LB_ATTACH_RETRY_NS
+ * (LB_WRITER_STALE_NS after a timeout): entries meanwhile go to the
+ * fallback at once, instead of each waiting for the same silence.
+ *
+ * A refusal is not remembered that way: a thread without a lane asks at
+ * each publish, so that the writer counts every entry a refusal cost
+ * (registry.h, dropped_no_lane) and a lane that frees up is taken at
+ * once. The trade-off: a refused process that keeps publishing pays a
+ * round trip per entry, and the registrar serves it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -213,16 +217,17 @@ static int conn_open(logbus_t *lb, bool *refused)
 	return 0;
 }
 
-/* After a failure: the answer lane requests get until the retry time. */
+/* After a request that failed (r): a refusal is returned as it is; any
+ * other failure means no writer, until the retry time. */
 static int conn_fail(logbus_t *lb, int r, bool refused)
 {
 	uint64_t wait = r == CONN_NO_ANSWER ? LB_WRITER_STALE_NS : LB_ATTACH_RETRY_NS;
 
-	lb->conn_status = refused ? r : CONN_NO_WRITER;
-	lb->conn_refused = refused;
+	if (refused)
+		return r;
 	atomic_store_explicit(&lb->conn_retry_ns, lb_clock_ns(CLOCK_MONOTONIC_COARSE) + wait,
 			      memory_order_relaxed);
-	return lb->conn_status;
+	return CONN_NO_WRITER;
 }
 
 /* Map the lane file fd the registrar granted in a into s. Returns 0 or a
@@ -281,10 +286,8 @@ int conn_lane(logbus_t *lb, struct lane_slot *s, uint32_t flags, bool *refused)
 
 	*refused = false;
 	if (lb_clock_ns(CLOCK_MONOTONIC_COARSE) <
-	    atomic_load_explicit(&lb->conn_retry_ns, memory_order_relaxed)) {
-		*refused = lb->conn_refused;
-		return lb->conn_status;
-	}
+	    atomic_load_explicit(&lb->conn_retry_ns, memory_order_relaxed))
+		return CONN_NO_WRITER;
 	/* A connection made earlier may have broken since (a registrar that
 	 * restarted alone): one more try on a new one. */
 	for (int tries = 0; tries < 2; tries++) {
@@ -339,8 +342,6 @@ void conn_check(logbus_t *lb)
 void conn_close(logbus_t *lb)
 {
 	conn_drop(lb);
-	lb->conn_status = 0;
-	lb->conn_refused = false;
 	atomic_store_explicit(&lb->conn_retry_ns, 0, memory_order_relaxed);
 	atomic_store_explicit(&lb->has_refusal, false, memory_order_relaxed);
 }

@@ -136,7 +136,7 @@ int logbus_set_overflow(logbus_t *lb, int policy, int timeout_ms);
  * waits), -EMSGSIZE when the entry is larger than the bus accepts, -EINVAL
  * for bad arguments (nothing is counted), -EIO when the fallback write
  * failed. When the writer refused the thread a lane and there is none to
- * share (logbus_refusal says why; asked again after 100 ms): -EACCES
+ * share (logbus_refusal says why; the next publish asks again): -EACCES
  * when the writer does not allow this process's user to log, -EDQUOT when
  * it holds its user's quota of lanes, -ENOSPC when every lane is taken
  * (also when the thread publishes through 8 open handles already).
