@@ -24,10 +24,10 @@
  *	written by the writer; 1 some went to the fallback (stderr or
  *	$LOGBUS_FALLBACK), were dropped, or were not confirmed in time, with
  *	one line on stderr saying why (no bus, no writer, a writer that gave
- *	no lane, lane full, too large; "bus 'B' refused a lane: WHY" when the
- *	writer refused one, with the socket's mode and group when its
- *	permissions kept the user out), or FILE could not be read to its
- *	end; 2 usage error.
+ *	no lane, lane full, too large, "bus 'B' refused a lane: WHY" when the
+ *	writer refused one, permission denied with the socket's mode and the
+ *	group to join when its permissions keep the user out), or FILE could
+ *	not be read to its end; 2 usage error.
  *
  * EXAMPLES
  *	logbus-cat -t backup -p user.warning "disk 91% full"
@@ -514,9 +514,10 @@ static void bus_diagnose(const char *name, bool fallback, char *why, size_t cap)
 	lb_bus_detach(&bus);
 }
 
-/* When the socket of bus name keeps this user out, say so into why: its
- * mode and group, and the group to join when that group may connect.
- * False when the socket lets us in (the refusal is the writer's own). */
+/* When the socket of bus name keeps this user out, say so into why: the
+ * socket, its mode and group, and the group to join when that group may
+ * connect. False when the socket lets us in (the refusal is the writer's
+ * own). */
 static bool socket_denied(const char *name, char *why, size_t cap)
 {
 	struct sockaddr_un sa;
@@ -532,28 +533,29 @@ static bool socket_denied(const char *name, char *why, size_t cap)
 		snprintf(group, sizeof(group), "'%s'", gr->gr_name);
 	else
 		snprintf(group, sizeof(group), "%u", (unsigned)st.st_gid);
-	n = snprintf(why, cap, "permission denied on socket %s (mode %04o, group %s)", sa.sun_path,
+	n = snprintf(why, cap, "socket %s (mode %04o, group %s)", sa.sun_path,
 		     (unsigned)(st.st_mode & 07777), group);
 	if ((st.st_mode & S_IWGRP) && n > 0 && (size_t)n < cap)
 		snprintf(why + n, cap - (size_t)n, ": join group %s", group);
 	return true;
 }
 
-/* The writer refused a lane: one line with its reason, and how many lines
- * that cost when some got through after all. */
+/* The writer refused a lane, or its socket's permissions kept us out: one
+ * line saying why, and how many lines that cost when some got through
+ * after all. */
 static void report_refusal(logbus_t *lb, const char *name, const struct logbus_stats *st)
 {
 	const char *text = logbus_refusal(lb);
-	char why[LB_REG_TEXT_MAX + 160];
+	char why[LB_REG_TEXT_MAX + 160], count[64] = "";
 
-	if (!socket_denied(name, why, sizeof(why)))
-		snprintf(why, sizeof(why), "%s", text ? text : "no lane left for this thread");
-	if (st->dropped_no_lane == st->published)
-		fprintf(stderr, "logbus-cat: bus '%s' refused a lane: %s\n", name, why);
+	if (st->dropped_no_lane != st->published)
+		snprintf(count, sizeof(count), " (%llu of %llu lines dropped)",
+			 (unsigned long long)st->dropped_no_lane, (unsigned long long)st->published);
+	if (socket_denied(name, why, sizeof(why)))
+		fprintf(stderr, "logbus-cat: permission denied on bus '%s': %s%s\n", name, why, count);
 	else
-		fprintf(stderr, "logbus-cat: bus '%s' refused a lane: %s (%llu of %llu lines dropped)\n",
-			name, why, (unsigned long long)st->dropped_no_lane,
-			(unsigned long long)st->published);
+		fprintf(stderr, "logbus-cat: bus '%s' refused a lane: %s%s\n", name,
+			text ? text : "no lane left for this thread", count);
 }
 
 /* Say in one line what became of the entries that were not written, and
