@@ -279,6 +279,16 @@ static int slot_share(struct lane_slot *s)
 	return 0;
 }
 
+/* Whether the handle has a slot a refused thread could share. Handle
+ * lock. */
+static bool slot_any_shareable(const logbus_t *lb)
+{
+	for (const struct lane_slot *s = lb->slots; s; s = s->next)
+		if (!atomic_load_explicit(&s->lost, memory_order_relaxed))
+			return true;
+	return false;
+}
+
 /* A lane of its own for the calling thread, from the writer: 0 with *out
  * set, or conn_lane's negative errno (*refused as it says). Handle lock. */
 static int slot_request(logbus_t *lb, struct lane_slot **out, bool *refused)
@@ -289,7 +299,7 @@ static int slot_request(logbus_t *lb, struct lane_slot **out, bool *refused)
 	*refused = false;
 	if (!s)
 		return -ENOMEM;
-	r = conn_lane(lb, s, lb->slots ? LB_REG_SHARES : 0, refused);
+	r = conn_lane(lb, s, slot_any_shareable(lb) ? LB_REG_SHARES : 0, refused);
 	if (r < 0) {
 		free(s);
 		return r;
