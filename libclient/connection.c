@@ -217,17 +217,14 @@ static int conn_open(logbus_t *lb, bool *refused)
 	return 0;
 }
 
-/* After a request that failed (r): a refusal is returned as it is; any
- * other failure means no writer, until the retry time. */
-static int conn_fail(logbus_t *lb, int r, bool refused)
+/* After a failure r, leave the registrar alone for a while:
+ * LB_WRITER_STALE_NS after no answer, else LB_ATTACH_RETRY_NS. */
+static void conn_backoff(logbus_t *lb, int r)
 {
 	uint64_t wait = r == CONN_NO_ANSWER ? LB_WRITER_STALE_NS : LB_ATTACH_RETRY_NS;
 
-	if (refused)
-		return r;
 	atomic_store_explicit(&lb->conn_retry_ns, lb_clock_ns(CLOCK_MONOTONIC_COARSE) + wait,
 			      memory_order_relaxed);
-	return CONN_NO_WRITER;
 }
 
 /* Map the lane file fd the registrar granted in a into s. Returns 0 or a
@@ -303,7 +300,10 @@ int conn_lane(logbus_t *lb, struct lane_slot *s, uint32_t flags, bool *refused)
 		if (fresh || r != CONN_NO_WRITER || lb->conn_fd >= 0)
 			break;
 	}
-	return conn_fail(lb, r, *refused);
+	if (*refused)
+		return r;
+	conn_backoff(lb, r);
+	return CONN_NO_WRITER;
 }
 
 void conn_release(logbus_t *lb, const struct lane_slot *s)
@@ -333,7 +333,8 @@ void conn_check(logbus_t *lb)
 			atomic_store_explicit(&lb->conn_generation, generation,
 					      memory_order_relaxed);
 		} else if ((r = conn_open(lb, &refused)) < 0) {
-			(void)conn_fail(lb, r, refused);
+			/* Refused too: a slow path must not try at every wake. */
+			conn_backoff(lb, r);
 		}
 	}
 	pthread_mutex_unlock(&lb->lock);
