@@ -246,9 +246,14 @@ void conn_release(logbus_t *lb, const struct lane_slot *s);
  */
 void conn_check(logbus_t *lb);
 
-/* connection.c: close the connection (logbus_close, after the RELEASEs),
- * or, in a forked child, drop the parent's without using it. */
+/* connection.c: logbus_close, after the RELEASEs: end the connection and
+ * wait (at most LB_REG_TIMEOUT_S) until the registrar has taken them. */
 void conn_close(logbus_t *lb);
+
+/* connection.c: a forked child: close the parent's connection without
+ * using it (a shutdown would end it for the parent too), and forget the
+ * handle's refusal. */
+void conn_forget(logbus_t *lb);
 
 /* overflow.c: read $LOGBUS_OVERFLOW into lb; 0, or -EINVAL when it is
  * set to something overflow_parse refuses. */

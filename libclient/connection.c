@@ -342,6 +342,21 @@ void conn_check(logbus_t *lb)
 
 void conn_close(logbus_t *lb)
 {
+	struct lb_reg_msg m;
+	int r;
+
+	/* The registrar ends its side once it read up to ours: waiting for
+	 * that end makes the RELEASEs taken when logbus_close returns. At
+	 * most the receive timeout, when the registrar is stuck. */
+	if (lb->conn_fd >= 0 && shutdown(lb->conn_fd, SHUT_WR) == 0)
+		do
+			r = lb_reg_recv(lb->conn_fd, &m, NULL);
+		while (r == 0 || r == -EINTR);
+	conn_forget(lb);
+}
+
+void conn_forget(logbus_t *lb)
+{
 	conn_drop(lb);
 	atomic_store_explicit(&lb->conn_retry_ns, 0, memory_order_relaxed);
 	atomic_store_explicit(&lb->has_refusal, false, memory_order_relaxed);

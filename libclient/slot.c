@@ -199,7 +199,7 @@ static void fork_child(void)
 		slots_forget(lb->retired);
 		lb->retired = NULL;
 		lb->flushing = 0;
-		conn_close(lb);
+		conn_forget(lb);
 		/* The rest of a cut fallback line is the parent's to finish. */
 		lb_buf_free(&lb->fallback_rest);
 		lb->fallback_rest_off = 0;

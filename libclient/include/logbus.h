@@ -95,9 +95,10 @@ struct logbus_stats {
 logbus_t *logbus_open(const char *bus);
 
 /*
- * logbus_close - release the handle's lanes and free it. Entries already
- * published stay in the bus for the writer. No other thread may use lb
- * during or after the call. NULL is a no-op.
+ * logbus_close - release the handle's lanes and free it: when it returns,
+ * the writer knows (it waits for the writer's word, at most 3 s). Entries
+ * already published stay in the bus for the writer. No other thread may
+ * use lb during or after the call. NULL is a no-op.
  */
 void logbus_close(logbus_t *lb);
 
