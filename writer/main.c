@@ -457,9 +457,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "logbus-writer: out of memory\n");
 		return 1;
 	}
-	if (start_sinks(&w) < 0 || start_hooks(&w) < 0 ||
-	    registrar_start(&service.config.clients.registrar, service.bus, &w.reg,
-			    &service.registrar) < 0) {
+	/* The registrar first: a fork before the sinks and hooks start
+	 * threads. */
+	if (registrar_start(&service.config.clients.registrar, service.bus, &w.reg,
+			    &service.registrar) < 0 ||
+	    start_sinks(&w) < 0 || start_hooks(&w) < 0) {
+		if (service.registrar > 0)
+			registrar_stop(service.registrar, service.bus);
 		writer_fini(&w);
 		lb_registry_close(&w.reg);
 		lb_bus_detach(&w.bus);
