@@ -154,26 +154,38 @@ static void test_cat_no_writer(void **state)
 	expect_reason(err, "has no writer");
 }
 
-/* A user outside the bus segment's group: exit 1, and it names the group
- * to join. Needs root, to become such a user. */
+/* By default every local user may log, as to /dev/log; a writer whose
+ * socket is closed to others (clients.socket_mode 0660) keeps a user
+ * outside its group out: exit 1, and it names the group to join. Needs
+ * root, to become such a user. */
 static void test_cat_permission(void **state)
 {
 	struct harness *h = *state;
-	char cmd[512], err[300];
+	char cmd[512], err[300], conf[300];
+	FILE *f;
 
 	if (geteuid() != 0)
 		skip();
 	snprintf(err, sizeof(err), "%s.err", h->dir);
-	harness_start_writer(h, NULL);
 	snprintf(cmd, sizeof(cmd), "exec setpriv --reuid=65534 --regid=65534 --clear-groups %s -b %s hello",
 		 cat_path(), h->bus);
+	harness_start_writer(h, NULL);
+	assert_int_equal(run(cmd, err), 0);
+	harness_stop_writer(h);
+
+	snprintf(conf, sizeof(conf), "%s.json", h->dir);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fputs("{\"clients\": {\"socket_mode\": \"0660\"}}\n", f);
+	assert_int_equal(fclose(f), 0);
+	harness_start_writer(h, (const char *const[]){ "--config", conf, NULL });
 	assert_int_equal(run(cmd, err), 1);
 	expect_reason(err, "permission denied on bus");
-	snprintf(cmd, sizeof(cmd), "exec setpriv --reuid=65534 --regid=65534 --clear-groups %s -b %s hello",
-		 cat_path(), h->bus);
 	assert_int_equal(run(cmd, err), 1);
 	expect_reason(err, "join group 'root'");
+	unlink(conf);
 }
+
 /* logbus-cat's bad arguments: exit 2 and one line naming the argument and
  * the rule it breaks, before any bus is opened. */
 static void test_cat_bad_args(void **state)
