@@ -150,7 +150,7 @@ static bool writer_ready(const char *bus, pid_t pid)
 	struct lb_bus b;
 	bool ready;
 
-	if (lb_bus_attach(bus, &b, NULL) < 0)
+	if (lb_bus_attach(bus, false, &b, NULL) < 0)
 		return false;
 	ready = lb_bus_writer_pid(&b) == pid;
 	lb_bus_detach(&b);

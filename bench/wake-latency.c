@@ -7,13 +7,15 @@
  *	wake-latency [--rounds N] [--size BYTES] [--cdf FILE] [--label TEXT]
  *
  * DESCRIPTION
- *	Creates a private bus of one 64 KiB lane and plays its writer itself,
- *	so that nothing but the wake-up is timed: a publisher thread (policy
- *	block, no limit) fills the lane until a publish sleeps; the writer
- *	thread sees the lane's blocked flag, lets the publisher settle in the
- *	futex (200 us), takes a TSC stamp, moves the tail to the head
- *	(lb_lane_advance) and wakes it (lb_lane_wake_blocked), the same two
- *	calls the real writer's drain makes. The publisher stamps the TSC
+ *	Starts a writer on a private bus of one 64 KiB lane, stops its drain
+ *	(SIGSTOP; its registrar still grants the lane) and plays the drain
+ *	itself on the lane file the registrar made, so that nothing but the
+ *	wake-up is timed: a publisher thread (policy block, no limit) fills
+ *	the lane until a publish sleeps; the playing thread sees the lane's
+ *	blocked flag, lets the publisher settle in the futex (200 us), takes a
+ *	TSC stamp, moves the tail to the head (lb_lane_advance) and wakes it
+ *	(lb_lane_wake_blocked), the same two calls the real writer's drain
+ *	makes. Needs the writer's user (root), to open its lane file. The publisher stamps the TSC
  *	when that publish returns. Each round gives one sample: stamp to
  *	return, the time from the tail move to the publisher running again.
  *	Prints one JSON object on stdout (carrying --label's text, for
@@ -26,8 +28,10 @@
  *	wake-latency --rounds 2000
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +43,10 @@
 #include "bus.h"
 #include "lane.h"
 #include "logbus.h"
+#include "registry.h"
 
 struct run {
-	struct lb_bus bus;
+	struct lb_bus bus;       /* the writer's view: slot 0 maps the granted lane */
 	logbus_t *lb;
 	size_t rounds, size;
 	char *msg;
@@ -85,7 +90,6 @@ static void play_writer(struct run *run)
 	struct lb_lane_info info;
 
 	while (!atomic_load_explicit(&run->done, memory_order_acquire)) {
-		lb_bus_heartbeat(&run->bus, bench_now_ns());
 		lb_lane_info_get(&run->bus, 0, &info);
 		if (!info.blocked || atomic_load_explicit(&run->release_tick, memory_order_relaxed)) {
 			sleep_us(50);
@@ -136,38 +140,74 @@ static void parse(int argc, char **argv, struct run *run, const char **cdf, cons
 	}
 }
 
+/* Map the lane the registrar granted in slot 0 as the drain would. */
+static int take_lane(struct run *run, const char *bus)
+{
+	struct lb_registry reg;
+	struct lb_lane_map m;
+	char dir[128];
+	int fd, r;
+
+	r = lb_registry_view(bus, &reg);
+	if (r < 0)
+		return r;
+	(void)lb_registry_dir(bus, dir, sizeof(dir));
+	reg.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = reg.dirfd < 0 ? -errno
+			   : lb_lane_file_open(&reg, 0, atomic_load(&reg.slots[0].grant));
+	r = fd < 0 ? fd : lb_lane_map(fd, run->bus.lane_size, &m);
+	if (fd >= 0)
+		close(fd);
+	lb_registry_close(&reg);
+	if (r == 0)
+		r = lb_bus_lanes_init(&run->bus);
+	if (r == 0)
+		run->bus.lanes[0] = m;
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	static struct run run = { .rounds = 2000, .size = 100 };
-	const struct lb_bus_geometry g = { .lane_count = 1, .lane_size = 64 << 10 };
+	static const char *const one_lane[] = { "--lanes", "1", "--lane-size", "64K", NULL };
+	struct bench_writer w;
 	struct lb_bus_error err = { { 0 } };
 	struct bench_quantiles q;
 	const char *cdf = NULL, *label = "";
-	char bus[64];
 	pthread_t t;
 	int r;
 
 	parse(argc, argv, &run, &cdf, &label);
 	bench_tsc_calibrate(&tsc);
-	snprintf(bus, sizeof(bus), "bench-wake-%d", (int)getpid());
-	r = lb_bus_create(bus, &g, LB_TS_REALTIME, &run.bus, &err);
-	if (r < 0) {
+	r = bench_writer_start(&w, "wake", one_lane);
+	if (r < 0)
+		bench_fail("logbus-writer", -r);
+	if (lb_bus_attach(w.bus, false, &run.bus, &err) < 0) {
 		fprintf(stderr, "wake-latency: %s\n", err.why);
 		return 1;
 	}
-	lb_bus_writer_begin(&run.bus, getpid(), 0, bench_now_ns());
 	run.msg = bench_message(run.size);
 	run.lat = calloc(run.rounds, sizeof(*run.lat));
-	run.lb = logbus_open(bus);
+	run.lb = logbus_open(w.bus);
 	if (!run.msg || !run.lat || !run.lb)
 		bench_fail("setup", errno ? errno : ENOMEM);
 	(void)logbus_set_overflow(run.lb, LOGBUS_OVERFLOW_BLOCK, -1);
+	/* The drain stops; the registrar, which runs on, grants the lane at
+	 * the publisher's first publish. */
+	if (kill(w.pid, SIGSTOP) < 0)
+		bench_fail("SIGSTOP", errno);
 	if (pthread_create(&t, NULL, publisher, &run) != 0)
 		bench_fail("pthread_create", EAGAIN);
+	for (int i = 0; (r = take_lane(&run, w.bus)) < 0 && i < 5000; i++)
+		sleep_us(1000);
+	if (r < 0)
+		bench_fail("the granted lane", -r);
 	play_writer(&run);
 	pthread_join(t, NULL);
+	(void)kill(w.pid, SIGCONT);
 	logbus_close(run.lb);
-	(void)lb_bus_unlink(bus);
+	(void)bench_writer_stop(&w);
+	bench_writer_cleanup(&w);
 
 	bench_sort(run.lat, run.rounds);
 	bench_quantiles(run.lat, run.rounds, &tsc, &q);

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The bus segment: shm_open naming, creation fully allocated, attaching with
- * validation of everything the header claims, and the single-writer lock.
+ * The bus segment: shm_open naming, creation, attaching with validation of
+ * everything the header claims, the single-writer lock, and the writer's
+ * table of lane mappings (a lane file per slot, or an idle lane).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -17,7 +18,10 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "lane.h"
 #include "layout.h"
+#include "register.h"
+#include "registry.h"
 #include "stats.h"
 
 bool lb_bus_name_valid(const char *name)
@@ -85,14 +89,14 @@ static uint64_t lane_stride(uint64_t lane_size)
 	return LB_LANE_HEADER_SIZE + lane_size;
 }
 
-static int map_fd(int fd, size_t size, struct lb_bus *bus)
+static int map_fd(int fd, size_t size, bool writable, struct lb_bus *bus)
 {
 	struct stat st;
 	void *p;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	bus->base = p;
@@ -119,8 +123,7 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 		  struct lb_bus *bus, struct lb_bus_error *err)
 {
 	char path[LB_BUS_PATH_MAX];
-	uint64_t lanes_offset = sizeof(struct lb_bus_header);
-	uint64_t size;
+	uint64_t size = sizeof(struct lb_bus_header);
 	int fd, r;
 
 	*bus = (struct lb_bus){ .fd = -1 };
@@ -131,17 +134,15 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 	r = lb_bus_geometry_check(g, err);
 	if (r < 0)
 		return r;
-	size = lanes_offset + (uint64_t)g->lane_count * lane_stride(g->lane_size);
-
-	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		r = -errno;
 		lb_set_why(err, "cannot create %s: %s", path, strerror(errno));
 		return r;
 	}
-	/* Lock before the header exists: a second writer racing us sees the
-	 * lock, never a half-made header it could claim. */
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fchmod(fd, 0660) < 0 ||
+	/* Only the writer holding the bus's lock (lb_registry_lock) creates
+	 * it; clients read it, so it is theirs to read, never to write. */
+	if (fchmod(fd, 0644) < 0 ||
 	    ftruncate(fd, (off_t)size) < 0) {
 		r = -errno;
 		lb_set_why(err, "cannot size %s: %s", path, strerror(errno));
@@ -155,7 +156,7 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 		r = -r;
 		goto fail;
 	}
-	r = map_fd(fd, size, bus);
+	r = map_fd(fd, size, true, bus);
 	if (r < 0) {
 		lb_set_why(err, "cannot map %s: %s", path, strerror(-r));
 		goto fail;
@@ -168,7 +169,6 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 	h->lane_count = g->lane_count;
 	h->lane_header_size = LB_LANE_HEADER_SIZE;
 	h->lane_size = g->lane_size;
-	h->lanes_offset = lanes_offset;
 	h->lane_stride = lane_stride(g->lane_size);
 	h->max_record = (uint32_t)(g->lane_size / 2);
 	h->ts_mode = ts_mode;
@@ -179,7 +179,6 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 
 	bus->lane_count = h->lane_count;
 	bus->lane_size = h->lane_size;
-	bus->lanes_offset = h->lanes_offset;
 	bus->lane_stride = h->lane_stride;
 	bus->max_record = h->max_record;
 	bus->ts_mode = ts_mode;
@@ -207,13 +206,13 @@ static int validate_header(const struct lb_bus_header *h, uint64_t file_size,
 		return -EPROTONOSUPPORT;
 	}
 	if (h->header_size != sizeof(*h) || h->lane_header_size != LB_LANE_HEADER_SIZE ||
-	    h->lanes_offset != sizeof(*h) || lb_bus_geometry_check(&g, NULL) < 0) {
+	    lb_bus_geometry_check(&g, NULL) < 0) {
 		lb_set_why(err, "%s has an inconsistent header (lanes %u of %llu bytes)", path,
 			h->lane_count, (unsigned long long)h->lane_size);
 		return -EBADMSG;
 	}
 	stride = lane_stride(h->lane_size);
-	expect = h->lanes_offset + (uint64_t)h->lane_count * stride;
+	expect = sizeof(*h);
 	if (h->lane_stride != stride || h->segment_size != expect || file_size != expect ||
 	    h->max_record != h->lane_size / 2 ||
 	    (h->ts_mode != LB_TS_TSC && h->ts_mode != LB_TS_REALTIME)) {
@@ -223,14 +222,14 @@ static int validate_header(const struct lb_bus_header *h, uint64_t file_size,
 	}
 	bus->lane_count = h->lane_count;
 	bus->lane_size = h->lane_size;
-	bus->lanes_offset = h->lanes_offset;
 	bus->lane_stride = stride;
 	bus->max_record = h->max_record;
 	bus->ts_mode = h->ts_mode;
 	return 0;
 }
 
-int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err)
+int lb_bus_attach(const char *name, bool writable, struct lb_bus *bus,
+		  struct lb_bus_error *err)
 {
 	char path[LB_BUS_PATH_MAX];
 	struct lb_bus_header copy;
@@ -242,7 +241,7 @@ int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err
 		lb_set_why(err, "bad bus name (want 1-64 of [A-Za-z0-9_.-])");
 		return -EINVAL;
 	}
-	fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+	fd = shm_open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
 	if (fd < 0) {
 		r = -errno;
 		lb_set_why(err, "cannot open %s: %s", path, strerror(errno));
@@ -289,7 +288,7 @@ int lb_bus_attach(const char *name, struct lb_bus *bus, struct lb_bus_error *err
 	r = validate_header(&copy, (uint64_t)st.st_size, path, bus, err);
 	if (r < 0)
 		goto fail;
-	r = map_fd(fd, (size_t)st.st_size, bus);
+	r = map_fd(fd, (size_t)st.st_size, writable, bus);
 	if (r < 0) {
 		lb_set_why(err, "cannot map %s: %s", path, strerror(-r));
 		goto fail;
@@ -318,8 +317,45 @@ int lb_bus_stat(const char *name, struct stat *st)
 	return stat(file, st) < 0 ? -errno : 0;
 }
 
+/* Free the writer's lane table: unmap the lanes it maps, free the idle ones. */
+static void lanes_fini(struct lb_bus *bus)
+{
+	if (!bus->lanes)
+		return;
+	for (uint32_t i = 0; i < bus->lane_count; i++)
+		lb_lane_unmap(&bus->lanes[i]);
+	free(bus->lanes);
+	free(bus->idle);
+	if (bus->idle_ring)
+		munmap(bus->idle_ring, bus->lane_size);
+}
+
+int lb_bus_lanes_init(struct lb_bus *bus)
+{
+	void *ring;
+
+	bus->lanes = calloc(bus->lane_count, sizeof(*bus->lanes));
+	bus->idle = aligned_alloc(LB_CACHE_LINE, (size_t)bus->lane_count * sizeof(*bus->idle));
+	/* An empty ring the size of a lane's, never written: the idle lanes'
+	 * head equals their tail, so nothing reads it either. */
+	ring = mmap(NULL, bus->lane_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bus->idle_ring = ring == MAP_FAILED ? NULL : ring;
+	if (!bus->lanes || !bus->idle || !bus->idle_ring) {
+		lanes_fini(bus);
+		bus->lanes = NULL;
+		bus->idle = NULL;
+		bus->idle_ring = NULL;
+		return -ENOMEM;
+	}
+	memset(bus->idle, 0, (size_t)bus->lane_count * sizeof(*bus->idle));
+	for (uint32_t i = 0; i < bus->lane_count; i++)
+		lb_lane_set_idle(bus, i, 0);
+	return 0;
+}
+
 void lb_bus_detach(struct lb_bus *bus)
 {
+	lanes_fini(bus);
 	if (bus->base) {
 		munmap(bus->base, bus->size);
 		close(bus->fd);
@@ -327,37 +363,47 @@ void lb_bus_detach(struct lb_bus *bus)
 	*bus = (struct lb_bus){ .fd = -1 };
 }
 
+/* Remove the writer's private directory of bus name and what it holds. */
+static void unlink_private_dir(const char *name)
+{
+	char dir[LB_BUS_PATH_MAX + 32];
+	struct dirent *d;
+	DIR *dp;
+
+	if (lb_registry_dir(name, dir, sizeof(dir)) < 0 || !(dp = opendir(dir)))
+		return;
+	while ((d = readdir(dp)))
+		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+			(void)unlinkat(dirfd(dp), d->d_name, 0);
+	closedir(dp);
+	(void)rmdir(dir);
+}
+
 int lb_bus_unlink(const char *name)
 {
-	char path[LB_BUS_PATH_MAX];
+	char path[LB_BUS_PATH_MAX], sock[LB_BUS_PATH_MAX + 32];
 
 	if (lb_bus_path(name, NULL, path) < 0)
 		return -EINVAL;
-	/* The writer leaves its stats segment for readers; it goes with the bus. */
+	/* The writer leaves its stats segment for readers, its socket and
+	 * its lanes for the next writer; they go with the bus. */
 	(void)lb_stats_unlink(name);
+	if (lb_reg_socket_path(name, sock, sizeof(sock)) == 0)
+		(void)unlink(sock);
+	unlink_private_dir(name);
 	if (shm_unlink(path) < 0)
 		return -errno;
 	return 0;
 }
 
-int lb_bus_lock_writer(struct lb_bus *bus, pid_t *holder)
-{
-	if (flock(bus->fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno != EWOULDBLOCK)
-		return -errno;
-	*holder = atomic_load_explicit(&bus->hdr->writer_pid, memory_order_relaxed);
-	return -EBUSY;
-}
-
 struct lb_lane *lb_bus_lane(const struct lb_bus *bus, uint32_t i)
 {
-	return (struct lb_lane *)(bus->base + bus->lanes_offset + (uint64_t)i * bus->lane_stride);
+	return bus->lanes[i].lane;
 }
 
 uint8_t *lb_bus_ring(const struct lb_bus *bus, uint32_t i)
 {
-	return (uint8_t *)lb_bus_lane(bus, i) + LB_LANE_HEADER_SIZE;
+	return bus->lanes[i].ring;
 }
 
 void lb_bus_writer_begin(const struct lb_bus *bus, pid_t pid, uint64_t realtime_ns,
@@ -393,27 +439,6 @@ bool lb_bus_writer_stale(const struct lb_bus *bus, uint64_t now_ns, uint64_t sta
 	if (lb_bus_writer_pid(bus) == 0)
 		return true;
 	return now_ns > beat && now_ns - beat > stale_ns;
-}
-
-void lb_bus_count_no_lane(const struct lb_bus *bus)
-{
-	/* A counter only: no ordering with anything else. */
-	atomic_fetch_add_explicit(&bus->hdr->dropped_no_lane, 1, memory_order_relaxed);
-}
-
-uint64_t lb_bus_dropped_no_lane(const struct lb_bus *bus)
-{
-	return atomic_load_explicit(&bus->hdr->dropped_no_lane, memory_order_relaxed);
-}
-
-uint64_t lb_bus_output_seq(const struct lb_bus *bus)
-{
-	return atomic_load_explicit(&bus->hdr->next_output_seq, memory_order_relaxed);
-}
-
-void lb_bus_set_output_seq(const struct lb_bus *bus, uint64_t seq)
-{
-	atomic_store_explicit(&bus->hdr->next_output_seq, seq, memory_order_relaxed);
 }
 
 uint64_t lb_bus_id(const struct lb_bus *bus)

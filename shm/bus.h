@@ -105,13 +105,6 @@ void lb_bus_detach(struct lb_bus *bus);
  * stay valid. Returns 0 or a negative errno (of the bus segment). */
 int lb_bus_unlink(const char *name);
 
-/*
- * lb_bus_lock_writer - become the single writer of the bus: takes an
- * exclusive lock on the segment that the kernel drops when the process
- * dies. Returns 0, or -EBUSY with *holder the running writer's pid.
- */
-int lb_bus_lock_writer(struct lb_bus *bus, pid_t *holder);
-
 /* lb_bus_lanes_init - the writer: every slot idle at position 0 (see
  * lb_lane_set_idle). Returns 0 or -ENOMEM. lb_bus_detach frees it. */
 int lb_bus_lanes_init(struct lb_bus *bus);

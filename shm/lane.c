@@ -14,22 +14,12 @@
  * one does not fit before the end, a pad record fills the rest and the
  * record starts at offset 0 (as in Aeron's ring buffers).
  *
- * Lane states, in the owner word:
- *
- *   free (0) --claim: CAS 0 -> pid|tid--> owned --release: |RELEASED--> released
- *      ^                                    |                              |
- *      +---- writer frees: drained and (released, or the owner is dead) --+
- *
- * The writer frees a lane only when head == tail, so the next owner starts
- * on an empty ring and continues the same positions and lane sequence.
- *
- * A released lane not yet freed may also be claimed again, straight from
- * released (CAS pid|tid|RELEASED -> pid|tid'), by a thread of the process
- * that released it (same pid and start time): the releasing thread's last
- * head is final, and without this a process whose threads come and go
- * faster than the writer reclaims would run out of lanes. The writer's
- * free is a CAS on the released word, so it fails harmlessly if the lane
- * was claimed again first.
+ * A lane lives in a lane file of its own, made by the writer's registrar for
+ * one client (registry.h): the client and the writer map it, nobody else
+ * can. Who holds the lane is the writer's registry's business, not the
+ * lane's; when a slot is given again, its next file starts where this one
+ * ended (head = tail = the last tail, next_seq = above the last sequence),
+ * so positions and lane sequences never go back.
  *
  * Death: a producer killed at any instruction loses at most the record it
  * was writing. Bytes written after `head` are invisible until the head
@@ -82,14 +72,6 @@
  *        sees the other, so a producer never leaves the writer asleep.
  *        Producers with a light fence store head with release order; the
  *        writer's membarrier (doorbell_arm:B) supplies their full fence.
- *   lane_release:A (owner |= RELEASED) -> lane_owner:A   (owner load, acquire)
- *        the final head is visible to the writer that sees the release.
- *   lane_free:A    (owner = 0)        -> lane_claim:A    (CAS, acquire)
- *        the new owner sees the writer's final tail.
- *   lane_release:A (owner |= RELEASED) -> lane_claim:A   (CAS, acquire)
- *        a thread claiming its process's released lane sees the final head.
- *   lane_claim:B   (claims++, release) -> lane_counts:A  (claims load, acquire)
- *        a reader that sees a new claim count sees its counters zeroed.
  *   lane_block:A   (blocked = 1, fence, tail load) <-> lane_wake:A (tail
  *        store, fence, blocked load): one of the two sees the other, so a
  *        waiter never sleeps through the tail move it waits for.
@@ -99,83 +81,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "futex.h"
 #include "lane.h"
-
-static uint64_t owner_word(uint32_t pid, uint32_t tid)
-{
-	return (uint64_t)pid << 32 | (tid & LB_OWNER_TID_MASK);
-}
-
-/* Whether c may claim a lane whose owner word is owner: it is free, or a
- * thread of c's own process released it and the writer has not freed it. */
-static bool claimable(struct lb_lane *lane, uint64_t owner, const struct lb_claimant *c)
-{
-	if (owner == 0)
-		return true;
-	return (owner & LB_OWNER_RELEASED) && (uint32_t)(owner >> 32) == c->pid &&
-	       atomic_load_explicit(&lane->owner_start, memory_order_relaxed) == c->start;
-}
-
-static bool try_claim(const struct lb_bus *bus, uint32_t i, const struct lb_claimant *c,
-		      struct lb_producer *p)
-{
-	struct lb_lane *lane = lb_bus_lane(bus, i);
-	uint64_t expected = atomic_load_explicit(&lane->owner, memory_order_relaxed);
-	char comm[16] = { 0 };
-
-	if (!claimable(lane, expected, c))
-		return false;
-	/* LMM(lane_claim:A) pairs with lane_free:A, or with lane_release:A
-	 * when the lane is taken back from released. */
-	if (!atomic_compare_exchange_strong_explicit(&lane->owner, &expected,
-						     owner_word(c->pid, c->tid),
-						     memory_order_acquire, memory_order_relaxed))
-		return false;
-
-	atomic_store_explicit(&lane->owner_start, c->start, memory_order_relaxed);
-	if (c->comm)
-		strncpy(comm, c->comm, sizeof(comm) - 1);
-	memcpy(lane->comm, comm, sizeof(comm));
-	/* The counters are per client: a lane taken back by its own process
-	 * keeps counting where it was, so the writer's totals for the client
-	 * stay whole; a free lane starts a new client at zero. */
-	if (expected == 0) {
-		atomic_store_explicit(&lane->published, 0, memory_order_relaxed);
-		atomic_store_explicit(&lane->dropped_full, 0, memory_order_relaxed);
-		atomic_store_explicit(&lane->dropped_too_large, 0, memory_order_relaxed);
-	}
-	/* LMM(lane_claim:B) pairs with lane_counts:A: a writer that sees the
-	 * new claim count sees the counters zeroed, never the previous
-	 * client's final values under the new claim. */
-	atomic_fetch_add_explicit(&lane->claims, 1, memory_order_release);
-
-	*p = (struct lb_producer){
-		.lane = lane,
-		.ring = lb_bus_ring(bus, i),
-		.hdr = bus->hdr,
-		.size = bus->lane_size,
-		.head = atomic_load_explicit(&lane->head, memory_order_relaxed),
-		.tail = atomic_load_explicit(&lane->tail, memory_order_relaxed),
-		.seq = atomic_load_explicit(&lane->next_seq, memory_order_relaxed),
-		.max_record = bus->max_record,
-		.index = i,
-		.light_fence = c->light_fence,
-		.published = atomic_load_explicit(&lane->published, memory_order_relaxed),
-		.dropped_full = atomic_load_explicit(&lane->dropped_full, memory_order_relaxed),
-		.dropped_too_large =
-			atomic_load_explicit(&lane->dropped_too_large, memory_order_relaxed),
-	};
-	p->base_published = p->published;
-	p->base_dropped_full = p->dropped_full;
-	p->base_dropped_too_large = p->dropped_too_large;
-	/* A head the segment cannot have (garbage left by someone else):
-	 * start on the tail rather than trust it. */
-	if (p->head - p->tail > p->size || (p->head & (LB_RECORD_ALIGN - 1)))
-		p->head = p->tail & ~(uint64_t)(LB_RECORD_ALIGN - 1);
-	return true;
-}
 
 /*
  * Map the lane's pages now, writable, so that publishes never take a page
@@ -192,24 +101,53 @@ static void prefault(uint8_t *p, uint64_t size)
 		__atomic_fetch_add(p + off, 0, __ATOMIC_RELAXED);
 }
 
-int lb_lane_claim(const struct lb_bus *bus, const struct lb_claimant *c, struct lb_producer *p)
+int lb_lane_map(int fd, uint64_t lane_size, struct lb_lane_map *m)
 {
-	/* Start where this thread's id points, so that threads claiming at
-	 * once rarely race for the same lane. */
-	uint32_t first = c->tid % bus->lane_count;
+	uint64_t size = LB_LANE_HEADER_SIZE + lane_size;
+	struct stat st;
+	void *p;
 
-	for (uint32_t n = 0; n < bus->lane_count; n++)
-		if (try_claim(bus, (first + n) % bus->lane_count, c, p)) {
-			prefault(p->ring, p->size);
-			return 0;
-		}
-	return -ENOSPC;
+	*m = (struct lb_lane_map){ 0 };
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
+		return -EBADMSG;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	*m = (struct lb_lane_map){ .lane = p, .ring = (uint8_t *)p + LB_LANE_HEADER_SIZE,
+				   .size = size };
+	return 0;
 }
 
-void lb_lane_release(struct lb_producer *p)
+void lb_lane_unmap(struct lb_lane_map *m)
 {
-	/* LMM(lane_release:A) pairs with lane_owner:A. */
-	atomic_fetch_or_explicit(&p->lane->owner, LB_OWNER_RELEASED, memory_order_release);
+	if (m->size)
+		munmap(m->lane, m->size);
+	*m = (struct lb_lane_map){ 0 };
+}
+
+void lb_producer_init(struct lb_producer *p, const struct lb_lane_map *m, const struct lb_bus *bus,
+		      uint32_t slot, bool light_fence)
+{
+	struct lb_lane *lane = m->lane;
+
+	*p = (struct lb_producer){
+		.lane = lane,
+		.ring = m->ring,
+		.size = bus->lane_size,
+		.head = atomic_load_explicit(&lane->head, memory_order_relaxed),
+		.tail = atomic_load_explicit(&lane->tail, memory_order_relaxed),
+		.seq = atomic_load_explicit(&lane->next_seq, memory_order_relaxed),
+		.max_record = bus->max_record,
+		.index = slot,
+		.light_fence = light_fence,
+	};
+	/* The writer made the file: head == tail, aligned. Should it say
+	 * otherwise, start on the tail rather than trust it. */
+	if (p->head - p->tail > p->size || (p->head & (LB_RECORD_ALIGN - 1)))
+		p->head = p->tail & ~(uint64_t)(LB_RECORD_ALIGN - 1);
+	prefault(p->ring, p->size);
 }
 
 void lb_lane_count_drop(struct lb_producer *p, bool too_large)
@@ -269,10 +207,8 @@ static bool tail_in(struct lb_lane *lane, uint64_t lo, uint64_t hi)
 	return tail >= lo && tail <= hi;
 }
 
-int lb_lane_wait_tail(const struct lb_bus *bus, uint32_t i, uint64_t lo, uint64_t hi,
-		      uint64_t timeout_ns)
+int lb_lane_wait_tail(struct lb_lane *lane, uint64_t lo, uint64_t hi, uint64_t timeout_ns)
 {
-	struct lb_lane *lane = lb_bus_lane(bus, i);
 	int r;
 
 	if (tail_in(lane, lo, hi))
@@ -313,20 +249,8 @@ uint64_t lb_lane_tail(const struct lb_bus *bus, uint32_t i)
 void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info *info)
 {
 	struct lb_lane *lane = lb_bus_lane(bus, i);
-	/* LMM(lane_owner:A) pairs with lane_release:A. */
-	uint64_t owner = atomic_load_explicit(&lane->owner, memory_order_acquire);
-	/* LMM(lane_counts:A) pairs with lane_claim:B: loaded before the
-	 * counters (a statement of its own: the loads of an initializer list
-	 * are not sequenced), so the counters are this claim's or later. */
-	uint64_t claims = atomic_load_explicit(&lane->claims, memory_order_acquire);
 
 	*info = (struct lb_lane_info){
-		.owner = owner,
-		.pid = (uint32_t)(owner >> 32),
-		.tid = (uint32_t)(owner & LB_OWNER_TID_MASK),
-		.released = owner & LB_OWNER_RELEASED,
-		.owner_start = atomic_load_explicit(&lane->owner_start, memory_order_relaxed),
-		.claims = claims,
 		.head = atomic_load_explicit(&lane->head, memory_order_acquire),
 		.tail = atomic_load_explicit(&lane->tail, memory_order_relaxed),
 		.next_seq = atomic_load_explicit(&lane->next_seq, memory_order_relaxed),
@@ -336,30 +260,25 @@ void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info 
 			atomic_load_explicit(&lane->dropped_too_large, memory_order_relaxed),
 		.blocked = atomic_load_explicit(&lane->blocked, memory_order_relaxed) != 0,
 	};
-	memcpy(info->comm, lane->comm, sizeof(info->comm) - 1);
-	info->comm[sizeof(info->comm) - 1] = '\0';
 }
 
-bool lb_lane_free(const struct lb_bus *bus, uint32_t i, uint64_t owner)
+void lb_lane_set_idle(const struct lb_bus *bus, uint32_t i, uint64_t pos)
 {
-	struct lb_lane *lane = lb_bus_lane(bus, i);
+	struct lb_lane *idle = &bus->idle[i];
 
-	/* LMM(lane_free:A) pairs with lane_claim:A. */
-	return atomic_compare_exchange_strong_explicit(&lane->owner, &owner, 0,
-						       memory_order_release,
-						       memory_order_relaxed);
+	lb_lane_unmap(&bus->lanes[i]);
+	memset(idle, 0, sizeof(*idle));
+	atomic_store_explicit(&idle->head, pos, memory_order_relaxed);
+	atomic_store_explicit(&idle->tail, pos, memory_order_relaxed);
+	bus->lanes[i] = (struct lb_lane_map){ .lane = idle, .ring = bus->idle_ring };
 }
 
 void lb_producer_counts(const struct lb_producer *p, uint64_t *published, uint64_t *dropped_full,
 			uint64_t *dropped_too_large)
 {
-	*published = atomic_load_explicit(&p->lane->published, memory_order_relaxed) -
-		     p->base_published;
-	*dropped_full = atomic_load_explicit(&p->lane->dropped_full, memory_order_relaxed) -
-			p->base_dropped_full;
-	*dropped_too_large =
-		atomic_load_explicit(&p->lane->dropped_too_large, memory_order_relaxed) -
-		p->base_dropped_too_large;
+	*published = p->published;
+	*dropped_full = p->dropped_full;
+	*dropped_too_large = p->dropped_too_large;
 }
 
 void lb_producer_progress(const struct lb_producer *p, uint64_t *head, uint64_t *tail)

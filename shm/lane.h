@@ -31,12 +31,9 @@ struct lb_producer {
 	uint64_t head;        /* our copy of lane->head */
 	uint64_t tail;        /* last tail seen, refreshed only when short of room */
 	uint64_t seq;         /* sequence of the next record */
-	uint64_t published;   /* mirrors of the lane's counters */
-	uint64_t dropped_full;
+	uint64_t published;   /* mirrors of the lane's counters: a new file's */
+	uint64_t dropped_full;    /* start at 0 */
 	uint64_t dropped_too_large;
-	uint64_t base_published;  /* the counters when this producer claimed */
-	uint64_t base_dropped_full;
-	uint64_t base_dropped_too_large;
 	uint32_t max_record;
 	uint32_t index;       /* the slot the writer granted */
 	bool light_fence;     /* commit with a release store (doorbell.c) */

@@ -107,20 +107,33 @@ struct lb_registry {
 int lb_registry_dir(const char *bus, char *out, size_t n);
 
 /*
- * lb_registry_open - the writer: make the private directory (0700) and
- * the registry for bus, or adopt the ones a previous writer left when they
- * serve the same segment and geometry. A registry that does not (another
- * segment, damaged) is made anew, and the lane files beside it removed.
- * Returns 0 or a negative errno with err->why.
+ * lb_registry_lock - become the only writer of bus_name: make the private
+ * directory (mode 0700), or open the one an earlier writer left, and take
+ * an exclusive flock(2) on it, which the kernel drops when the process
+ * dies. Clients cannot open the directory, so none can hold the lock. A
+ * directory that another user owns, or that others may enter, is refused
+ * (-EPERM). Returns the directory's descriptor, -EBUSY when another writer
+ * holds the lock, or another negative errno; err says why.
  */
-int lb_registry_open(const char *bus_name, const struct lb_bus *bus, struct lb_registry *reg,
+int lb_registry_lock(const char *bus_name, struct lb_bus_error *err);
+
+/*
+ * lb_registry_open - the writer, holding the lock (dirfd from
+ * lb_registry_lock, which reg keeps): adopt the registry a previous writer
+ * left when it serves the same segment and geometry, or make it anew (the
+ * lane files beside it removed). An adopted registry's GRANTING slots, a
+ * grant its writer did not finish, go back to FREE. Returns 0 or a
+ * negative errno with err->why.
+ */
+int lb_registry_open(int dirfd, const struct lb_bus *bus, struct lb_registry *reg,
 		     struct lb_bus_error *err);
 
 /* lb_registry_view - map an existing registry read-only, for tests and
  * tools run by the writer's user. 0, -ENOENT, -EACCES, -EBADMSG. */
 int lb_registry_view(const char *bus_name, struct lb_registry *reg);
 
-/* lb_registry_close - unmap and close; a closed registry is a no-op. */
+/* lb_registry_close - unmap and close (the lock goes with the descriptor);
+ * a closed registry is a no-op. */
 void lb_registry_close(struct lb_registry *reg);
 
 /* lb_registry_notify - after a change of slot states: bump `changes` and

@@ -59,16 +59,20 @@ struct lb_stats_bus {
 	uint64_t batches;
 	uint64_t dropped_full;
 	uint64_t dropped_too_large;
-	uint64_t dropped_no_lane; /* publishes that found no free lane (bus header) */
+	uint64_t dropped_no_lane; /* publishes refused a lane, with none to share (registrar) */
 	uint64_t dropped_abandoned; /* committed, then skipped as corrupt */
 	uint64_t corrupt;         /* times a lane held bytes that were no record */
-	uint64_t reclaimed;       /* lanes freed after their owner left */
+	uint64_t reclaimed;       /* lanes freed after their client left or died */
 	uint64_t batches_failed;  /* batches no sink took (retried) */
 	uint64_t clients_retired; /* claims whose counts moved to the totals */
 	uint64_t filtered;        /* entries a filter hook dropped (on purpose) */
 	uint64_t quarantined;     /* poison entries: crashed the writer in a filter, set aside */
 	uint64_t waiting;         /* gauge: committed, not yet written, filtered or abandoned */
-	uint64_t reserved[5];
+	uint64_t registrations;   /* lanes the registrar granted */
+	uint64_t refused_denied;  /* lane requests of clients the configuration does not allow */
+	uint64_t refused_quota;   /* lane requests past a per-uid or per-client quota */
+	uint64_t refused_full;    /* lane requests that found every lane taken */
+	uint64_t reserved[1];
 };
 
 enum lb_stats_client_state {

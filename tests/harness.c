@@ -2,6 +2,7 @@
 /* Test harness: a writer on a private bus, and the entries it wrote. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +22,7 @@
 
 #include "bus.h"
 #include "harness.h"
+#include "register.h"
 #include "stats.h"
 
 const char *harness_writer_path(void)
@@ -61,7 +65,7 @@ static bool writer_ready(const char *name, pid_t pid)
 	struct lb_bus bus;
 	bool ready;
 
-	if (lb_bus_attach(name, &bus, NULL) < 0)
+	if (lb_bus_attach(name, false, &bus, NULL) < 0)
 		return false;
 	ready = lb_bus_writer_pid(&bus) == pid;
 	lb_bus_detach(&bus);
@@ -291,31 +295,117 @@ void *harness_shared(size_t size)
 	return p;
 }
 
-unsigned harness_lanes(const struct harness *h, struct lb_lane_info *out, unsigned max)
+/* The positions of slot i's lane file, read through a mapping of it. */
+static void lane_positions(const struct lb_registry *reg, uint32_t i, struct harness_lane *out)
 {
-	struct lb_bus bus;
+	struct lb_lane_map m;
+	int fd = lb_lane_file_open(reg, i, out->grant);
+	if (fd < 0)
+		return;   /* freed meanwhile */
+	if (lb_lane_map(fd, reg->lane_size, &m) == 0) {
+		out->head = atomic_load_explicit(&m.lane->head, memory_order_acquire);
+		out->tail = atomic_load_explicit(&m.lane->tail, memory_order_relaxed);
+		out->blocked = atomic_load_explicit(&m.lane->blocked, memory_order_relaxed) != 0;
+		lb_lane_unmap(&m);
+	}
+	close(fd);
+}
+
+unsigned harness_lanes(const struct harness *h, struct harness_lane *out, unsigned max)
+{
+	char dir[LB_BUS_PATH_MAX + 32];
+	struct lb_registry reg;
 	unsigned n;
 
-	assert_int_equal(lb_bus_attach(h->bus, &bus, NULL), 0);
-	n = bus.lane_count;
-	for (unsigned i = 0; i < n && i < max; i++)
-		lb_lane_info_get(&bus, i, &out[i]);
-	lb_bus_detach(&bus);
+	assert_int_equal(lb_registry_view(h->bus, &reg), 0);
+	assert_int_equal(lb_registry_dir(h->bus, dir, sizeof(dir)), 0);
+	reg.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(reg.dirfd >= 0);
+	n = reg.slot_count;
+	for (unsigned i = 0; i < n && i < max; i++) {
+		const struct lb_slot *s = &reg.slots[i];
+		out[i] = (struct harness_lane){
+			.state = atomic_load_explicit(&s->state, memory_order_acquire),
+			.pid = s->who.pid,
+			.tid = s->tid,
+			.grant = atomic_load_explicit(&s->grant, memory_order_relaxed),
+			.head = atomic_load_explicit(&s->tail, memory_order_relaxed),
+			.tail = atomic_load_explicit(&s->tail, memory_order_relaxed),
+		};
+		if (out[i].state == LB_SLOT_GRANTED || out[i].state == LB_SLOT_RELEASED)
+			lane_positions(&reg, i, &out[i]);
+	}
+	lb_registry_close(&reg);
 	return n;
+}
+
+uint64_t harness_grants(const struct harness *h)
+{
+	struct lb_registry reg;
+	uint64_t n;
+
+	assert_int_equal(lb_registry_view(h->bus, &reg), 0);
+	n = atomic_load_explicit(&reg.hdr->next_grant, memory_order_relaxed);
+	lb_registry_close(&reg);
+	return n;
+}
+
+int harness_raw_connect(const struct harness *h)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	assert_true(sock >= 0);
+	assert_int_equal(lb_reg_socket_path(h->bus, a.sun_path, sizeof(a.sun_path)), 0);
+	if (connect(sock, (struct sockaddr *)&a, sizeof(a)) < 0)
+		fail_msg("cannot connect to %s: %s", a.sun_path, strerror(errno));
+	return sock;
+}
+
+int harness_raw_lane(const struct harness *h, int sock, struct harness_raw_lane *l, char *why)
+{
+	struct lb_reg_msg m = { .version = LB_REG_VERSION, .type = LB_REG_LANE,
+				.tid = (uint32_t)gettid() };
+	struct lb_bus bus;
+	int fd;
+
+	*l = (struct harness_raw_lane){ .sock = sock };
+	assert_int_equal(lb_reg_send(sock, &m, -1), 0);
+	assert_int_equal(lb_reg_recv(sock, &m, &fd), 0);
+	if (m.type == LB_REG_REFUSE) {
+		assert_true(fd < 0);
+		if (why)
+			memcpy(why, m.text, LB_REG_TEXT_MAX);
+		return m.error < 0 ? m.error : -EPROTO;
+	}
+	assert_int_equal(m.type, LB_REG_GRANT);
+	assert_true(fd >= 0);
+	assert_int_equal(lb_bus_attach(h->bus, false, &bus, NULL), 0);
+	assert_int_equal(lb_lane_map(fd, bus.lane_size, &l->map), 0);
+	close(fd);
+	l->slot = m.slot;
+	l->grant = m.grant;
+	lb_producer_init(&l->prod, &l->map, &bus, m.slot, false);
+	lb_bus_detach(&bus);
+	return 0;
+}
+
+void harness_raw_release(struct harness_raw_lane *l)
+{
+	struct lb_reg_msg m = { .version = LB_REG_VERSION, .type = LB_REG_RELEASE,
+				.slot = l->slot, .grant = l->grant };
+
+	assert_int_equal(lb_reg_send(l->sock, &m, -1), 0);
+	lb_lane_unmap(&l->map);
 }
 
 unsigned harness_free_lanes(const struct harness *h)
 {
-	struct lb_lane_info info;
-	struct lb_bus bus;
-	unsigned free_lanes = 0;
+	struct harness_lane lanes[LB_MAX_LANES];
+	unsigned n = harness_lanes(h, lanes, LB_MAX_LANES), free_lanes = 0;
 
-	assert_int_equal(lb_bus_attach(h->bus, &bus, NULL), 0);
-	for (unsigned i = 0; i < bus.lane_count; i++) {
-		lb_lane_info_get(&bus, i, &info);
-		free_lanes += info.owner == 0;
-	}
-	lb_bus_detach(&bus);
+	for (unsigned i = 0; i < n && i < LB_MAX_LANES; i++)
+		free_lanes += lanes[i].state == LB_SLOT_FREE;
 	return free_lanes;
 }
 
@@ -326,11 +416,12 @@ void harness_wait_free_lanes(const struct harness *h, unsigned n)
 	for (int i = 0; i < 1000 && (got = harness_free_lanes(h)) < n; i++)
 		sleep_ms(10);
 	if (got < n) {
-		struct lb_lane_info info[64];
+		struct harness_lane info[64];
 		unsigned lanes = harness_lanes(h, info, 64);
 		for (unsigned i = 0; i < lanes && i < 64; i++)
-			print_error("lane %u: owner pid %u tid %u%s, head %llu, tail %llu\n", i,
-				    info[i].pid, info[i].tid, info[i].released ? " released" : "",
+			print_error("lane %u: state %u, pid %u tid %u, grant %llu, head %llu, "
+				    "tail %llu\n", i, info[i].state, info[i].pid, info[i].tid,
+				    (unsigned long long)info[i].grant,
 				    (unsigned long long)info[i].head,
 				    (unsigned long long)info[i].tail);
 		fail_msg("%u lanes free after 10 s, expected at least %u", got, n);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "lane.h"
+#include "registry.h"
 
 struct harness {
 	char bus[64];
@@ -88,11 +89,49 @@ const char *harness_writer_path(void);
  * test shares with the processes it forks. Never unmapped. */
 void *harness_shared(size_t size);
 
-/* harness_lanes - copy the header of each lane of the bus into out (at most
- * max); returns the bus's lane count. */
-unsigned harness_lanes(const struct harness *h, struct lb_lane_info *out, unsigned max);
+/* A lane slot as the writer's registry tells it (the tests run as the
+ * writer's user, root), with its lane file's positions when it has one. */
+struct harness_lane {
+	uint32_t state;    /* enum lb_slot_state (shm/registry.h) */
+	uint32_t pid;      /* its client, attested */
+	uint32_t tid;
+	uint64_t grant;
+	uint64_t head, tail;
+	bool blocked;      /* a publisher or flush sleeps for room */
+};
 
-/* harness_free_lanes - how many lanes of the bus nobody owns. */
+/* harness_lanes - each lane slot of the bus into out (at most max);
+ * returns the bus's lane count. */
+unsigned harness_lanes(const struct harness *h, struct harness_lane *out, unsigned max);
+
+/* harness_grants - how many lanes the registrar granted on the bus, all
+ * writers together. */
+uint64_t harness_grants(const struct harness *h);
+
+/* A lane taken with the raw registration protocol (shm/register.h), for
+ * tests that write into a lane what liblogbus never would. */
+struct harness_raw_lane {
+	int sock;            /* the connection that holds it */
+	uint32_t slot;
+	uint64_t grant;
+	struct lb_lane_map map;
+	struct lb_producer prod;
+};
+
+/* harness_raw_connect - a connection to the bus's registrar; fails the
+ * test when there is none. */
+int harness_raw_connect(const struct harness *h);
+
+/* harness_raw_lane - ask the registrar for a lane on connection sock
+ * (harness_raw_connect) and map it. Returns 0, or the refusal's negative
+ * errno with its text in why (when not NULL, LB_REG_TEXT_MAX bytes). */
+int harness_raw_lane(const struct harness *h, int sock, struct harness_raw_lane *l, char *why);
+
+/* harness_raw_release - send RELEASE for l and unmap it; the connection
+ * stays open. */
+void harness_raw_release(struct harness_raw_lane *l);
+
+/* harness_free_lanes - how many lane slots of the bus are free. */
 unsigned harness_free_lanes(const struct harness *h);
 
 /* harness_wait_free_lanes - wait until at least n lanes are free; fails

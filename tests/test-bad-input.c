@@ -278,7 +278,7 @@ static void attach_refused(const struct harness *h, int want, const char *keywor
 {
 	struct lb_bus bus;
 	struct lb_bus_error err = { "" };
-	int r = lb_bus_attach(h->bus, &bus, &err);
+	int r = lb_bus_attach(h->bus, false, &bus, &err);
 
 	if (r != want)
 		fail_msg("lb_bus_attach returned %d (%s), want %d", r, err.why, want);

@@ -72,13 +72,13 @@ static void kill_victims(const struct harness *h, struct streams *s)
 /* The lanes still owned are exactly the steady producers' threads'. */
 static void check_lanes_live(const struct harness *h, const pid_t *steady)
 {
-	struct lb_lane_info info[LANES];
+	struct harness_lane info[LANES];
 	unsigned n, owned = 0;
 
 	harness_wait_free_lanes(h, LANES - STEADY * THREADS);
 	n = harness_lanes(h, info, LANES);
 	for (unsigned i = 0; i < n; i++) {
-		if (!info[i].owner)
+		if (info[i].state == LB_SLOT_FREE)
 			continue;
 		owned++;
 		if (info[i].pid != (uint32_t)steady[0] && info[i].pid != (uint32_t)steady[1])

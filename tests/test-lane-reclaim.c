@@ -129,7 +129,7 @@ static void test_closed_handle(void **state)
 /* logbus_close marks the lane released at once, while the process lives. */
 static void test_close_releases(void **state)
 {
-	struct lb_lane_info info[LANES];
+	struct harness_lane info[LANES];
 	struct harness h;
 	int mine = -1;
 	logbus_t *lb;
@@ -142,13 +142,13 @@ static void test_close_releases(void **state)
 	assert_int_equal(logbus_publish(lb, LOGBUS_INFO, "reclaim", "0 0", 3), 0);
 	harness_lanes(&h, info, LANES);
 	for (int i = 0; i < LANES; i++)
-		if (info[i].owner && info[i].pid == (uint32_t)getpid())
+		if (info[i].state != LB_SLOT_FREE && info[i].pid == (uint32_t)getpid())
 			mine = i;
 	assert_true(mine >= 0);
-	assert_false(info[mine].released);
+	assert_int_equal(info[mine].state, LB_SLOT_GRANTED);
 	logbus_close(lb);
 	harness_lanes(&h, info, LANES);
-	assert_true(info[mine].owner == 0 || info[mine].released);
+	assert_true(info[mine].state == LB_SLOT_FREE || info[mine].state == LB_SLOT_RELEASED);
 	harness_wait_free_lanes(&h, LANES);
 	harness_stop_writer(&h);
 	check_entries(&h, 1, 1);

@@ -157,7 +157,7 @@ static uint64_t writer_sleeps(const struct harness *h)
 	struct lb_bus bus;
 	uint64_t sleeps;
 
-	assert_int_equal(lb_bus_attach(h->bus, &bus, NULL), 0);
+	assert_int_equal(lb_bus_attach(h->bus, false, &bus, NULL), 0);
 	sleeps = lb_doorbell_sleeps(&bus);
 	lb_bus_detach(&bus);
 	return sleeps;

@@ -66,7 +66,7 @@ static void publish_n(logbus_t *lb, const char *what, int n)
 /* Wait until a publisher sleeps for room in some lane of the bus. */
 static void wait_blocked(const struct harness *h)
 {
-	struct lb_lane_info lanes[8];
+	struct harness_lane lanes[8];
 
 	for (int t = 0; t < 20000; t++) {
 		unsigned n = harness_lanes(h, lanes, 8);

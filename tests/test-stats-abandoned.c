@@ -46,10 +46,8 @@ static void commit_garbage(struct lb_producer *p)
 /* valid, garbage, valid: 3 queued, 2 written, 1 abandoned, 1 corrupt. */
 static void test_abandoned(void **state)
 {
-	struct lb_claimant me = { .pid = (uint32_t)getpid(), .tid = (uint32_t)gettid(),
-				  .comm = "abandoner" };
+	struct harness_raw_lane lane;
 	struct lb_bus_error err;
-	struct lb_producer p;
 	struct harness h;
 	struct lb_bus bus;
 	json_t *j, *c;
@@ -57,13 +55,13 @@ static void test_abandoned(void **state)
 	(void)state;
 	harness_init(&h, "stats-abandon");
 	harness_start_writer(&h, small_bus);
-	assert_int_equal(lb_bus_attach(h.bus, &bus, &err), 0);
-	assert_int_equal(lb_lane_claim(&bus, &me, &p), 0);
-	commit_entry(&bus, &p);
+	assert_int_equal(lb_bus_attach(h.bus, false, &bus, &err), 0);
+	assert_int_equal(harness_raw_lane(&h, harness_raw_connect(&h), &lane, NULL), 0);
+	commit_entry(&bus, &lane.prod);
 	json_decref(stattest_wait(h.bus, "totals.written", 1));
-	commit_garbage(&p);
+	commit_garbage(&lane.prod);
 	json_decref(stattest_wait(h.bus, "totals.corrupt", 1));
-	commit_entry(&bus, &p);
+	commit_entry(&bus, &lane.prod);
 
 	j = stattest_wait(h.bus, "totals.written", 2);
 	c = stattest_client(j, getpid());
@@ -75,7 +73,7 @@ static void test_abandoned(void **state)
 	assert_int_equal(stattest_get(j, "totals.dropped_abandoned"), 1);
 	json_decref(j);
 
-	lb_lane_release(&p);
+	harness_raw_release(&lane);
 	j = stattest_wait(h.bus, "totals.clients_retired", 1);
 	assert_null(stattest_client(j, getpid()));
 	assert_int_equal(stattest_get(j, "totals.published"), 3);

@@ -30,9 +30,17 @@
  * it had acknowledged, and writes again only what that sink had not
  * acknowledged, with the same (lane, lane_seq).
  *
- * When a round finds nothing it polls a little, then sleeps on the
- * doorbell; it wakes at least every IDLE_TIMEOUT_MS for its heartbeat and
- * to reclaim the lanes of threads and processes that are gone.
+ * Every entry is stamped with the identity of its lane's client as the
+ * registrar learnt it from the kernel (struct batch_entry.who); the pid a
+ * record carries is the client's word and is replaced. A lane sequence at
+ * or above LANE_SEQ_LIMIT is no sequence a client could reach honestly:
+ * the lane is corrupt from there.
+ *
+ * Before each round the lane table (lane_table.c) follows the registry:
+ * new lanes are mapped, drained released ones freed. When a round finds
+ * nothing it polls a little, then sleeps on the doorbell and the
+ * registry's changes; it wakes at least every IDLE_TIMEOUT_MS for its
+ * heartbeat and to look for clients that died unseen.
  */
 #include <errno.h>
 #include <sched.h>
@@ -48,7 +56,8 @@
 #include "drain.h"
 #include "hooks.h"
 #include "lane.h"
-#include "reclaim.h"
+#include "lane_guard.h"
+#include "lane_table.h"
 #include "sink_acks.h"
 #include "sink_outage.h"
 #include "stats_publish.h"
@@ -67,6 +76,8 @@
  * right behind its producer makes every publish miss its cache line. */
 #define BATCH_SMALL 512
 #define BATCH_PAUSE_US 50
+/* 2^53: every lane_seq below it is exact in any JSON reader. */
+#define LANE_SEQ_LIMIT (UINT64_C(1) << 53)
 
 static uint64_t now_mono(void)
 {
@@ -97,11 +108,16 @@ int writer_init(struct writer *w)
 	w->copy = malloc(w->copy_cap);
 	w->lanes = calloc(n, sizeof(*w->lanes));
 	w->ends = calloc(n, sizeof(*w->ends));
-	if (!w->copy || !w->lanes || !w->ends)
+	w->who = calloc(n, sizeof(*w->who));
+	if (!w->copy || !w->lanes || !w->ends || !w->who || lb_bus_lanes_init(&w->bus) < 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++)
-		w->lanes[i].tail = w->lanes[i].read = lb_lane_tail(&w->bus, i);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t tail = atomic_load_explicit(&w->reg.slots[i].tail, memory_order_relaxed);
+		lb_lane_set_idle(&w->bus, i, tail);
+		w->lanes[i].tail = w->lanes[i].read = tail;
+	}
 	w->next_seq = lb_bus_output_seq(&w->bus);
+	lane_table_sync(w, UINT64_MAX);
 	return 0;
 }
 
@@ -156,6 +172,7 @@ void writer_fini(struct writer *w)
 	free(w->copy);
 	free(w->lanes);
 	free(w->ends);
+	free(w->who);
 	free(w->collected.entries);
 	free(w->merged.entries);
 	poison_close(&w->poison);
@@ -198,7 +215,8 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 		 * corrupt (else this lane would spin the drain forever). */
 		if (r == -EAGAIN && t->start + n < head)
 			break;
-		if (r < 0 || (pad && !pad_fits(w, t->start + off, (uint64_t)r, head))) {
+		if (r < 0 || (pad && !pad_fits(w, t->start + off, (uint64_t)r, head)) ||
+		    (!pad && e.seq >= LANE_SEQ_LIMIT)) {
 			*corrupt = true;
 			break;
 		}
@@ -207,8 +225,11 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 			continue;
 		if (!batch_reserve(&w->collected, 1))
 			break;
+		e.pid = w->who[i].pid;
+		if (e.seq >= t->seq_end)
+			t->seq_end = e.seq + 1;
 		w->collected.entries[w->collected.count++] = (struct batch_entry){
-			.e = e, .ts_ns = entry_ns(w, &e), .lane = i,
+			.e = e, .ts_ns = entry_ns(w, &e), .lane = i, .who = &w->who[i],
 		};
 	}
 	t->count = w->collected.count - t->first;
@@ -440,6 +461,7 @@ static void advance_tails(struct writer *w)
 		if (low > t->tail) {
 			lb_lane_advance(&w->bus, i, low);
 			lb_lane_wake_blocked(&w->bus, i);
+			lane_table_tail_moved(w, i, low);
 			t->tail = low;
 		}
 	}
@@ -610,7 +632,8 @@ static void idle_wait(struct writer *w, bool backlog)
 		return;
 	}
 	int ms = idle_timeout_ms(w);
-	lb_doorbell_wait(&w->bus, backlog && ms > BACKLOG_POLL_MS ? BACKLOG_POLL_MS : ms);
+	lb_doorbell_wait(&w->bus, &w->reg.hdr->changes, w->changes_seen,
+			 backlog && ms > BACKLOG_POLL_MS ? BACKLOG_POLL_MS : ms);
 }
 
 /* Let the sinks work on backlogs of their own; returns whether one is
@@ -702,13 +725,13 @@ int writer_run(struct writer *w)
 			reopen_sinks(w);
 		}
 		bool backlog = poll_sinks(w);
+		lane_table_sync(w, now);
 		if (drain_round(w)) {
 			idle = 0;
 			if (w->merged.count < BATCH_SMALL)
 				pause_us(BATCH_PAUSE_US);
 			continue;
 		}
-		reclaim_lanes(w, now);
 		if (++idle < IDLE_POLLS) {
 			sched_yield();
 			continue;
@@ -716,6 +739,6 @@ int writer_run(struct writer *w)
 		idle_wait(w, backlog);
 	}
 	drain_final(w);
-	reclaim_lanes(w, UINT64_MAX);
+	lane_table_sync(w, UINT64_MAX);
 	return 0;
 }

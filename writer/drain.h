@@ -8,8 +8,10 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "identity.h"
 #include "lane_marks.h"
 #include "poison.h"
+#include "registry.h"
 #include "sink.h"
 #include "sink_outage.h"
 #include "tsc.h"
@@ -21,9 +23,11 @@ struct lane_track {
 	uint64_t start;         /* where this round's read starts */
 	uint64_t batch_tail;    /* where this round's read ends */
 	size_t first, count;    /* its entries in the collected batch */
-	uint64_t next_check_ns; /* when to look at the owner again */
 	uint64_t refused_head;  /* a head lb_lane_read refused, when refused: */
 	bool refused;           /* reported once, then waited out, not spun on */
+	uint64_t grant;         /* the lane file mapped (lane_table.c); 0: idle */
+	uint64_t seq_end;       /* above every lane_seq the lane showed */
+	bool broken;            /* its client cut its file short (lane_guard.h) */
 };
 
 /* The drain's view of one sink: how far it was handed each lane, and its
@@ -42,13 +46,19 @@ struct writer_counters {
 	uint64_t entries;       /* written to the sinks */
 	uint64_t batches;
 	uint64_t corrupt;       /* lanes found holding bytes that are no record */
-	uint64_t reclaimed;     /* lanes freed after their owner left or died */
+	uint64_t reclaimed;     /* lanes freed after their client left or died */
 	uint64_t sink_errors;
 	uint64_t quarantined;   /* poison entries set aside (writer/poison.h) */
 };
 
 struct writer {
 	struct lb_bus bus;
+	struct lb_registry reg;      /* the lane slots, shared with the registrar */
+	struct lb_client_identity *who;  /* per slot: its lane's client, copied at mapping */
+	uint32_t changes_seen;       /* reg's changes at the last full look */
+	unsigned guard_trips;        /* lane_guard_trips() then */
+	uint32_t releasing;          /* released lanes not drained at the last look */
+	uint64_t next_scan_ns;       /* the next full look, for orphans */
 	struct tsc_clock clock;
 	struct sink **sinks;
 	struct sink_track *tracks;   /* one per sink */
@@ -75,8 +85,9 @@ struct writer {
 	volatile sig_atomic_t *reopen;
 };
 
-/* writer_init - set up the drain for an attached bus; resumes at each
- * lane's tail. Returns 0 or -ENOMEM. */
+/* writer_init - set up the drain for an attached bus and its open
+ * registry; resumes each slot at the tail the registry keeps, and maps
+ * the lanes it names. Returns 0 or -ENOMEM. */
 int writer_init(struct writer *w);
 
 /* writer_set_sinks - replace the sinks (none at first) by sinks[n], which

@@ -46,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,7 +59,9 @@
 #include "doorbell.h"
 #include "drain.h"
 #include "hooks.h"
+#include "lane_guard.h"
 #include "outfile.h"
+#include "registrar.h"
 #include "stats_publish.h"
 #include "tsc.h"
 #include "version.h"
@@ -98,6 +102,7 @@ struct service {
 	uint64_t next_status;
 	uint64_t status_entries;   /* w->counters.entries at the last STATUS */
 	uint64_t dropped_before;   /* drops counted by sinks that a reload retired */
+	pid_t registrar;           /* the registrar process (registrar.h) */
 };
 
 static struct service service;
@@ -155,40 +160,75 @@ static int parse_args(int argc, char **argv, struct config_overrides *ov, bool *
 	return 0;
 }
 
-/* Adopt the bus if it exists, else create it; then become its only
- * writer. Returns 0 or an exit status. */
-static int open_bus(const struct writer_config *c, struct lb_bus *bus)
+/* The pid of the writer that holds bus name, as its segment says; 0 when
+ * it does not say. */
+static pid_t writer_holding(const char *name)
+{
+	struct lb_bus bus;
+	pid_t pid = 0;
+
+	if (lb_bus_attach(name, false, &bus, NULL) == 0) {
+		pid = lb_bus_writer_pid(&bus);
+		lb_bus_detach(&bus);
+	}
+	return pid;
+}
+
+/* Adopt the bus segment, or make it (anew when the one there is of
+ * another layout, damaged, or not this writer's). 0 or -errno with why. */
+static int adopt_or_create(const struct writer_config *c, struct lb_bus *bus,
+			   struct lb_bus_error *err)
+{
+	uint32_t ts_mode = tsc_invariant() ? LB_TS_TSC : LB_TS_REALTIME;
+	char path[LB_BUS_PATH_MAX];
+	struct stat st;
+	int r = lb_bus_attach(c->bus, true, bus, err);
+
+	if (r == 0 && fstat(bus->fd, &st) == 0 && st.st_uid == geteuid())
+		return 0;
+	if (r == 0 || r == -EPROTO || r == -EPROTONOSUPPORT || r == -EBADMSG || r == -EAGAIN) {
+		/* We hold the bus's lock: no other writer uses the segment,
+		 * and clients only read it. */
+		fprintf(stderr, "logbus-writer: bus '%s': %s; making it anew
+", c->bus,
+			r == 0 ? "its segment belongs to another user" : err->why);
+		lb_bus_detach(bus);
+		if (lb_bus_path(c->bus, NULL, path) == 0 && shm_unlink(path) < 0 && errno != ENOENT) {
+			lb_set_why(err, "cannot remove %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		r = -ENOENT;
+	}
+	if (r == -ENOENT)
+		r = lb_bus_create(c->bus, &c->geometry, ts_mode, bus, err);
+	return r;
+}
+
+/* Become the bus's only writer (the lock of its private directory), then
+ * adopt or create its segment and the registry of its lanes. Returns 0 or
+ * an exit status. */
+static int open_bus(const struct writer_config *c, struct writer *w)
 {
 	struct lb_bus_error err = { "" };
-	pid_t holder = 0;
-	int r;
+	int dirfd = lb_registry_lock(c->bus, &err), r;
 
-	for (int attempt = 0; attempt < 50; attempt++) {
-		r = lb_bus_attach(c->bus, bus, &err);
-		if (r == -ENOENT) {
-			uint32_t ts_mode = tsc_invariant() ? LB_TS_TSC : LB_TS_REALTIME;
-			r = lb_bus_create(c->bus, &c->geometry, ts_mode, bus, &err);
-			if (r == -EEXIST)
-				continue;   /* another writer created it just now */
-		}
-		if (r != -EAGAIN)
-			break;
-		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+	if (dirfd == -EBUSY) {
+		fprintf(stderr, "logbus-writer: bus '%s' already has a writer, pid %d\n", c->bus,
+			(int)writer_holding(c->bus));
+		return EXIT_BUSY;
 	}
-	if (r < 0) {
+	if (dirfd < 0) {
 		fprintf(stderr, "logbus-writer: %s\n", err.why);
 		return 1;
 	}
-	r = lb_bus_lock_writer(bus, &holder);
-	if (r == -EBUSY) {
-		fprintf(stderr, "logbus-writer: bus '%s' already has a writer, pid %d\n", c->bus,
-			(int)holder);
-		lb_bus_detach(bus);
-		return EXIT_BUSY;
-	}
+	r = adopt_or_create(c, &w->bus, &err);
+	if (r == 0)
+		r = lb_registry_open(dirfd, &w->bus, &w->reg, &err);
+	else
+		close(dirfd);
 	if (r < 0) {
-		fprintf(stderr, "logbus-writer: cannot lock bus '%s': %s\n", c->bus, strerror(-r));
-		lb_bus_detach(bus);
+		fprintf(stderr, "logbus-writer: %s\n", err.why);
+		lb_bus_detach(&w->bus);
 		return 1;
 	}
 	return 0;
@@ -409,17 +449,20 @@ int main(int argc, char **argv)
 	snprintf(service.bus, sizeof(service.bus), "%s", service.config.bus);
 	service.config.bus = service.bus;
 	install_signals();
-	r = open_bus(&service.config, &w.bus);
+	r = open_bus(&service.config, &w);
 	if (r)
 		return r;
 	geometry_check(&service.config, &w.bus, "");
 	w.bus_name = service.bus;
-	if (writer_init(&w) < 0) {
+	if (writer_init(&w) < 0 || lane_guard_install(&w.bus) < 0) {
 		fprintf(stderr, "logbus-writer: out of memory\n");
 		return 1;
 	}
-	if (start_sinks(&w) < 0 || start_hooks(&w) < 0) {
+	if (start_sinks(&w) < 0 || start_hooks(&w) < 0 ||
+	    registrar_start(&service.config.clients, service.bus, &w.bus, &w.reg,
+			    &service.registrar) < 0) {
 		writer_fini(&w);
+		lb_registry_close(&w.reg);
 		lb_bus_detach(&w.bus);
 		return 1;
 	}
@@ -443,6 +486,7 @@ int main(int argc, char **argv)
 	r = writer_run(&w);
 
 	sd_notify(0, "STOPPING=1");
+	registrar_stop(service.registrar, service.bus);
 	writer_stats_close(&w);
 	lb_bus_writer_end(&w.bus);
 	print_counters(&w);
@@ -450,6 +494,7 @@ int main(int argc, char **argv)
 	writer_fini(&w);
 	if (w.state_dirfd >= 0)
 		close(w.state_dirfd);
+	lb_registry_close(&w.reg);
 	lb_bus_detach(&w.bus);
 	config_free(&service.config);
 	return r < 0 ? 1 : 0;

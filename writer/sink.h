@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "identity.h"
 #include "record.h"
 
 struct batch_entry {
@@ -21,6 +22,11 @@ struct batch_entry {
 	uint64_t ts_ns;         /* CLOCK_REALTIME */
 	uint64_t seq;           /* writer-assigned output sequence */
 	uint32_t lane;
+	/* Its client, as the kernel said at registration (e.pid is its pid);
+	 * NULL when there is none (a batch a test makes). Valid while the
+	 * batch is handed to the sinks: what keeps an entry longer copies
+	 * what it needs. */
+	const struct lb_client_identity *who;
 };
 
 /* Where a lane's part of a batch ends: the position an acknowledgement

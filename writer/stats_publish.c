@@ -4,9 +4,9 @@
  * writer_counters, each sink's struct sink_counters) only grow; this file
  * adds what they lack and copies everything into the stats segment.
  *
- * Counting basis. Each client (a lane between two reclaims) has one set
- * of counts, struct lane_basis: the client's own (published, dropped by
- * reason: its lane header, zeroed at a claim of a free lane) and the
+ * Counting basis. Each client (a lane file, one grant of a slot) has one
+ * set of counts, struct lane_basis: the client's own (published, dropped
+ * by reason: its lane header, zero in a new file) and the
  * writer's (written, filtered, abandoned: the entries of that client it
  * accounted for, by lane sequence). Both sides start when the client
  * does and end when the writer reclaims its lane, when they move to the
@@ -26,10 +26,9 @@
  * publish, after the batches counted in it were read, and a producer
  * stores its published count before the head that covers the entry
  * (lane_commit:A), so the sample covers every entry the writer accounted
- * for; a claim publishes its zeroed counters with its claim count
- * (lane_claim:B). Lane headers are client-writable memory: the client's
- * counts are kept from decreasing and never below what the writer
- * accounted for, whatever a lane claims.
+ * for. Lane headers are client-writable memory: the client's counts are
+ * kept from decreasing and never below what the writer accounted for,
+ * whatever a lane claims; who the client is comes from the registry.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -43,6 +42,7 @@
 #include "drain.h"
 #include "hooks.h"
 #include "lane.h"
+#include "registry.h"
 #include "stats.h"
 #include "stats_publish.h"
 #include "stats_state.h"
@@ -52,8 +52,8 @@
 /* What the writer remembers of a lane between publishes, beside its
  * basis (writer_stats.bases). */
 struct lane_stats {
-	bool retired;            /* the claim `retired_claim` was reclaimed */
-	uint64_t retired_claim;
+	bool retired;            /* the grant `retired_grant` was freed */
+	uint64_t retired_grant;
 	uint64_t last_ts;        /* CLOCK_REALTIME of the last written entry */
 	/* The batch being delivered: its entries of this lane not accounted
 	 * for yet, before the filters, and how many of them the sinks took. */
@@ -117,25 +117,24 @@ static void state_save(struct writer_stats *st, uint32_t nlanes)
 /* The client of lane i is done: what it committed and the writer never
  * saw was abandoned; its counts move to the retired totals, and the
  * lane's next client starts where its sequences stopped. */
-static void basis_retire(struct writer_stats *st, uint32_t i, const struct lb_lane_info *info)
+static void basis_retire(struct writer *w, uint32_t i, const struct lb_lane_info *info)
 {
+	struct writer_stats *st = w->stats;
 	struct client_counts *n = &st->bases[i].n;
 
 	counts_take(n, info);
 	n->abandoned += n->queued - accounted(n);
 	counts_add(&st->retired.n, n);
 	st->retired.clients++;
-	st->lanes[i] = (struct lane_stats){ .retired = true, .retired_claim = info->claims };
-	st->bases[i] = (struct lane_basis){ .seq_known = true, .next_seq = info->next_seq };
+	st->lanes[i] = (struct lane_stats){ .retired = true, .retired_grant = w->lanes[i].grant };
+	st->bases[i] = (struct lane_basis){ .seq_known = true, .next_seq = w->lanes[i].seq_end };
 }
 
-/* Whether the lane holds another process than the basis counts: after a
- * writer restart, a client that left while no writer counted. (A thread
- * of the same process that claimed the lane anew in the microseconds
- * between a free and its save is taken for the same client.) */
-static bool basis_stale(const struct lane_basis *b, const struct lb_lane_info *info)
+/* Whether the lane holds another client than the basis counts: after a
+ * writer restart, a client that left while no writer counted. */
+static bool basis_stale(const struct lane_basis *b, const struct writer *w, uint32_t i)
 {
-	return b->known && (b->pid != info->pid || b->start != info->owner_start);
+	return b->known && b->grant != w->lanes[i].grant;
 }
 
 /*
@@ -145,8 +144,8 @@ static bool basis_stale(const struct lane_basis *b, const struct lb_lane_info *i
  * changed while no writer counted): the
  * client's entries before it were drained by an earlier writer, which
  * moves a tail only after its sinks took the entries; they count as
- * written. The client's first sequence is its lane's next_seq less its
- * published count (one off when a commit is between its two stores).
+ * written. The client's first sequence is the floor the slot had when
+ * its file was made.
  */
 static void basis_guess(struct writer *w, uint32_t i, uint64_t first)
 {
@@ -154,7 +153,7 @@ static void basis_guess(struct writer *w, uint32_t i, uint64_t first)
 	struct lb_lane_info info;
 
 	lb_lane_info_get(&w->bus, i, &info);
-	uint64_t base = info.next_seq - info.published;
+	uint64_t base = atomic_load_explicit(&w->reg.slots[i].seq_floor, memory_order_relaxed);
 	uint64_t before = first > base ? first - base : 0;
 	b->n.written += before < info.published ? before : info.published;
 	b->seq_known = true;
@@ -166,37 +165,39 @@ static void sample_lane(struct writer *w, uint32_t i, struct lb_stats_client *c)
 {
 	struct lane_stats *ls = &w->stats->lanes[i];
 	struct lane_basis *b = &w->stats->bases[i];
+	const struct lane_track *t = &w->lanes[i];
+	const struct lb_slot *slot = &w->reg.slots[i];
 	struct lb_lane_info info;
 
 	lb_lane_info_get(&w->bus, i, &info);
-	*c = (struct lb_stats_client){ .lane = i, .claim = info.claims };
+	*c = (struct lb_stats_client){ .lane = i, .claim = t->grant };
 	if (info.head >= info.tail && info.head - info.tail <= w->bus.lane_size)
 		c->fill_bytes = info.head - info.tail;
-	if (info.owner && basis_stale(b, &info)) {
-		/* Its new client claimed it unseen: where that one's counts
-		 * stand, only its lane tells (basis_guess). */
-		basis_retire(w->stats, i, &info);
+	if (t->grant && basis_stale(b, w, i)) {
+		/* Its new client came unseen: where that one's counts stand,
+		 * only its lane tells (basis_guess). */
+		basis_retire(w, i, &info);
 		*ls = (struct lane_stats){ 0 };
 		*b = (struct lane_basis){ 0 };
 	}
-	if (!info.owner) {
+	if (!t->grant) {
 		if (b->known || accounted(&b->n))   /* freed by a writer killed before it saved */
-			basis_retire(w->stats, i, &info);
+			basis_retire(w, i, &info);
 		b->seq_known = true;   /* its next client starts there */
-		b->next_seq = info.next_seq;
+		b->next_seq = atomic_load_explicit(&slot->seq_floor, memory_order_relaxed);
 		return;
 	}
-	if (ls->retired && info.claims == ls->retired_claim)
-		return;   /* claimed, its counters not zeroed yet */
-	if (!b->seq_known && info.head == info.tail && info.tail == w->lanes[i].read)
-		basis_guess(w, i, info.next_seq);   /* drained: all of it was accounted */
-	*b = (struct lane_basis){ .known = true, .pid = info.pid, .start = info.owner_start,
+	if (!b->seq_known && info.head == info.tail && info.tail == t->read)
+		basis_guess(w, i, t->seq_end);   /* drained: all of it was accounted */
+	*b = (struct lane_basis){ .known = true, .pid = w->who[i].pid, .grant = t->grant,
 				  .seq_known = b->seq_known, .next_seq = b->next_seq, .n = b->n };
 	counts_take(&b->n, &info);
-	c->state = info.released ? LB_STATS_CLIENT_RELEASED : LB_STATS_CLIENT_OWNED;
-	c->pid = info.pid;
-	c->tid = info.tid;
-	memcpy(c->comm, info.comm, sizeof(c->comm));
+	c->state = atomic_load_explicit(&slot->state, memory_order_relaxed) == LB_SLOT_RELEASED
+			   ? LB_STATS_CLIENT_RELEASED
+			   : LB_STATS_CLIENT_OWNED;
+	c->pid = w->who[i].pid;
+	c->tid = slot->tid;
+	memcpy(c->comm, w->who[i].comm, sizeof(c->comm));
 	c->last_publish_ns = ls->last_ts;
 }
 
@@ -240,7 +241,9 @@ static void fill_bus(struct writer *w)
 	b->queued = sum.queued;
 	b->dropped_full = sum.dropped_full;
 	b->dropped_too_large = sum.dropped_too_large;
-	b->dropped_no_lane = max_u64(b->dropped_no_lane, lb_bus_dropped_no_lane(&w->bus));
+	b->dropped_no_lane = max_u64(b->dropped_no_lane,
+				     atomic_load_explicit(&w->reg.hdr->dropped_no_lane,
+							  memory_order_relaxed));
 	b->published = sum.queued + sum.dropped_full + sum.dropped_too_large + b->dropped_no_lane;
 	b->written = sum.written;
 	b->filtered = sum.filtered;
@@ -252,6 +255,10 @@ static void fill_bus(struct writer *w)
 	b->reclaimed = w->counters.reclaimed;
 	b->quarantined = w->counters.quarantined;
 	b->batches_failed = w->counters.sink_errors;
+	b->registrations = atomic_load_explicit(&w->reg.hdr->registrations, memory_order_relaxed);
+	b->refused_denied = atomic_load_explicit(&w->reg.hdr->refused_denied, memory_order_relaxed);
+	b->refused_quota = atomic_load_explicit(&w->reg.hdr->refused_quota, memory_order_relaxed);
+	b->refused_full = atomic_load_explicit(&w->reg.hdr->refused_full, memory_order_relaxed);
 }
 
 static void fill_sinks(struct writer *w)
@@ -450,13 +457,15 @@ void writer_stats_delivered(struct writer *w)
 		lb_stats_hist_add(&st->snap.batch, w->merged.count, 1);
 }
 
-void writer_stats_retire(struct writer *w, uint32_t i, const struct lb_lane_info *info)
+void writer_stats_retire(struct writer *w, uint32_t i)
 {
 	struct writer_stats *st = w->stats;
+	struct lb_lane_info info;
 
 	if (!st)
 		return;
-	basis_retire(st, i, info);
+	lb_lane_info_get(&w->bus, i, &info);
+	basis_retire(w, i, &info);
 	state_save(st, w->bus.lane_count);
 }
 

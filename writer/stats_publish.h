@@ -31,9 +31,9 @@ void writer_stats_collected(struct writer *w);
  * publish-to-written latency, batch size. */
 void writer_stats_delivered(struct writer *w);
 
-/* writer_stats_retire - lane i was reclaimed with the header info: move
- * its client's counts to the totals, so that totals never go back. */
-void writer_stats_retire(struct writer *w, uint32_t i, const struct lb_lane_info *info);
+/* writer_stats_retire - lane i's client is done, its lane about to be
+ * freed: move its counts to the totals, so that totals never go back. */
+void writer_stats_retire(struct writer *w, uint32_t i);
 
 /* writer_stats_close - publish a last time with no writer pid (readers
  * then see the writer gone) and unmap; the segment stays. */

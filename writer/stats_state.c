@@ -6,7 +6,7 @@
  *	logbus-counts 1
  *	segment <id>                    lb_bus_id() of the bus counted
  *	retired <clients> <counts>      the retired clients' totals
- *	lane <i> <pid> <start> <seq_known> <next_seq> <counts>
+ *	lane <i> <pid> <grant> <seq_known> <next_seq> <counts>
  *	                                (pid 0: the client is not known yet)
  *	end <hash>
  *
@@ -59,17 +59,17 @@ static int take_counts(const char *p, struct client_counts *c)
  * none. */
 static int take_lane(const char *p, struct lane_basis *lanes, uint32_t n)
 {
-	unsigned long long start, next_seq;
+	unsigned long long grant, next_seq;
 	unsigned lane, pid, seq_known;
 	struct lane_basis lb = { 0 };
 	int used = 0, more;
 
-	if (sscanf(p, "lane %u %u %llu %u %llu%n", &lane, &pid, &start, &seq_known, &next_seq,
+	if (sscanf(p, "lane %u %u %llu %u %llu%n", &lane, &pid, &grant, &seq_known, &next_seq,
 		   &used) != 5 || !(more = take_counts(p + used, &lb.n)) || p[used + more] != '\n')
 		return 0;
 	lb.known = pid != 0;   /* no client has pid 0 */
 	lb.pid = pid;
-	lb.start = start;
+	lb.grant = grant;
 	lb.seq_known = seq_known != 0;
 	lb.next_seq = next_seq;
 	if (lane < n)
@@ -140,7 +140,7 @@ int stats_state_save(struct stats_state *st, const struct lane_basis *lanes, uin
 	lb_buf_putc(b, '\n');
 	for (uint32_t i = 0; i < n; i++) {
 		const struct lane_basis *l = &lanes[i];
-		const uint64_t head[] = { i, l->pid, l->start, l->seq_known, l->next_seq };
+		const uint64_t head[] = { i, l->pid, l->grant, l->seq_known, l->next_seq };
 
 		if (basis_empty(l))
 			continue;

@@ -25,9 +25,9 @@ struct client_counts {
 
 /* What the writer keeps of one lane's client. */
 struct lane_basis {
-	bool known;             /* pid and start name the client counted */
-	uint32_t pid;
-	uint64_t start;         /* its process start (lane owner_start) */
+	bool known;             /* grant names the client counted */
+	uint32_t pid;           /* its pid, as the registrar learnt it */
+	uint64_t grant;         /* its lane file's grant (shm/registry.h) */
 	bool seq_known;
 	uint64_t next_seq;      /* the lane sequence accounted for next */
 	struct client_counts n;
