@@ -356,9 +356,12 @@ static bool own(const struct hostile_run *h, uint32_t slot, uint64_t grant)
 	return false;
 }
 
-/* ADOPT, then RELEASE, every slot and grant it does not hold, on a
- * connection of its own (made again whenever the registrar ends it). */
-static void sweep(struct hostile_run *h)
+/* ADOPT every slot and grant it does not hold, on a connection of its
+ * own, and with release, RELEASE each too. The registrar ends a
+ * connection that RELEASEs what it does not hold (with a line on its
+ * stderr): it is made again each time, and RELEASE is tried only for the
+ * grants given so far, where the victim's lane must be. */
+static void sweep(struct hostile_run *h, bool release)
 {
 	int s = hostile_connect(h->t->bus);
 
@@ -369,20 +372,20 @@ static void sweep(struct hostile_run *h)
 
 			if (own(h, slot, g))
 				continue;
-			if (hostile_request(s, LB_REG_ADOPT, slot, g, &m, &fd) == 0) {
-				h->r->adopted += m.type == LB_REG_ADOPTED;
-			} else {
+			if (hostile_request(s, LB_REG_ADOPT, slot, g, &m, &fd) < 0) {
 				close(s);
 				s = hostile_connect(h->t->bus);
 				continue;
 			}
+			h->r->adopted += m.type == LB_REG_ADOPTED;
 			if (fd >= 0)
 				close(fd);
+			if (!release || g == 0 || g > h->max_grant)
+				continue;
 			m = reg_msg(LB_REG_RELEASE, slot, g);
-			if (lb_reg_send(s, &m, -1) < 0) {
-				close(s);
-				s = hostile_connect(h->t->bus);
-			}
+			(void)lb_reg_send(s, &m, -1);
+			close(s);
+			s = hostile_connect(h->t->bus);
 		}
 	}
 	if (s >= 0)
@@ -520,7 +523,7 @@ static void round_of_attacks(struct hostile_run *h)
 	attack_proc(h, h->t->writer);
 	attack_proc(h, h->t->registrar);
 	send_garbage(h);
-	sweep(h);
+	sweep(h, atomic_load_explicit(&h->r->rounds, memory_order_relaxed) < 2);
 	atomic_fetch_add_explicit(&h->r->rounds, 1, memory_order_release);
 }
 

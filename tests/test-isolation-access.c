@@ -169,7 +169,7 @@ static void denied_with(struct harness *h, const char *allow)
 	cat_err_path(h, err, sizeof(err));
 	assert_int_equal(users_cat(&denied, h->bus, (const char *const[]){ "-t", "denied", "no", NULL },
 				   err), 1);
-	expect_cat_said(err, "not allowed");
+	expect_cat_said(err, "(" USERS_DENIED ") may not log");
 	assert_int_equal(users_cat(&ok, h->bus, (const char *const[]){ "-t", "denied", "yes", NULL },
 				   NULL), 0);
 	j = stattest_json(h->bus, 0);
