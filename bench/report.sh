@@ -313,6 +313,26 @@ EOF
 	echo
 }
 
+registration() {
+	cat <<'EOF'
+## Registration and reclaim
+
+A client registers once per handle (a connection to the writer's
+registrar) and asks for a lane at each thread's first publish.
+`register-cost` times, in one process, `logbus_open` + the first publish
++ `logbus_close`; whole `logbus-cat` runs beside `logbus-cat --version`
+(the same program start, no registration); and the reclaim delay: from a
+client's end (exit without `logbus_close`, or SIGKILL) to its lane slot's
+FREE in the writer's registry.
+
+| measurement | runs | failed | p50 | p90 | p99 | max | baseline p50 |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+EOF
+	q '.results[] | select(.bench == "register-cost") |
+	  "| \(.label) | \(.runs) | \(.failed) | \(ns(.p50_ns)) | \(ns(.p90_ns)) | \(ns(.p99_ns)) | \(ns(.max_ns)) | \(if .baseline_p50_ns then ns(.baseline_p50_ns) else "" end) |"'
+	echo
+}
+
 failures() {
 	q 'if [.results[] | select(.bench == "error")] | length > 0 then
 	  "## Measurements that failed (TODO)\n", (.results[] | select(.bench == "error") |
@@ -330,4 +350,5 @@ delivered
 written
 growth
 wakeup
+registration
 failures
