@@ -89,7 +89,7 @@ static int victim_main(void *arg)
 	struct victim *v = arg;
 	logbus_t *lb = logbus_open(v->bus);
 
-	if (!lb || logbus_set_overflow(lb, LOGBUS_OVERFLOW_BLOCK, -1) < 0)
+	if (!lb || logbus_set_overflow(lb, LOGBUS_OVERFLOW_BLOCK, WAIT_MS) < 0)
 		return 1;
 	for (int n = 0; n < ENTRIES; n++) {
 		int phase = n < ENTRIES / 2 ? 0 : n < ENTRIES * 3 / 4 ? 1 : 2;
@@ -132,6 +132,7 @@ static pid_t registrar_pid(const struct harness *h)
 /* What the output holds, entry by entry. */
 struct seen {
 	pid_t victim, hostile, self;
+	uid_t victim_uid, hostile_uid;
 	uint8_t n[ENTRIES];
 	uint64_t forged, after, bad;
 	char first_bad[300];
@@ -151,18 +152,22 @@ static void bad(struct seen *s, json_t *e, const char *why)
 	}
 }
 
-/* Each entry is the victim's (its own pid, counted by n), the hostile's
- * (tag sshd or any other, always the hostile's pid), or the test's own
- * last one (tag "after"); no entry carries pid 1. */
+/* Each entry is the victim's (its own pid and uid, counted by n), the
+ * hostile's (tag sshd or any other, always the hostile's pid and uid), or
+ * the test's own last one (tag "after"); no entry carries pid 1. */
 static void see(json_t *e, void *ctx)
 {
 	struct seen *s = ctx;
 	const char *tag = json_string_value(json_object_get(e, "tag"));
 	const char *n = json_string_value(json_object_get(json_object_get(e, "fields"), "n"));
-	json_int_t pid = entry_int(e, "pid");
+	json_int_t pid = entry_int(e, "pid"), uid = entry_int(e, "uid");
 
 	if (pid == HOSTILE_FORGED_PID)
 		return bad(s, e, "an entry with the forged pid");
+	if (!json_is_integer(json_object_get(e, "uid")))
+		return bad(s, e, "an entry without its uid");
+	if ((pid == s->victim && uid != s->victim_uid) || (pid == s->hostile && uid != s->hostile_uid))
+		return bad(s, e, "an entry with another uid than its process's");
 	if (tag && !strcmp(tag, TAG) && pid == s->victim) {
 		long k = n ? strtol(n, NULL, 10) : -1;
 		if (k < 0 || k >= ENTRIES)
@@ -177,12 +182,15 @@ static void see(json_t *e, void *ctx)
 	}
 }
 
-static void check_output(const struct harness *h, pid_t victim, pid_t hostile)
+static void check_output(const struct harness *h, pid_t victim, const struct test_user *vu,
+			 pid_t hostile, const struct test_user *hu)
 {
 	struct seen *s = calloc(1, sizeof(*s));
 
 	s->victim = victim;
+	s->victim_uid = vu->uid;
 	s->hostile = hostile;
+	s->hostile_uid = hu->uid;
 	s->self = getpid();
 	harness_each_entry(h, see, s);
 	if (s->bad)
@@ -290,7 +298,7 @@ static void test_hostile(void **state)
 	harness_wait_exit(vp, 0);
 	check_report(&x->report, 16);
 	check_writer_drains(h);
-	check_output(h, vp, hp);
+	check_output(h, vp, &vu, hp, &hu);
 }
 
 /* Numbered streams (streams.h) from threads of one process of the victim
