@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Test users: made once as system users, and become in forked children. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <setjmp.h>
@@ -25,6 +26,18 @@ bool users_available(void)
 	return geteuid() == 0;
 }
 
+/* In a child: descriptor 1 (when out) and 2 into the file path. Not
+ * freopen: that would flush the parent's buffered output a second time. */
+static int redirect(const char *path, bool out)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || (out && dup2(fd, STDOUT_FILENO) < 0) || dup2(fd, STDERR_FILENO) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 /* Run argv (execvp) quietly; its exit status, or -1 when it did not exit. */
 static int run_tool(const char *const *argv)
 {
@@ -32,7 +45,7 @@ static int run_tool(const char *const *argv)
 	int st;
 
 	if (pid == 0) {
-		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+		if (redirect("/dev/null", true) < 0)
 			_exit(126);
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
@@ -121,7 +134,7 @@ pid_t users_spawn(const struct test_user *u, const char *const *argv, const char
 	pid_t pid = harness_fork();
 
 	if (pid == 0) {
-		if (err_path && !freopen(err_path, "w", stderr))
+		if (err_path && redirect(err_path, false) < 0)
 			_exit(126);
 		if (u && users_become(u) < 0)
 			_exit(126);
