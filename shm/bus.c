@@ -441,6 +441,16 @@ bool lb_bus_writer_stale(const struct lb_bus *bus, uint64_t now_ns, uint64_t sta
 	return now_ns > beat && now_ns - beat > stale_ns;
 }
 
+uint64_t lb_bus_output_seq(const struct lb_bus *bus)
+{
+	return atomic_load_explicit(&bus->hdr->next_output_seq, memory_order_relaxed);
+}
+
+void lb_bus_set_output_seq(const struct lb_bus *bus, uint64_t seq)
+{
+	atomic_store_explicit(&bus->hdr->next_output_seq, seq, memory_order_relaxed);
+}
+
 uint64_t lb_bus_id(const struct lb_bus *bus)
 {
 	/* Written once before the magic's release store (bus_create:A). */

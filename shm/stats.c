@@ -117,18 +117,27 @@ static struct stats_layout layout_for(uint32_t lane_count)
 
 /* ---- writer ---- */
 
-static int create_fd(const char *path, size_t size, struct lb_bus_error *err)
+/* Make the segment file: made 0600, then given its group and mode, so that
+ * nobody outside them can open it in between. */
+static int create_fd(const char *path, size_t size, mode_t mode, gid_t group,
+		     struct lb_bus_error *err)
 {
 	int fd, r;
 
 	(void)shm_unlink(path);
-	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
 		lb_set_why(err, "cannot create %s: %s", path, strerror(errno));
 		return r;
 	}
-	if (fchmod(fd, 0644) < 0 || ftruncate(fd, (off_t)size) < 0) {
+	if (group != (gid_t)-1 && fchown(fd, (uid_t)-1, group) < 0) {
+		r = -errno;
+		lb_set_why(err, "cannot give %s to group %u: %s", path, (unsigned)group,
+			   strerror(errno));
+		goto fail;
+	}
+	if (fchmod(fd, mode) < 0 || ftruncate(fd, (off_t)size) < 0) {
 		r = -errno;
 		lb_set_why(err, "cannot size %s: %s", path, strerror(errno));
 		goto fail;
@@ -146,8 +155,8 @@ fail:
 	return r;
 }
 
-int lb_stats_create(const char *name, uint32_t lane_count, struct lb_stats_segment *s,
-		    struct lb_bus_error *err)
+int lb_stats_create(const char *name, uint32_t lane_count, mode_t mode, gid_t group,
+		    struct lb_stats_segment *s, struct lb_bus_error *err)
 {
 	struct stats_layout l = layout_for(lane_count);
 	char path[LB_BUS_PATH_MAX];
@@ -161,7 +170,7 @@ int lb_stats_create(const char *name, uint32_t lane_count, struct lb_stats_segme
 		lb_set_why(err, "bad bus name or lane count for a stats segment");
 		return -EINVAL;
 	}
-	fd = create_fd(path, l.size, err);
+	fd = create_fd(path, l.size, mode, group, err);
 	if (fd < 0)
 		return fd;
 	p = mmap(NULL, l.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -178,13 +178,18 @@ struct lb_stats_segment {
 	uint32_t lane_count;
 };
 
+/* The mode of a stats segment when the configuration names none: it
+ * names every client's pid and program, for the writer's group only. */
+#define LB_STATS_MODE 0640
+
 /*
  * lb_stats_create - create (replacing any old one) the stats segment of
- * bus name for lane_count lanes, mode 0644, fully allocated, and map it.
- * Returns 0, or a negative errno with why.
+ * bus name for lane_count lanes, fully allocated, with mode and group
+ * ((gid_t)-1: the caller's), and map it. Returns 0, or a negative errno
+ * with why.
  */
-int lb_stats_create(const char *name, uint32_t lane_count, struct lb_stats_segment *s,
-		    struct lb_bus_error *err);
+int lb_stats_create(const char *name, uint32_t lane_count, mode_t mode, gid_t group,
+		    struct lb_stats_segment *s, struct lb_bus_error *err);
 
 /* lb_stats_close - unmap; the segment stays for readers (a no-op when not
  * mapped). */

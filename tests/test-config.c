@@ -226,6 +226,21 @@ static const struct bad {
 	{ "{\"format\":[]}", NULL, "$.format: chooses no sink" },
 	{ "{\"file\":{}", NULL, "$: " },
 	{ "{\"bus\":\"a\",\"bus\":\"b\"}", NULL, "$: duplicate object key" },
+	{ "{\"clients\":{\"socket_mode\":\"0999\"}}", NULL, "$.clients.socket_mode: is not a mode" },
+	{ "{\"clients\":{\"socket_mode\":438}}", NULL, "$.clients.socket_mode: is not a mode" },
+	{ "{\"clients\":{\"stats_mode\":\"0666\"}}", NULL,
+	  "$.clients.stats_mode: 0666 is more than 0644" },
+	{ "{\"clients\":{\"allowed_users\":[\"root\",\"no-such-user-lb\"]}}", NULL,
+	  "$.clients.allowed_users[1]: 'no-such-user-lb' names no user of this system" },
+	{ "{\"clients\":{\"allowed_users\":[4294967295]}}", NULL,
+	  "$.clients.allowed_users[0]: is not a user" },
+	{ "{\"clients\":{\"allowed_groups\":\"root\"}}", NULL,
+	  "$.clients.allowed_groups: is not a list of groups" },
+	{ "{\"clients\":{\"socket_group\":\"no-such-group-lb\"}}", NULL,
+	  "$.clients.socket_group: 'no-such-group-lb' names no group of this system" },
+	{ "{\"clients\":{\"stats_group\":true}}", NULL, "$.clients.stats_group: is not a group" },
+	{ "{\"clients\":{\"lanes_per_uid\":-1}}", NULL, "$.clients.lanes_per_uid: is not a count" },
+	{ "{\"clients\":{\"lanes\":1}}", NULL, "$.clients.lanes: unknown key" },
 	{ "{}", "LOGBUS_FORMAT=json,fax", "LOGBUS_FORMAT 'json,fax': 'fax' names no sink" },
 	{ "{}", "LOGBUS_DIR=/etc/passwd/x", "$.file.dir: unwritable" },
 	{ "{}", "LOGBUS_BUS=../x", "LOGBUS_BUS '../x': '../x' is not a bus name" },
@@ -257,6 +272,25 @@ static void test_levels_one_parser(void **state)
 		"\"match\":{\"level\":\"3\"}}]}",
 		"{\"hooks\":[{\"name\":\"a\",\"type\":\"action\",\"command\":[\"/bin/cat\"],"
 		"\"match\":{\"level\":\"error..critical\"}}]}",
+	};
+	char out[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (check(ok[i], NULL, out, sizeof(out)) != 0)
+			fail_msg("config %s refused:\n%s", ok[i], out);
+}
+
+/* Users and groups are names the system knows or ids, as numbers or
+ * strings of digits; modes are octal strings. */
+static void test_clients_valid(void **state)
+{
+	static const char *const ok[] = {
+		"{\"clients\":{\"allowed_users\":[\"root\",1001,\"1002\"],"
+		"\"allowed_groups\":[\"root\",0],\"socket_group\":\"root\",\"socket_mode\":\"0660\","
+		"\"stats_group\":0,\"stats_mode\":\"0600\",\"lanes_per_uid\":4,"
+		"\"lanes_per_client\":\"2\"}}",
+		"{\"clients\":{\"allowed_users\":[]}}",
 	};
 	char out[4096];
 
@@ -321,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_all_problems),
 		cmocka_unit_test(test_levels_one_parser),
 		cmocka_unit_test(test_facilities_one_parser),
+		cmocka_unit_test(test_clients_valid),
 		cmocka_unit_test(test_example_sections_valid),
 		cmocka_unit_test(test_messages_placed),
 		cmocka_unit_test(test_missing_file),

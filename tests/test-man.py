@@ -22,7 +22,7 @@ import sys
 CONFIG_SECTIONS = {
     "top_keys": "TOP-LEVEL KEYS", "file_keys": "FILE", "entry_keys": "ENTRY FILES",
     "journal_keys": "JOURNALD", "syslog_keys": "SYSLOG",
-    "parse_key": "HOOKS", "parse_match": "HOOKS",
+    "parse_key": "HOOKS", "parse_match": "HOOKS", "clients_keys": "CLIENTS",
 }
 
 failures = []

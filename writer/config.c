@@ -14,7 +14,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 #include "config.h"
 #include "hooks.h"
 #include "logbus.h"
+#include "stats.h"
 #include "text.h"
 
 #define PATH_LEN 160
@@ -100,7 +103,7 @@ static void warning(struct ctx *x, const char *path, const char *fmt, ...)
 enum key_type {
 	T_STRING, T_BOOL, T_COUNT, T_SIZE, T_SECONDS, T_LEVEL, T_GLOB, T_COMPRESS,
 	T_ZSTD_LEVEL, T_FACILITY, T_TRANSPORT, T_FORMATS, T_BUS, T_OBJECT, T_LIST,
-	T_HOOKS,
+	T_HOOKS, T_MODE, T_GROUP, T_USERS, T_GROUPS,
 };
 
 struct section;
@@ -316,6 +319,81 @@ static const char *formats_of(json_t *v, unsigned *bits)
 	return NULL;
 }
 
+/* A file mode: a string of octal digits, at most "0777". */
+static bool mode_of(json_t *v, unsigned *out)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+	char *end;
+	unsigned long m;
+
+	if (!*s || strspn(s, "01234567") != strlen(s))
+		return false;
+	errno = 0;
+	m = strtoul(s, &end, 8);
+	if (errno || m > 0777)
+		return false;
+	*out = (unsigned)m;
+	return true;
+}
+
+/* A user (group true: a group): a name getpwnam(3) (getgrnam(3)) knows,
+ * or an id, a number or a string of digits. NULL, or why not. */
+static const char *id_of(json_t *v, bool group, uint32_t *out)
+{
+	const char *what = group ? "group" : "user", *name = json_string_value(v);
+	static __thread char why[160];
+	uint64_t id = UINT64_MAX;
+	struct passwd *pw;
+	struct group *gr;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		id = (uint64_t)json_integer_value(v);
+	else if (!name || !*name)
+		id = UINT64_MAX;
+	else if (group && (gr = getgrnam(name)))
+		id = gr->gr_gid;
+	else if (!group && (pw = getpwnam(name)))
+		id = pw->pw_uid;
+	else if (parse_count(name, &id) < 0) {
+		snprintf(why, sizeof(why), "'%.64s' names no %s of this system", name, what);
+		return why;
+	}
+	if (id >= UINT32_MAX) {   /* (uid_t)-1 is nobody's id */
+		snprintf(why, sizeof(why), "is not a %s (a name, or an id below 4294967295)", what);
+		return why;
+	}
+	*out = (uint32_t)id;
+	return NULL;
+}
+
+/* A list of users or groups, into ids (allocated even when empty: an
+ * empty list is a list given). */
+static void parse_ids(struct ctx *x, const char *path, json_t *v, bool group,
+		      struct registrar_ids *ids)
+{
+	char sub[PATH_LEN];
+	const char *why;
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v)) {
+		problem(x, path, "is not a list of %s", group ? "groups" : "users");
+		return;
+	}
+	ids->ids = calloc(json_array_size(v) + 1, sizeof(*ids->ids));
+	if (!ids->ids) {
+		problem(x, path, "out of memory");
+		return;
+	}
+	json_array_foreach(v, i, e) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		if ((why = id_of(e, group, &ids->ids[ids->count])))
+			problem(x, sub, "%s", why);
+		else
+			ids->count++;
+	}
+}
+
 /* ---- the walker ---- */
 
 static void parse_section(struct ctx *x, const char *path, json_t *obj,
@@ -440,6 +518,18 @@ static void parse_value(struct ctx *x, const char *path, json_t *v, const struct
 		return;
 	case T_HOOKS:
 		(void)hooks_conf_parse(v, path, dst, hook_problem, x);
+		return;
+	case T_MODE:
+		if (!mode_of(v, dst))
+			problem(x, path, "is not a mode (a string of octal digits, at most \"0777\")");
+		return;
+	case T_GROUP:
+		if ((why = id_of(v, true, dst)))
+			problem(x, path, "%s", why);
+		return;
+	case T_USERS:
+	case T_GROUPS:
+		parse_ids(x, path, v, k->type == T_GROUPS, dst);
 		return;
 	}
 }
@@ -589,6 +679,41 @@ static const struct key syslog_keys[] = {
 static const struct section syslog_section = { syslog_keys, sizeof(struct syslog_options),
 					       syslog_defaults, syslog_check };
 
+static void clients_defaults(void *p)
+{
+	*(struct clients_options *)p = (struct clients_options){
+		.registrar = { .socket_mode = 0666, .socket_group = (gid_t)-1 },
+		.stats_mode = LB_STATS_MODE,
+		.stats_group = (gid_t)-1,
+	};
+}
+
+static void clients_check(struct ctx *x, const char *path, void *p)
+{
+	struct clients_options *o = p;
+	char sub[PATH_LEN];
+
+	snprintf(sub, sizeof(sub), "%s.stats_mode", path);
+	if (o->stats_mode & ~0644u)
+		problem(x, sub, "%04o is more than 0644: only the writer writes the stats, the "
+			"others may only read them", o->stats_mode);
+}
+
+static const struct key clients_keys[] = {
+	KEY("socket_mode", T_MODE, struct clients_options, registrar.socket_mode),
+	KEY("socket_group", T_GROUP, struct clients_options, registrar.socket_group),
+	KEY("allowed_users", T_USERS, struct clients_options, registrar.allowed_users),
+	KEY("allowed_groups", T_GROUPS, struct clients_options, registrar.allowed_groups),
+	KEY("lanes_per_uid", T_COUNT, struct clients_options, registrar.lanes_per_uid),
+	KEY("lanes_per_client", T_COUNT, struct clients_options, registrar.lanes_per_client),
+	KEY("stats_mode", T_MODE, struct clients_options, stats_mode),
+	KEY("stats_group", T_GROUP, struct clients_options, stats_group),
+	{ 0 },
+};
+
+static const struct section clients_section = { clients_keys, sizeof(struct clients_options),
+						clients_defaults, clients_check };
+
 static const struct key top_keys[] = {
 	KEY("bus", T_BUS, struct writer_config, bus),
 	KEY("lanes", T_COUNT, struct writer_config, geometry.lane_count),
@@ -603,6 +728,7 @@ static const struct key top_keys[] = {
 	SUB("entry_files", T_LIST, struct writer_config, entry_files, &entry_section),
 	SUB("syslog", T_LIST, struct writer_config, syslog, &syslog_section),
 	KEY("hooks", T_HOOKS, struct writer_config, hooks),
+	SUB("clients", T_OBJECT, struct writer_config, clients, &clients_section),
 	{ 0 },
 };
 
@@ -619,6 +745,7 @@ static void top_defaults(struct writer_config *c)
 		.spool_max = DEFAULT_SPOOL_MAX,
 	};
 	file_defaults(&c->file);
+	clients_defaults(&c->clients);
 }
 
 /* The sinks that run when nothing names them: the file, and every other
@@ -818,6 +945,8 @@ void config_free(struct writer_config *c)
 	hooks_conf_free(c->hooks);
 	free(c->entry_files.items);
 	free(c->syslog.items);
+	free(c->clients.registrar.allowed_users.ids);
+	free(c->clients.registrar.allowed_groups.ids);
 	json_decref(c->root);
 	*c = (struct writer_config){ 0 };
 }

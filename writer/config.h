@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "bus.h"
+#include "registrar.h"
 #include "sink_entry.h"
 #include "sink_file.h"
 #include "sink_journal.h"
@@ -25,6 +26,14 @@ enum writer_format {
 	FORMAT_JOURNALD = 1u << 1,
 	FORMAT_SYSLOG = 1u << 2,     /* one sink per "syslog" destination */
 	FORMAT_ENTRY = 1u << 3,      /* one sink per "entry_files" rule */
+};
+
+/* "clients": who may log (the registrar's part), and who reads the stats
+ * segment, which names every client's pid and program. */
+struct clients_options {
+	struct registrar_config registrar;
+	unsigned stats_mode;       /* default 0640 */
+	gid_t stats_group;         /* (gid_t)-1: the writer's group */
 };
 
 /* A list parsed from a JSON array of objects. */
@@ -48,6 +57,7 @@ struct writer_config {
 	struct config_list entry_files;  /* struct entry_options */
 	struct config_list syslog;       /* struct syslog_options */
 	struct hooks_conf *hooks;        /* "hooks", parsed (writer/hooks/hooks.h); NULL: none */
+	struct clients_options clients;  /* read at start only: a reload keeps the running one */
 };
 
 /* What the command line gave; NULL or 0: not given. */

@@ -189,8 +189,7 @@ static int adopt_or_create(const struct writer_config *c, struct lb_bus *bus,
 	if (r == 0 || r == -EPROTO || r == -EPROTONOSUPPORT || r == -EBADMSG || r == -EAGAIN) {
 		/* We hold the bus's lock: no other writer uses the segment,
 		 * and clients only read it. */
-		fprintf(stderr, "logbus-writer: bus '%s': %s; making it anew
-", c->bus,
+		fprintf(stderr, "logbus-writer: bus '%s': %s; making it anew\n", c->bus,
 			r == 0 ? "its segment belongs to another user" : err->why);
 		lb_bus_detach(bus);
 		if (lb_bus_path(c->bus, NULL, path) == 0 && shm_unlink(path) < 0 && errno != ENOENT) {
@@ -458,9 +457,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "logbus-writer: out of memory\n");
 		return 1;
 	}
-	if (start_sinks(&w) < 0 || start_hooks(&w) < 0 ||
-	    registrar_start(&service.config.clients, service.bus, &w.bus, &w.reg,
-			    &service.registrar) < 0) {
+	/* The registrar first: a fork before the sinks and hooks start
+	 * threads. */
+	if (registrar_start(&service.config.clients.registrar, service.bus, &w.reg,
+			    &service.registrar) < 0 ||
+	    start_sinks(&w) < 0 || start_hooks(&w) < 0) {
+		if (service.registrar > 0)
+			registrar_stop(service.registrar, service.bus);
 		writer_fini(&w);
 		lb_registry_close(&w.reg);
 		lb_bus_detach(&w.bus);
@@ -474,7 +477,8 @@ int main(int argc, char **argv)
 	tsc_clock_init(&w.clock);
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
 			    lb_clock_ns(CLOCK_MONOTONIC));
-	(void)writer_stats_open(&w, service.config.bus);
+	(void)writer_stats_open(&w, service.config.bus, service.config.clients.stats_mode,
+				service.config.clients.stats_group);
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		service.watchdog_ns = usec * 1000u;
 	fprintf(stderr, "logbus-writer: draining bus '%s' (%u lanes of %llu bytes) into %zu "

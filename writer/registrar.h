@@ -5,39 +5,53 @@
  * shares with the drain). It runs apart from the drain so that a drain
  * that is busy, blocked on a sink or stopped still registers clients, and
  * so that no client's request ever waits on a sink.
+ *
+ * registrar.c is the process: the socket, the fork, the connections and
+ * what the kernel says of each peer. registrar_grant.c is what a request
+ * does to the registry: who may log, the quotas, grants, releases and
+ * adoptions.
  */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bus.h"
 #include "registry.h"
+
+/* A list of user or group ids, resolved from names when the configuration
+ * was read. ids NULL: the list was not given. */
+struct registrar_ids {
+	uint32_t *ids;
+	size_t count;
+};
 
 /* Who may log and how much: the "clients" section of the configuration
  * (logbus-writer.json(5)). */
 struct registrar_config {
 	unsigned socket_mode;        /* default 0666: every local user, as /dev/log */
-	const char *socket_group;    /* NULL: the writer's group */
-	const char *const *allowed_users;   /* names or numbers; NULL: anyone */
-	size_t nallowed_users;
-	const char *const *allowed_groups;  /* names or numbers (primary or supplementary) */
-	size_t nallowed_groups;
+	gid_t socket_group;          /* (gid_t)-1: the writer's group */
+	/* A client may log when neither list is given, or when its uid is in
+	 * allowed_users or its gid or a supplementary group in allowed_groups. */
+	struct registrar_ids allowed_users;
+	struct registrar_ids allowed_groups;
 	uint32_t lanes_per_uid;      /* 0: the default, 3/4 of the lanes; root is exempt */
-	uint32_t lanes_per_client;   /* 0: no limit but lanes_per_uid */
+	uint32_t lanes_per_client;   /* per connection; 0: no limit but lanes_per_uid */
 };
 
 /*
  * registrar_start - bind the bus's socket (replacing one a dead writer
- * left; the caller holds the writer lock), set its mode and group, and
- * fork the registrar, which serves it until the writer exits (it dies with
- * its parent, PR_SET_PDEATHSIG). Returns 0 with *pid set, or a negative
- * errno after printing the cause to stderr.
+ * left; the caller holds the writer lock), set its mode and group, start a
+ * new registrar run in reg (slots granted before it are orphans until their
+ * clients adopt them), and fork the registrar, which serves the socket
+ * until the writer exits (it dies with its parent, PR_SET_PDEATHSIG).
+ * Call it before the writer starts any thread. Returns 0 with *pid set, or
+ * a negative errno after printing the cause to stderr.
  */
 int registrar_start(const struct registrar_config *c, const char *bus_name,
-		    const struct lb_bus *bus, const struct lb_registry *reg, pid_t *pid);
+		    const struct lb_registry *reg, pid_t *pid);
 
 /* registrar_stop - end the registrar and remove the socket: at a clean
- * writer exit, after the final drain. */
+ * writer exit, after the final drain. pid <= 0: only the socket. */
 void registrar_stop(pid_t pid, const char *bus_name);

@@ -346,7 +346,7 @@ static void state_load(struct writer *w, struct writer_stats *st)
 			"at zero and a restart starts them again\n", st->state.name, strerror(-r));
 }
 
-int writer_stats_open(struct writer *w, const char *bus)
+int writer_stats_open(struct writer *w, const char *bus, mode_t mode, gid_t group)
 {
 	struct writer_stats *st = calloc(1, sizeof(*st));
 	struct lb_bus_error err = { "" };
@@ -361,7 +361,7 @@ int writer_stats_open(struct writer *w, const char *bus)
 	st->snap.clients = calloc(w->bus.lane_count, sizeof(*st->snap.clients));
 	r = st->lanes && st->bases && st->touched && st->snap.clients ? 0 : -ENOMEM;
 	if (r == 0)
-		r = lb_stats_create(bus, w->bus.lane_count, &st->seg, &err);
+		r = lb_stats_create(bus, w->bus.lane_count, mode, group, &st->seg, &err);
 	if (r < 0) {
 		fprintf(stderr, "logbus-writer: running without stats: %s\n",
 			r == -ENOMEM ? "out of memory" : err.why);

@@ -9,14 +9,16 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct writer;
 struct lb_lane_info;
 
 /* writer_stats_open - create the stats segment of bus for w (after
- * writer_init) and publish a first time. Returns 0, or a negative errno
- * after printing one line: the writer then runs without stats. */
-int writer_stats_open(struct writer *w, const char *bus);
+ * writer_init), with mode and group ((gid_t)-1: the writer's), and publish
+ * a first time. Returns 0, or a negative errno after printing one line:
+ * the writer then runs without stats. */
+int writer_stats_open(struct writer *w, const char *bus, mode_t mode, gid_t group);
 
 /* writer_stats_tick - heartbeat; publish when the last publish is 100 ms
  * old (now: CLOCK_MONOTONIC ns). Called every round of the drain loop. */
