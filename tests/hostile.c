@@ -143,21 +143,36 @@ static void try_open(struct hostile_run *h, const char *path, int flags)
 	}
 }
 
-/* Read and write path, and list it when it is a directory. */
+/* Read and write path (a file). */
 static void try_file(struct hostile_run *h, const char *path)
 {
-	char what[300];
-	DIR *d;
-	int e;
-
 	try_open(h, path, O_RDONLY);
 	try_open(h, path, O_RDWR);
+}
+
+/* Open, list and plant a file in path (a directory). */
+static void try_dir(struct hostile_run *h, const char *path)
+{
+	char what[300], planted[300];
+	DIR *d;
+	int e, fd;
+
+	try_open(h, path, O_RDONLY | O_DIRECTORY);
 	d = opendir(path);
 	e = errno;
-	snprintf(what, sizeof(what), "opendir(%s)", path);
+	snprintf(what, sizeof(what), "opendir(%.200s)", path);
 	note(h, what, d ? 0 : -1, e);
 	if (d)
 		closedir(d);
+	snprintf(planted, sizeof(planted), "%.200s/planted.%d", path, (int)getpid());
+	fd = open(planted, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	e = errno;
+	snprintf(what, sizeof(what), "creat(%.200s)", planted);
+	note(h, what, fd, e);
+	if (fd >= 0) {
+		close(fd);
+		(void)unlink(planted);
+	}
 }
 
 /* The bus segment is 0644 by design (clients map it read-only): reading
@@ -204,20 +219,22 @@ static void attack_files(struct hostile_run *h)
 		    !strcmp(de->d_name + n, ".sock") || strlen(de->d_name) > 2 * LB_BUS_PATH_MAX)
 			continue;
 		snprintf(path, sizeof(path), "/dev/shm/%.*s", 2 * LB_BUS_PATH_MAX, de->d_name);
-		try_file(h, path);
+		if (de->d_type == DT_DIR)
+			try_dir(h, path);
+		else
+			try_file(h, path);
 	}
 	if (shm)
 		closedir(shm);
 	if (lb_registry_dir(h->t->bus, dir, sizeof(dir)) < 0)
 		return;
-	try_file(h, dir);
+	try_dir(h, dir);
 	snprintf(path, sizeof(path), "%s/registry", dir);
 	try_file(h, path);
 	for (uint32_t s = 0; s < h->bus.lane_count; s++) {
 		for (uint64_t g = 0; g <= h->max_grant + GRANT_SLACK; g++) {
 			snprintf(path, sizeof(path), "%s/lane.%u.%llu", dir, s, (unsigned long long)g);
-			try_open(h, path, O_RDONLY);
-			try_open(h, path, O_RDWR);
+			try_file(h, path);
 		}
 	}
 }
@@ -236,19 +253,17 @@ static void attack_proc(struct hostile_run *h, pid_t pid)
 		return;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
-		try_open(h, path, O_RDONLY);
-		try_open(h, path, O_RDWR);
+		try_file(h, path);
 	}
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, dirs[i]);
-		try_file(h, path);
+		try_dir(h, path);
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)pid, (int)pid, dirs[i]);
-		try_file(h, path);
+		try_dir(h, path);
 	}
 	for (int fd = 0; fd < PROC_FDS; fd++) {
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
-		try_open(h, path, O_RDONLY);
-		try_open(h, path, O_RDWR);
+		try_file(h, path);
 	}
 }
 

@@ -140,9 +140,8 @@ static void test_lane_quota(void **state)
 	assert_int_equal(qb->answers[0], 0);
 	assert_int_equal(users_cat(&b, h->bus, (const char *const[]){ "-t", "quota", "b", NULL }, NULL),
 			 0);
-	j = stattest_json(h->bus, 0);
-	assert_true(stattest_get(j, "totals.refused_quota") >= 2);
-	json_decref(j);
+	/* Counted: the raw client's third request, and logbus-cat's. */
+	json_decref(stattest_wait(h->bus, "totals.refused_quota", 2));
 	atomic_store(&qa->release, 1);
 	atomic_store(&qb->release, 1);
 	harness_wait_exit(pa, 0);
@@ -172,9 +171,7 @@ static void denied_with(struct harness *h, const char *allow)
 	expect_cat_said(err, "(" USERS_DENIED ") may not log");
 	assert_int_equal(users_cat(&ok, h->bus, (const char *const[]){ "-t", "denied", "yes", NULL },
 				   NULL), 0);
-	j = stattest_json(h->bus, 0);
-	assert_true(stattest_get(j, "totals.refused_denied") >= 1);
-	json_decref(j);
+	json_decref(stattest_wait(h->bus, "totals.refused_denied", 1));
 	harness_stop_writer(h);
 	j = harness_tagged(h, "denied");
 	assert_int_equal(json_array_size(j), 1);
