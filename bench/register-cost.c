@@ -5,16 +5,22 @@
  *
  * SYNOPSIS
  *	register-cost [--mode open|cat|reclaim] [--runs N] [--end exit|kill]
- *	              [--cat PATH] [--lanes N] [--out DIR] [--label TEXT]
+ *	              [--cat PATH] [--lanes N] [--lane-size BYTES] [--out DIR]
+ *	              [--label TEXT]
  *
  * DESCRIPTION
- *	Every mode starts a private logbus-writer (--lanes lanes of 1 MiB,
- *	default 32, its files under --out, default $TMPDIR) and prints one
+ *	Every mode starts a private logbus-writer with --lanes lanes of
+ *	--lane-size bytes (the writer's defaults, 32 of 4M: each grant makes
+ *	a lane file of that size, every byte allocated, and the client maps
+ *	all of it), its files under --out (default $TMPDIR), and prints one
  *	JSON object on stdout: the quantiles of --runs samples, in ns.
  *
  *	open: in one process, N times logbus_open, a first publish (which
  *	connects to the registrar and is granted a lane) and logbus_close,
- *	each timed as a whole (CLOCK_MONOTONIC).
+ *	each timed as a whole (CLOCK_MONOTONIC), and its two parts:
+ *	open and publish, close. A publish refused for want of a free lane
+ *	(-ENOSPC: every slot released but not yet freed by the writer) is
+ *	counted in "refused", any other failure in "failed".
  *	cat: N whole runs of `logbus-cat -b BUS MESSAGE` (--cat), each from
  *	fork to its exit, beside N runs of `logbus-cat --version` (which
  *	starts the same program and never registers) as the baseline.
@@ -33,6 +39,7 @@
  *	register-cost --mode reclaim --end kill --runs 500
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
@@ -47,7 +54,7 @@
 #include "registry.h"
 
 struct options {
-	const char *mode, *end, *cat, *lanes, *out, *label;
+	const char *mode, *end, *cat, *lanes, *lane_size, *out, *label;
 	size_t runs;
 };
 
@@ -65,29 +72,54 @@ static void report(uint64_t *ns, size_t n, size_t failed, const char *extra)
 	bench_sort(ns, n);
 	bench_quantiles(ns, n, &ns_clock, &q);
 	printf("{\"bench\":\"register-cost\",\"label\":\"%s\",\"mode\":\"%s\",\"runs\":%zu,"
-	       "\"failed\":%zu,",
-	       o.label, o.mode, n, failed);
+	       "\"failed\":%zu,\"lanes\":\"%s\",\"lane_size\":\"%s\",",
+	       o.label, o.mode, n, failed, o.lanes, o.lane_size);
 	bench_json_quantiles(stdout, &q);
 	printf("%s}\n", extra);
 }
 
-/* open: logbus_open, a first publish, logbus_close, as one sample. */
+/* "name_p50_ns":..,"name_p99_ns":.. of n samples (sorted here), into out. */
+static void part(char *out, size_t cap, const char *name, uint64_t *ns, size_t n)
+{
+	struct bench_quantiles q;
+
+	bench_sort(ns, n);
+	bench_quantiles(ns, n, &ns_clock, &q);
+	snprintf(out + strlen(out), cap - strlen(out), ",\"%s_p50_ns\":%.1f,\"%s_p99_ns\":%.1f",
+		 name, q.p50, name, q.p99);
+}
+
+/* open: logbus_open, a first publish, logbus_close, as one sample; and
+ * its two parts: open and publish (the registration), close (the
+ * release, which waits for the registrar to take it). */
 static int run_open(const struct bench_writer *w)
 {
-	uint64_t *ns = calloc(o.runs, sizeof(*ns));
-	size_t failed = 0;
+	uint64_t *ns = calloc(o.runs, sizeof(*ns)), *reg = calloc(o.runs, sizeof(*reg));
+	uint64_t *rel = calloc(o.runs, sizeof(*rel));
+	char extra[200] = "";
+	size_t failed = 0, refused = 0;
 
-	if (!ns)
+	if (!ns || !reg || !rel)
 		bench_fail("calloc", ENOMEM);
 	for (size_t i = 0; i < o.runs; i++) {
-		uint64_t t0 = bench_now_ns();
+		uint64_t t0 = bench_now_ns(), t1;
 		logbus_t *lb = logbus_open(w->bus);
-		failed += !lb || logbus_publish(lb, LOGBUS_INFO, "register", "first", 5) != 0;
+		int r = lb ? logbus_publish(lb, LOGBUS_INFO, "register", "first", 5) : -errno;
+		t1 = bench_now_ns();
+		refused += r == -ENOSPC;
+		failed += r != 0 && r != -ENOSPC;
 		logbus_close(lb);
 		ns[i] = bench_now_ns() - t0;
+		reg[i] = t1 - t0;
+		rel[i] = ns[i] - reg[i];
 	}
-	report(ns, o.runs, failed, "");
+	snprintf(extra, sizeof(extra), ",\"refused\":%zu", refused);
+	part(extra, sizeof(extra), "open_publish", reg, o.runs);
+	part(extra, sizeof(extra), "close", rel, o.runs);
+	report(ns, o.runs, failed, extra);
 	free(ns);
+	free(reg);
+	free(rel);
 	return failed ? 1 : 0;
 }
 
@@ -101,6 +133,9 @@ static uint64_t run_timed(const char *const *argv, bool *ok)
 	if (pid < 0)
 		bench_fail("fork", errno);
 	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, STDOUT_FILENO) < 0)
+			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -114,9 +149,8 @@ static int run_cat(const struct bench_writer *w)
 	const char *const cat[] = { o.cat, "-b", w->bus, "-t", "register", "first", NULL };
 	const char *const version[] = { o.cat, "--version", NULL };
 	uint64_t *ns = calloc(o.runs, sizeof(*ns)), *base = calloc(o.runs, sizeof(*base));
-	struct bench_quantiles b;
+	char extra[200] = ",\"baseline\":\"logbus-cat --version\"";
 	size_t failed = 0;
-	char extra[160];
 	bool ok;
 
 	if (!ns || !base)
@@ -129,10 +163,7 @@ static int run_cat(const struct bench_writer *w)
 		ns[i] = run_timed(cat, &ok);
 		failed += !ok;
 	}
-	bench_sort(base, o.runs);
-	bench_quantiles(base, o.runs, &ns_clock, &b);
-	snprintf(extra, sizeof(extra), ",\"baseline\":\"logbus-cat --version\","
-		 "\"baseline_p50_ns\":%.1f,\"baseline_p99_ns\":%.1f", b.p50, b.p99);
+	part(extra, sizeof(extra), "baseline", base, o.runs);
 	report(ns, o.runs, failed, extra);
 	free(ns);
 	free(base);
@@ -239,7 +270,7 @@ static int run_reclaim(const struct bench_writer *w)
 static _Noreturn void usage_exit(void)
 {
 	fputs("Usage: register-cost [--mode open|cat|reclaim] [--runs N] [--end exit|kill]\n"
-	      "         [--cat PATH] [--lanes N] [--out DIR] [--label TEXT]\n",
+	      "         [--cat PATH] [--lanes N] [--lane-size BYTES] [--out DIR] [--label TEXT]\n",
 	      stderr);
 	exit(1);
 }
@@ -248,20 +279,21 @@ static void parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "mode", 1, NULL, 'm' }, { "runs", 1, NULL, 'n' }, { "end", 1, NULL, 'e' },
-		{ "cat", 1, NULL, 'c' },  { "lanes", 1, NULL, 'L' }, { "out", 1, NULL, 'o' },
-		{ "label", 1, NULL, 'l' }, { 0 },
+		{ "cat", 1, NULL, 'c' },  { "lanes", 1, NULL, 'L' }, { "lane-size", 1, NULL, 'S' },
+		{ "out", 1, NULL, 'o' },  { "label", 1, NULL, 'l' }, { 0 },
 	};
 	int c;
 
-	o = (struct options){ .mode = "open", .end = "exit", .lanes = "32", .label = "",
-			      .runs = 1000 };
-	while ((c = getopt_long(argc, argv, "m:n:e:c:L:o:l:", opts, NULL)) != -1) {
+	o = (struct options){ .mode = "open", .end = "exit", .lanes = "32", .lane_size = "4M",
+			      .label = "", .runs = 1000 };
+	while ((c = getopt_long(argc, argv, "m:n:e:c:L:S:o:l:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o.mode = optarg; break;
 		case 'n': o.runs = (size_t)bench_number(optarg); break;
 		case 'e': o.end = optarg; break;
 		case 'c': o.cat = optarg; break;
 		case 'L': o.lanes = optarg; break;
+		case 'S': o.lane_size = optarg; break;
 		case 'o': o.out = optarg; break;
 		case 'l': o.label = optarg; break;
 		default: usage_exit();
@@ -274,11 +306,12 @@ static void parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct bench_writer w;
-	const char *extra[] = { "--lanes", NULL, "--lane-size", "1M", NULL };
+	const char *extra[] = { "--lanes", NULL, "--lane-size", NULL, NULL };
 	int r;
 
 	parse_args(argc, argv);
 	extra[1] = o.lanes;
+	extra[3] = o.lane_size;
 	if (o.out && setenv("TMPDIR", o.out, 1) < 0)
 		bench_fail("setenv TMPDIR", errno);
 	if ((r = bench_writer_start(&w, o.mode, extra)) < 0)

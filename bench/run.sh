@@ -182,7 +182,8 @@ echo "wake-up of a publisher blocked on a full lane (overflow policy block)" >&2
 record "wake-blocked-100" "$wake" --rounds "$(n 2000)" --size 100 --cdf "$cdf/wake-blocked-100.dat"
 
 echo "registration: open + first publish + close, logbus-cat runs, reclaim after a client ends" >&2
-record "register-open" "$reg" --mode open --runs "$(n 5000)"
+record "register-open" "$reg" --mode open --runs "$(n 2000)"
+record "register-open-64k" "$reg" --mode open --runs "$(n 2000)" --lane-size 64K
 record "register-cat" "$reg" --mode cat --runs "$(n 500)" --cat "$build/libclient/logbus-cat"
 record "reclaim-exit" "$reg" --mode reclaim --runs "$(n 500)"
 record "reclaim-kill" "$reg" --mode reclaim --end kill --runs "$(n 500)"
