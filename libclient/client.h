@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* liblogbus internals: the handle, lane slots and the thread-local cache. */
+/* liblogbus internals: the handle, its connection to the writer's
+ * registrar, lane slots and the thread-local cache. */
 #pragma once
 
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include "bus.h"
 #include "lane.h"
 #include "logbus.h"
+#include "register.h"
 
 #define LB_EXPORT __attribute__((visibility("default")))
 
@@ -22,25 +24,37 @@
 #define LB_ATTACH_RETRY_NS (100 * 1000000ull)
 /* A writer whose heartbeat is older than this is taken for dead. */
 #define LB_WRITER_STALE_NS (5 * 1000000000ull)
+/* conn_generation when the handle's lanes are bound to no connection. */
+#define LB_CONN_UNBOUND UINT64_MAX
+/* How long a client waits for each answer of the registrar: one that takes
+ * longer is taken for none (connection.c). */
+#define LB_REG_TIMEOUT_S 3
 
 /*
- * A lane claimed through a handle. Normally one thread uses it without any
- * lock (exclusive). When a thread of this process finds no free lane, it
+ * A lane granted to a handle. Normally one thread uses it without any lock
+ * (exclusive). When a thread of this process gets no lane of its own, it
  * shares an existing slot: the slot turns shared and every user then
  * publishes under `lock` (see slot_share in slot.c for the handover).
  */
 struct lane_slot {
-	struct lb_producer prod;
+	struct lb_producer prod;    /* prod.index: the slot the writer granted */
+	struct lb_lane_map map;     /* the lane file's mapping */
+	uint64_t grant;             /* the grant id of the lane file */
 	pthread_mutex_t lock;
 	_Atomic bool shared;
 	_Atomic bool busy;       /* the exclusive user is inside a publish */
+	/* The writer no longer drains this lane (it refused to adopt it):
+	 * set under the handle lock and `lock` before the slot turns
+	 * shared, so its users see it under `lock` and get another lane
+	 * (slot_renew). */
+	_Atomic bool lost;
 	unsigned users;          /* threads whose cache points here; handle lock */
-	struct lane_slot *next;  /* the handle's slots; handle lock */
+	struct lane_slot *next;  /* the handle's slots, or its retired ones; handle lock */
 };
 
 /* A position the writer's tail must pass in a lane: what a flush waits for. */
 struct flush_target {
-	uint32_t lane;
+	struct lb_lane *lane;
 	uint64_t head;
 };
 
@@ -63,17 +77,29 @@ struct logbus {
 	size_t default_tag_len;
 	bool sync;                   /* $LOGBUS_SYNC: wait for the writer */
 
-	pthread_mutex_t lock;        /* slots, attaching */
+	pthread_mutex_t lock;        /* slots, attaching, the connection */
 	_Atomic bool attached;       /* bus is mapped; set once, with release */
-	struct lb_bus bus;
+	struct lb_bus bus;           /* mapped read-only */
 	bool light_fence;            /* registered for the writer's membarrier */
 	_Atomic uint64_t next_attach_ns;
 	struct lane_slot *slots;
-	/* Heads of lanes given back by threads that exited, not yet passed
-	 * by the writer's tail: logbus_flush waits for them too. One per
-	 * lane at most; handle lock. */
-	struct flush_target *retired;
-	size_t nretired;
+	/* Slots given back (thread exit) whose lanes still hold entries the
+	 * writer has not passed: their mappings stay, and logbus_flush waits
+	 * for them too, until retired_prune unmaps them. Handle lock. */
+	struct lane_slot *retired;
+	unsigned flushing;           /* flushes waiting on lane pointers; handle lock */
+
+	/* The connection to the registrar (connection.c); handle lock. */
+	int conn_fd;                 /* -1: none */
+	/* The bus generation the handle's lanes are bound under: another one
+	 * in the bus header means a writer restart (reattach). Written under
+	 * the handle lock, read without it on slow paths. */
+	_Atomic uint64_t conn_generation;
+	/* After the registrar was not there or did not answer: until when
+	 * lane requests and reattaching do not try it again. */
+	_Atomic uint64_t conn_retry_ns;
+	_Atomic bool has_refusal;    /* refusal holds a text; set with release */
+	char refusal[LB_REG_TEXT_MAX];   /* logbus_refusal */
 
 	pthread_mutex_t fallback_lock;   /* the fallback's descriptor and rest */
 	int fallback_fd;             /* STDERR_FILENO, or $LOGBUS_FALLBACK */
@@ -89,11 +115,9 @@ struct logbus {
 	_Atomic int overflow_timeout_ms;
 };
 
-/* The process as the lanes know it; refreshed in a forked child. */
+/* The process as the handles know it; refreshed in a forked child. */
 struct process_identity {
-	uint32_t pid;
-	uint64_t start;              /* clock ticks since boot */
-	char comm[16];
+	uint32_t pid;                /* written into records, the client's word */
 	unsigned fork_epoch;         /* bumped in every forked child */
 };
 
@@ -113,9 +137,27 @@ struct tls_slot {
 extern __thread struct tls_slot lb_tls_slots[TLS_SLOTS] LB_TLS;
 extern __thread uint32_t lb_tls_tid LB_TLS;
 
-/* slot.c: the calling thread's slot for lb, claimed or shared on first use;
- * NULL when the bus has no lane left for this process. */
-struct lane_slot *slot_get(logbus_t *lb);
+/*
+ * slot.c: the calling thread's slot for lb, granted or shared on first use,
+ * into *s. Returns 0; -ENOTCONN when there is no writer to get a lane from
+ * and no slot to share (the entry goes to the fallback); or a negative
+ * errno that costs the entry (counted dropped_no_lane): the writer's
+ * refusal (-EACCES, -EDQUOT, -ENOSPC, logbus_refusal says why), -ENOSPC
+ * when the thread publishes through TLS_SLOTS handles already, -ENOMEM.
+ */
+int slot_get(logbus_t *lb, struct lane_slot **s);
+
+/* slot.c: the calling thread gives up the lost slot it publishes through
+ * and gets another, as slot_get. */
+int slot_renew(logbus_t *lb, struct lane_slot *lost, struct lane_slot **s);
+
+/* slot.c: the writer refused to adopt s's lane: mark it lost and shared,
+ * so that its users leave it at their next publish. Handle lock. */
+void slot_lose(struct lane_slot *s);
+
+/* slot.c: unmap the retired lanes the writer has passed, unless a flush
+ * still waits on lane pointers. Handle lock. */
+void retired_prune(logbus_t *lb);
 
 /* The thread's slot for lb; NULL when it has none yet. */
 static inline struct lane_slot *slot_cached(const logbus_t *lb)
@@ -171,11 +213,47 @@ void slot_release_all(logbus_t *lb);
 void slot_process_init(void);
 
 /* handle.c: wait until the writer's tail passed head in each lane, at most
- * timeout_ms (negative: no limit). Returns 0 or -ETIMEDOUT. */
-int flush_wait(logbus_t *lb, const struct flush_target *t, size_t n, int timeout_ms);
+ * timeout_ms (negative: no limit). Returns 0 or -ETIMEDOUT. The lanes must
+ * stay mapped meanwhile: the caller's own, or counted in lb->flushing. */
+int flush_wait(const struct flush_target *t, size_t n, int timeout_ms);
 
 /* handle.c: try to map the bus if it is time to; true when attached. */
 bool handle_try_attach(logbus_t *lb);
+
+/*
+ * connection.c: ask the registrar for a lane for the calling thread into s
+ * (prod, map, grant), LB_REG_SHARES in flags when the handle has a slot to
+ * share if refused. Handle lock held. Returns 0; -ENOTCONN when there is
+ * no writer to ask (no socket, nobody listening, no answer, a lane file
+ * that does not map), with *refused false; or the refusal's negative errno
+ * with *refused true and lb->refusal saying why. When the registrar was
+ * not there or did not answer, it is not tried again for
+ * LB_ATTACH_RETRY_NS (LB_WRITER_STALE_NS after a timeout): -ENOTCONN at
+ * once meanwhile. A refusal is asked again at the next request.
+ */
+int conn_lane(logbus_t *lb, struct lane_slot *s, uint32_t flags, bool *refused);
+
+/* connection.c: tell the registrar that s's lane is given back (thread
+ * exit, logbus_close). Never waits. Handle lock held. */
+void conn_release(logbus_t *lb, const struct lane_slot *s);
+
+/*
+ * connection.c: on a slow path (a wake, a full lane, a flush), outside
+ * every slot: when the writer restarted since the handle's lanes were
+ * bound, reconnect and adopt them (ADOPT for each; a lane the writer
+ * refuses is lost, see slot_lose). A load and a compare when nothing
+ * changed.
+ */
+void conn_check(logbus_t *lb);
+
+/* connection.c: logbus_close, after the RELEASEs: end the connection and
+ * wait (at most LB_REG_TIMEOUT_S) until the registrar has taken them. */
+void conn_close(logbus_t *lb);
+
+/* connection.c: a forked child: close the parent's connection without
+ * using it (a shutdown would end it for the parent too), and forget the
+ * handle's refusal. */
+void conn_forget(logbus_t *lb);
 
 /* overflow.c: read $LOGBUS_OVERFLOW into lb; 0, or -EINVAL when it is
  * set to something overflow_parse refuses. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* liblogbus handles: open, attach to the bus when it appears, close,
- * counters, flush. */
+ * counters, flush, the writer's last refusal. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +43,7 @@ bool handle_try_attach(logbus_t *lb)
 	    now >= atomic_load_explicit(&lb->next_attach_ns, memory_order_relaxed)) {
 		atomic_store_explicit(&lb->next_attach_ns, now + LB_ATTACH_RETRY_NS,
 				      memory_order_relaxed);
-		if (lb_bus_attach(lb->name, &bus, NULL) == 0) {
+		if (lb_bus_attach(lb->name, false, &bus, NULL) == 0) {
 			lb->bus = bus;
 			lb->light_fence = lb_doorbell_producer_light(&bus);
 			/* Pairs with the acquire load in publish: the mapping
@@ -76,6 +76,8 @@ LB_EXPORT logbus_t *logbus_open(const char *bus)
 	default_tag(lb);
 	lb->sync = sync && !strcmp(sync, "1");
 	lb->bus.fd = -1;
+	lb->conn_fd = -1;
+	lb->conn_generation = LB_CONN_UNBOUND;
 	r = overflow_from_env(lb);
 	if (r == 0)
 		r = fallback_open(lb);
@@ -95,11 +97,11 @@ LB_EXPORT void logbus_close(logbus_t *lb)
 	if (!lb)
 		return;
 	slot_release_all(lb);
+	conn_close(lb);
 	if (atomic_load_explicit(&lb->attached, memory_order_acquire))
 		lb_bus_detach(&lb->bus);
 	fallback_close(lb);
 	pthread_mutex_destroy(&lb->lock);
-	free(lb->retired);
 	free(lb);
 }
 
@@ -135,45 +137,58 @@ LB_EXPORT int logbus_stats_get(logbus_t *lb, struct logbus_stats *st)
 	return 0;
 }
 
-/* Drop the retired heads the writer's tail has passed; handle lock. */
-static void retired_prune(logbus_t *lb)
+/* A flush target when lane holds entries up to head that the writer's
+ * tail has not passed. */
+static bool flush_target_add(const struct lb_producer *p, struct flush_target *t)
 {
-	size_t kept = 0;
+	uint64_t head, tail;
 
-	for (size_t i = 0; i < lb->nretired; i++)
-		if (lb_lane_tail(&lb->bus, lb->retired[i].lane) < lb->retired[i].head)
-			lb->retired[kept++] = lb->retired[i];
-	lb->nretired = kept;
+	lb_producer_progress(p, &head, &tail);
+	*t = (struct flush_target){ .lane = p->lane, .head = head };
+	return tail < head;
 }
 
-/* Snapshot the head of every lane lb published into, the lanes of threads
- * that exited included; returns the count, or -ENOMEM. */
+/* Snapshot the head of every lane lb published into, the retired lanes of
+ * threads that exited included, and count this flush in lb->flushing, so
+ * that those lanes stay mapped until flush_end. Returns the count, or
+ * -ENOMEM. */
 static long flush_targets(logbus_t *lb, struct flush_target **out)
 {
 	size_t n = 0, i = 0;
-	uint64_t head, tail;
 
 	pthread_mutex_lock(&lb->lock);
 	retired_prune(lb);
 	for (struct lane_slot *s = lb->slots; s; s = s->next)
 		n++;
-	*out = calloc(n + lb->nretired + 1, sizeof(**out));
+	for (struct lane_slot *s = lb->retired; s; s = s->next)
+		n++;
+	*out = calloc(n + 1, sizeof(**out));
 	if (!*out) {
 		pthread_mutex_unlock(&lb->lock);
 		return -ENOMEM;
 	}
-	for (struct lane_slot *s = lb->slots; s; s = s->next, i++) {
-		lb_producer_progress(&s->prod, &head, &tail);
-		(*out)[i] = (struct flush_target){ .lane = s->prod.index, .head = head };
-	}
-	if (lb->nretired)   /* retired is NULL until a thread exits */
-		memcpy(*out + i, lb->retired, lb->nretired * sizeof(**out));
-	n += lb->nretired;
+	/* A lost lane is drained by nobody: nothing to wait for. */
+	for (struct lane_slot *s = lb->slots; s; s = s->next)
+		if (!atomic_load_explicit(&s->lost, memory_order_relaxed))
+			i += flush_target_add(&s->prod, *out + i);
+	for (struct lane_slot *s = lb->retired; s; s = s->next)
+		if (!atomic_load_explicit(&s->lost, memory_order_relaxed))
+			i += flush_target_add(&s->prod, *out + i);
+	lb->flushing++;
 	pthread_mutex_unlock(&lb->lock);
-	return (long)n;
+	return (long)i;
 }
 
-int flush_wait(logbus_t *lb, const struct flush_target *t, size_t n, int timeout_ms)
+/* The flush no longer holds lane pointers. */
+static void flush_end(logbus_t *lb)
+{
+	pthread_mutex_lock(&lb->lock);
+	lb->flushing--;
+	retired_prune(lb);
+	pthread_mutex_unlock(&lb->lock);
+}
+
+int flush_wait(const struct flush_target *t, size_t n, int timeout_ms)
 {
 	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC);
 	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms * 1000000u;
@@ -181,7 +196,7 @@ int flush_wait(logbus_t *lb, const struct flush_target *t, size_t n, int timeout
 	for (size_t i = 0; i < n; i++) {
 		for (;;) {
 			uint64_t left = deadline > now ? deadline - now : 0;
-			if (lb_lane_wait_tail(&lb->bus, t[i].lane, t[i].head, UINT64_MAX,
+			if (lb_lane_wait_tail(t[i].lane, t[i].head, UINT64_MAX,
 					      left < LB_WAIT_SLICE_NS ? left : LB_WAIT_SLICE_NS) == 0)
 				break;
 			now = lb_clock_ns(CLOCK_MONOTONIC);
@@ -202,12 +217,22 @@ LB_EXPORT int logbus_flush(logbus_t *lb, int timeout_ms)
 		return -EINVAL;
 	if (!atomic_load_explicit(&lb->attached, memory_order_acquire))
 		return 0;   /* everything went to the fallback, synchronously */
+	conn_check(lb);
 	n = flush_targets(lb, &t);
 	if (n < 0)
 		return (int)n;
-	r = flush_wait(lb, t, (size_t)n, timeout_ms);
+	r = flush_wait(t, (size_t)n, timeout_ms);
+	flush_end(lb);
 	free(t);
 	return r;
+}
+
+LB_EXPORT const char *logbus_refusal(logbus_t *lb)
+{
+	/* LMM(refusal_read:A) pairs with refusal_keep:A. */
+	if (!lb || !atomic_load_explicit(&lb->has_refusal, memory_order_acquire))
+		return NULL;
+	return lb->refusal;
 }
 
 LB_EXPORT const char *logbus_level_name(int level)

@@ -23,9 +23,11 @@
  *	it; 127 when it cannot be found). Otherwise 0 every entry was
  *	written by the writer; 1 some went to the fallback (stderr or
  *	$LOGBUS_FALLBACK), were dropped, or were not confirmed in time, with
- *	one line on stderr saying why (no bus, no writer, permission denied
- *	and the group to join, lane full, too large), or FILE could not be
- *	read to its end; 2 usage error.
+ *	one line on stderr saying why (no bus, no writer, a writer that gave
+ *	no lane, lane full, too large, "bus 'B' refused a lane: WHY" when the
+ *	writer refused one, permission denied with the socket's mode and the
+ *	group to join when its permissions keep the user out), or FILE could
+ *	not be read to its end; 2 usage error.
  *
  * EXAMPLES
  *	logbus-cat -t backup -p user.warning "disk 91% full"
@@ -41,14 +43,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "logbus.h"
 #include "bus.h"
 #include "cat.h"
 #include "clock.h"
-#include "logbus.h"
 #include "record.h"
+#include "register.h"
 #include "text.h"
 #include "version.h"
 
@@ -446,28 +453,47 @@ static int publish_message(logbus_t *lb, const struct cat_options *o, int argc, 
 	return 0;
 }
 
+/* The writer of bus name (pid) runs, yet entries went to the fallback: it
+ * gave no lane. Say, into why, what its socket does when we try it. */
+static void socket_diagnose(const char *name, pid_t pid, char *why, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 1 };
+	int fd, e = 0;
+
+	(void)lb_reg_socket_path(name, sa.sun_path, sizeof(sa.sun_path));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
+		e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (e == ENOENT)
+		snprintf(why, cap, "the writer of bus '%s' (pid %d) has no socket %s", name, (int)pid,
+			 sa.sun_path);
+	else if (e == ECONNREFUSED)
+		snprintf(why, cap, "nobody listens on %s, the socket of bus '%s' (its writer, pid %d, "
+			 "lost its registrar)", sa.sun_path, name, (int)pid);
+	else if (e)
+		snprintf(why, cap, "cannot connect to %s, the socket of bus '%s': %s", sa.sun_path, name,
+			 strerror(e));
+	else
+		snprintf(why, cap, "the writer of bus '%s' (pid %d) did not answer at %s", name, (int)pid,
+			 sa.sun_path);
+}
+
 /* Why entries of bus name could not reach its writer, in words, into
- * why: the bus is missing or refused, or its writer is not running. */
-static void bus_diagnose(const char *name, char *why, size_t cap)
+ * why: the bus is missing or unreadable, its writer is not running, or,
+ * when entries went to the fallback, its socket gave no lane. */
+static void bus_diagnose(const char *name, bool fallback, char *why, size_t cap)
 {
 	struct lb_bus_error err = { { 0 } };
 	struct lb_bus bus;
-	struct stat st;
-	struct group *gr;
 	pid_t pid;
-	int r = lb_bus_attach(name, &bus, &err);
+	int r = lb_bus_attach(name, false, &bus, &err);
 
 	if (r == -ENOENT) {
 		snprintf(why, cap, "bus '%s' does not exist (no logbus-writer has created it)", name);
-		return;
-	}
-	if (r == -EACCES) {
-		if (lb_bus_stat(name, &st) == 0 && (gr = getgrgid(st.st_gid)))
-			snprintf(why, cap, "permission denied on bus '%s': join group '%s', the bus segment's group",
-				 name, gr->gr_name);
-		else
-			snprintf(why, cap, "permission denied on bus '%s': join the bus segment's group",
-				 name);
 		return;
 	}
 	if (r < 0) {
@@ -480,21 +506,67 @@ static void bus_diagnose(const char *name, char *why, size_t cap)
 	else if (lb_bus_writer_stale(&bus, lb_clock_ns(CLOCK_MONOTONIC), WRITER_STALE_NS))
 		snprintf(why, cap, "the writer of bus '%s' (pid %d) has given no sign of life for over 5 s",
 			 name, (int)pid);
+	else if (fallback)
+		socket_diagnose(name, pid, why, cap);
 	else
 		snprintf(why, cap, "the writer of bus '%s' (pid %d) runs but did not write them in %d s",
 			 name, (int)pid, FLUSH_TIMEOUT_MS / 1000);
 	lb_bus_detach(&bus);
 }
 
+/* When the socket of bus name keeps this user out, say so into why: the
+ * socket, its mode and group, and the group to join when that group may
+ * connect. False when the socket lets us in (the refusal is the writer's
+ * own). */
+static bool socket_denied(const char *name, char *why, size_t cap)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	struct group *gr;
+	char group[48];
+	int n;
+
+	if (lb_reg_socket_path(name, sa.sun_path, sizeof(sa.sun_path)) < 0 ||
+	    stat(sa.sun_path, &st) < 0 || access(sa.sun_path, W_OK) == 0 || errno != EACCES)
+		return false;
+	if ((gr = getgrgid(st.st_gid)))
+		snprintf(group, sizeof(group), "'%s'", gr->gr_name);
+	else
+		snprintf(group, sizeof(group), "%u", (unsigned)st.st_gid);
+	n = snprintf(why, cap, "socket %s (mode %04o, group %s)", sa.sun_path,
+		     (unsigned)(st.st_mode & 07777), group);
+	if ((st.st_mode & S_IWGRP) && n > 0 && (size_t)n < cap)
+		snprintf(why + n, cap - (size_t)n, ": join group %s", group);
+	return true;
+}
+
+/* The writer refused a lane, or its socket's permissions kept us out: one
+ * line saying why, and how many lines that cost when some got through
+ * after all. */
+static void report_refusal(logbus_t *lb, const char *name, const struct logbus_stats *st)
+{
+	const char *text = logbus_refusal(lb);
+	char why[LB_REG_TEXT_MAX + 160], count[64] = "";
+
+	if (st->dropped_no_lane != st->published)
+		snprintf(count, sizeof(count), " (%llu of %llu lines dropped)",
+			 (unsigned long long)st->dropped_no_lane, (unsigned long long)st->published);
+	if (socket_denied(name, why, sizeof(why)))
+		fprintf(stderr, "logbus-cat: permission denied on bus '%s': %s%s\n", name, why, count);
+	else
+		fprintf(stderr, "logbus-cat: bus '%s' refused a lane: %s%s\n", name,
+			text ? text : "no lane left for this thread", count);
+}
+
 /* Say in one line what became of the entries that were not written, and
  * why. Returns whether every entry was written. */
-static bool report(const char *name, const struct cat_options *o, uint64_t refused,
+static bool report(logbus_t *lb, const char *name, const struct cat_options *o, uint64_t refused,
 		   const struct logbus_stats *st, int flushed)
 {
 	const char *fallback = getenv("LOGBUS_FALLBACK");
 	uint64_t dropped = st->dropped_full + st->dropped_too_large + st->dropped_no_lane +
 			   st->dropped_fallback;
-	char why[256];
+	char why[512];
 
 	if (refused) {
 		fprintf(stderr, "logbus-cat: %llu lines refused: tag '%s' or a field key is not valid\n",
@@ -503,18 +575,20 @@ static bool report(const char *name, const struct cat_options *o, uint64_t refus
 	}
 	if (!st->fallback && !dropped && flushed == 0)
 		return true;
+	if (st->dropped_no_lane) {
+		report_refusal(lb, name, st);
+		return false;
+	}
 	if (st->dropped_too_large)
 		snprintf(why, sizeof(why), "%llu lines were larger than the bus takes",
 			 (unsigned long long)st->dropped_too_large);
-	else if (st->dropped_no_lane)
-		snprintf(why, sizeof(why), "every lane of bus '%s' is taken", name);
 	else if (st->dropped_full && !st->fallback && flushed == 0)
 		snprintf(why, sizeof(why), "the lane was full (without --drop, logbus-cat waits for room)");
 	else if (st->dropped_full && !st->fallback) {
 		int n = snprintf(why, sizeof(why), "the lane was full, and ");
-		bus_diagnose(name, why + n, sizeof(why) - (size_t)n);
+		bus_diagnose(name, false, why + n, sizeof(why) - (size_t)n);
 	} else
-		bus_diagnose(name, why, sizeof(why));
+		bus_diagnose(name, st->fallback != 0, why, sizeof(why));
 	if (st->fallback || dropped)
 		fprintf(stderr, "logbus-cat: of %llu lines, %llu went to %s and %llu were dropped: %s\n",
 			(unsigned long long)st->published, (unsigned long long)st->fallback,
@@ -582,7 +656,7 @@ int main(int argc, char **argv)
 		fclose(in);
 	r = logbus_flush(lb, FLUSH_TIMEOUT_MS);
 	(void)logbus_stats_get(lb, &st);
-	ok = report(name, &o, refused, &st, r);
+	ok = report(lb, name, &o, refused, &st, r);
 	logbus_close(lb);
 	return command ? status : ok && !status ? 0 : 1;
 }

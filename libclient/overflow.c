@@ -86,12 +86,18 @@ void *overflow_wait(logbus_t *lb, struct lane_slot *s, bool *locked, uint64_t si
 	while (now < deadline && !lb_bus_writer_stale(&lb->bus, now, LB_WRITER_STALE_NS)) {
 		uint64_t lo = lb_lane_room_at(p, size), hi = p->head;
 		uint64_t left = deadline - now;
-		uint32_t lane = p->index;
+		struct lb_lane *lane = p->lane;
 
 		slot_leave(s, *locked);
-		(void)lb_lane_wait_tail(&lb->bus, lane, lo, hi,
+		/* A writer that restarted drains the lane either way; this
+		 * binds it to the new writer's registrar again. */
+		conn_check(lb);
+		(void)lb_lane_wait_tail(lane, lo, hi,
 					left < LB_WAIT_SLICE_NS ? left : LB_WAIT_SLICE_NS);
 		*locked = slot_enter(s);
+		/* A lane the writer no longer drains never frees room. */
+		if (atomic_load_explicit(&s->lost, memory_order_relaxed))
+			break;
 		rec = lb_lane_reserve(p, size);
 		if (rec)
 			return rec;

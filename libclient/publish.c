@@ -7,6 +7,11 @@
  * fence, shm/doorbell.c), else a seq_cst one; no system call, no lock
  * shared with another process. The doorbell's futex wake happens only
  * when the writer sleeps.
+ *
+ * A thread's first publish through a handle asks the writer for a lane
+ * (slot.c, connection.c). The slow paths, a wake and a full lane, are
+ * where a publish notices that the writer restarted (conn_check); the
+ * fast path never looks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,18 +54,56 @@ static bool fields_valid(const struct logbus_field *fields, size_t nfields)
 
 /* The lane is full (and stayed full for as long as the overflow policy
  * waits). While the writer lives the entry is dropped and counted; when it
- * is gone for good, the entry goes to the fallback. */
+ * is gone for good, the entry goes to the fallback. A slow path: the place
+ * to notice a writer restart too. */
 static int publish_full(logbus_t *lb, struct lane_slot *s, bool locked, int level,
 			const char *tag, size_t tag_len, const char *msg, size_t len,
 			const struct logbus_field *fields, size_t nfields)
 {
-	if (lb_bus_writer_stale(&lb->bus, lb_clock_ns(CLOCK_MONOTONIC), LB_WRITER_STALE_NS)) {
-		slot_leave(s, locked);
-		return fallback_write(lb, level, tag, tag_len, msg, len, fields, nfields);
-	}
-	lb_lane_count_drop(&s->prod, false);
+	bool gone = lb_bus_writer_stale(&lb->bus, lb_clock_ns(CLOCK_MONOTONIC), LB_WRITER_STALE_NS);
+
+	if (!gone)
+		lb_lane_count_drop(&s->prod, false);
 	slot_leave(s, locked);
+	conn_check(lb);
+	if (gone)
+		return fallback_write(lb, level, tag, tag_len, msg, len, fields, nfields);
 	return -EAGAIN;
+}
+
+/* No lane for the entry: with no writer to get one from, it goes to the
+ * fallback; refused (r, the writer's errno), it is dropped and counted. */
+static int publish_no_lane(logbus_t *lb, int r, int level, const char *tag, size_t tag_len,
+			   const char *msg, size_t len, const struct logbus_field *fields,
+			   size_t nfields)
+{
+	if (r == -ENOTCONN)
+		return fallback_write(lb, level, tag, tag_len, msg, len, fields, nfields);
+	atomic_fetch_add_explicit(&lb->counts.dropped_no_lane, 1, memory_order_relaxed);
+	return r;
+}
+
+/* Enter the calling thread's slot for lb, getting one on first use, or
+ * another when the writer took its lane away (only a shared slot can be
+ * lost, so the exclusive fast path pays one predicted branch). Returns 0
+ * with *sp and *locked set, or slot_get's negative errno. */
+static inline int publish_enter(logbus_t *lb, struct lane_slot **sp, bool *locked)
+{
+	struct lane_slot *s = slot_cached(lb);
+	int r;
+
+	if (__builtin_expect(!s, 0) && (r = slot_get(lb, &s)) < 0)
+		return r;
+	*locked = slot_enter(s);
+	if (__builtin_expect(*locked, 0) && atomic_load_explicit(&s->lost, memory_order_relaxed)) {
+		slot_leave(s, *locked);
+		r = slot_renew(lb, s, &s);
+		if (r < 0)
+			return r;
+		*locked = slot_enter(s);
+	}
+	*sp = s;
+	return 0;
 }
 
 static int publish_entry(logbus_t *lb, int level, const char *tag, size_t tag_len,
@@ -72,18 +115,15 @@ static int publish_entry(logbus_t *lb, int level, const char *tag, size_t tag_le
 	size_t size;
 	void *rec;
 	bool locked, wake;
+	int r;
 
 	if (!atomic_load_explicit(&lb->attached, memory_order_acquire) && !handle_try_attach(lb))
 		return fallback_write(lb, level, tag, tag_len, msg, len, fields, nfields);
-	s = slot_cached(lb);
-	if (__builtin_expect(!s, 0) && !(s = slot_get(lb))) {
-		atomic_fetch_add_explicit(&lb->counts.dropped_no_lane, 1, memory_order_relaxed);
-		lb_bus_count_no_lane(&lb->bus);
-		return -ENOSPC;
-	}
 	size = lb_record_size(tag_len, len, fields, nfields);
+	r = publish_enter(lb, &s, &locked);
+	if (__builtin_expect(r < 0, 0))
+		return publish_no_lane(lb, r, level, tag, tag_len, msg, len, fields, nfields);
 
-	locked = slot_enter(s);
 	struct lb_producer *p = &s->prod;
 	if (size == 0 || size > p->max_record) {
 		lb_lane_count_drop(p, true);
@@ -103,15 +143,16 @@ static int publish_entry(logbus_t *lb, int level, const char *tag, size_t tag_le
 	};
 	lb_record_encode(rec, size, &meta, tag, tag_len, msg, len, fields, nfields);
 	wake = lb_lane_commit(p, size);
-	written = (struct flush_target){ .lane = p->index, .head = p->head };
+	written = (struct flush_target){ .lane = p->lane, .head = p->head };
 	slot_leave(s, locked);
 
 	if (wake) {
-		lb_doorbell_wake(&lb->bus);
+		lb_doorbell_wake(written.lane);
 		atomic_fetch_add_explicit(&lb->counts.wakes, 1, memory_order_relaxed);
+		conn_check(lb);
 	}
 	if (__builtin_expect(lb->sync, 0))
-		(void)flush_wait(lb, &written, 1, SYNC_TIMEOUT_MS);
+		(void)flush_wait(&written, 1, SYNC_TIMEOUT_MS);
 	return 0;
 }
 

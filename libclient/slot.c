@@ -2,13 +2,14 @@
 /*
  * Lane slots: which lane each thread publishes into, per handle.
  *
- * A thread claims a lane of its own the first time it publishes through a
- * handle and keeps it in a thread-local cache; at thread exit the lane goes
- * back to the writer. When the bus has no free lane, the thread shares one
- * of its process's slots. A shared slot is used under a process-private
- * mutex; the move from exclusive to shared uses membarrier(2) as an
- * asymmetric fence, so that the exclusive user's hot path has no fence and
- * no atomic read-modify-write of its own:
+ * A thread asks the writer for a lane of its own the first time it
+ * publishes through a handle (conn_lane, connection.c) and keeps it in a
+ * thread-local cache; at thread exit the lane goes back to the writer.
+ * When the writer refuses it one, the thread shares one of its process's
+ * slots. A shared slot is used under a process-private mutex; the move
+ * from exclusive to shared uses membarrier(2) as an asymmetric fence, so
+ * that the exclusive user's hot path has no fence and no atomic
+ * read-modify-write of its own:
  *
  *   exclusive user (slot_enter)          sharer (slot_share)
  *     busy = 1                             shared = 1
@@ -19,8 +20,19 @@
  * or the sharer sees busy and waits for the publish to finish
  * (slot_leave:A, a release store, pairs with the sharer's acquire load).
  *
+ * The same handover takes a lost lane (one the writer would not adopt
+ * after a restart) away from its users: the slot turns shared, its users
+ * see `lost` under the lock and get other lanes (slot_renew).
+ *
+ * A lane given back stays mapped while the writer's tail has not passed
+ * its last head: logbus_flush waits for those entries too. It is unmapped
+ * once the tail passed, when no flush holds pointers to lanes (`flushing`;
+ * the trade-off: flushes that overlap without pause keep retired lanes
+ * mapped until they pause).
+ *
  * After fork() the child drops every slot it inherited, without touching
- * the lanes: they still belong to the parent's threads.
+ * the lanes: they are not even mapped in the child (MADV_DONTFORK), and
+ * they still belong to the parent's threads.
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -32,7 +44,6 @@
 #include "client.h"
 #include "doorbell.h"
 #include "membarrier.h"
-#include "procstat.h"
 
 __thread struct tls_slot lb_tls_slots[TLS_SLOTS] LB_TLS;
 __thread uint32_t lb_tls_tid LB_TLS;
@@ -44,25 +55,9 @@ static pthread_key_t thread_exit_key;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static logbus_t *registry;
 
-static uint64_t read_start_time(void)
-{
-	char buf[1024], state;
-	uint64_t start;
-	FILE *f = fopen("/proc/self/stat", "re");
-	bool ok;
-
-	if (!f)
-		return 0;
-	ok = fgets(buf, sizeof(buf), f) && lb_proc_stat_parse(buf, &state, &start);
-	fclose(f);
-	return ok ? start : 0;
-}
-
 static void identity_refresh(void)
 {
 	lb_process.pid = (uint32_t)getpid();
-	lb_process.start = read_start_time();
-	strncpy(lb_process.comm, program_invocation_short_name, sizeof(lb_process.comm) - 1);
 }
 
 uint32_t slot_thread_tid_slow(void)
@@ -78,7 +73,28 @@ static void slot_free(struct lane_slot *s)
 	free(s);
 }
 
-/* Give the slot's lane back and fold its counters into the handle's. */
+void retired_prune(logbus_t *lb)
+{
+	uint64_t head, tail;
+
+	if (lb->flushing)
+		return;
+	for (struct lane_slot **pp = &lb->retired; *pp;) {
+		struct lane_slot *s = *pp;
+
+		lb_producer_progress(&s->prod, &head, &tail);
+		if (!atomic_load_explicit(&s->lost, memory_order_relaxed) && tail < s->prod.head) {
+			pp = &s->next;
+			continue;
+		}
+		*pp = s->next;
+		lb_lane_unmap(&s->map);
+		slot_free(s);
+	}
+}
+
+/* Give the slot's lane back, fold its counters into the handle's, and
+ * retire it until the writer has passed its entries. Handle lock. */
 static void slot_retire(logbus_t *lb, struct lane_slot *s)
 {
 	uint64_t published, full, large;
@@ -87,8 +103,11 @@ static void slot_retire(logbus_t *lb, struct lane_slot *s)
 	atomic_fetch_add_explicit(&lb->counts.queued, published, memory_order_relaxed);
 	atomic_fetch_add_explicit(&lb->counts.dropped_full, full, memory_order_relaxed);
 	atomic_fetch_add_explicit(&lb->counts.dropped_too_large, large, memory_order_relaxed);
-	lb_lane_release(&s->prod);
-	slot_free(s);
+	if (!atomic_load_explicit(&s->lost, memory_order_relaxed))
+		conn_release(lb, s);
+	s->next = lb->retired;
+	lb->retired = s;
+	retired_prune(lb);
 }
 
 static void slot_unlink(logbus_t *lb, struct lane_slot *s)
@@ -108,27 +127,6 @@ static logbus_t *registry_find(uint64_t id)
 	return NULL;
 }
 
-/* Remember that a flush must still wait for head in lane: the slot of an
- * exiting thread is gone, its entries may not be written yet. One entry
- * per lane (positions only grow); handle lock. Without memory the flush
- * simply does not wait for them. */
-static void retired_add(logbus_t *lb, uint32_t lane, uint64_t head)
-{
-	struct flush_target *grown;
-
-	for (size_t i = 0; i < lb->nretired; i++)
-		if (lb->retired[i].lane == lane) {
-			if (lb->retired[i].head < head)
-				lb->retired[i].head = head;
-			return;
-		}
-	grown = realloc(lb->retired, (lb->nretired + 1) * sizeof(*grown));
-	if (!grown)
-		return;
-	lb->retired = grown;
-	lb->retired[lb->nretired++] = (struct flush_target){ .lane = lane, .head = head };
-}
-
 /* Thread exit: drop this thread's use of each slot; the last user gives
  * the lane back. */
 static void thread_exit(void *unused)
@@ -145,11 +143,6 @@ static void thread_exit(void *unused)
 		if (lb) {
 			pthread_mutex_lock(&lb->lock);
 			if (--t->slot->users == 0) {
-				uint64_t head, tail;
-
-				lb_producer_progress(&t->slot->prod, &head, &tail);
-				if (tail < head)
-					retired_add(lb, t->slot->prod.index, head);
 				slot_unlink(lb, t->slot);
 				slot_retire(lb, t->slot);
 			}
@@ -181,24 +174,32 @@ static void fork_unlock(void)
 	pthread_mutex_unlock(&registry_lock);
 }
 
-/* The child keeps the handles but none of the parent's lanes: it claims
- * lanes of its own, under its own pid, on first publish. */
+/* Free a list of slots without touching their lanes (not mapped in a
+ * forked child). */
+static void slots_forget(struct lane_slot *s)
+{
+	while (s) {
+		struct lane_slot *next = s->next;
+		free(s);
+		s = next;
+	}
+}
+
+/* The child keeps the handles but none of the parent's lanes, nor its
+ * connection: it connects and gets lanes of its own at its first
+ * publish. */
 static void fork_child(void)
 {
 	lb_process.fork_epoch++;
 	lb_tls_tid = 0;
 	identity_refresh();
 	for (logbus_t *lb = registry; lb; lb = lb->next_handle) {
-		struct lane_slot *s = lb->slots;
-		while (s) {
-			struct lane_slot *next = s->next;
-			free(s);
-			s = next;
-		}
+		slots_forget(lb->slots);
 		lb->slots = NULL;
-		free(lb->retired);
+		slots_forget(lb->retired);
 		lb->retired = NULL;
-		lb->nretired = 0;
+		lb->flushing = 0;
+		conn_forget(lb);
 		/* The rest of a cut fallback line is the parent's to finish. */
 		lb_buf_free(&lb->fallback_rest);
 		lb->fallback_rest_off = 0;
@@ -246,6 +247,13 @@ void slot_release_all(logbus_t *lb)
 		lb->slots = s->next;
 		slot_retire(lb, s);
 	}
+	/* Nobody can flush the handle any more: unmap every lane. */
+	while (lb->retired) {
+		struct lane_slot *s = lb->retired;
+		lb->retired = s->next;
+		lb_lane_unmap(&s->map);
+		slot_free(s);
+	}
 	pthread_mutex_unlock(&lb->lock);
 }
 
@@ -271,36 +279,47 @@ static int slot_share(struct lane_slot *s)
 	return 0;
 }
 
-static struct lane_slot *slot_claim(logbus_t *lb)
+/* Whether the handle has a slot a refused thread could share. Handle
+ * lock. */
+static bool slot_any_shareable(const logbus_t *lb)
 {
-	struct lb_claimant c = {
-		.pid = lb_process.pid,
-		.tid = slot_thread_tid(),
-		.start = lb_process.start,
-		.comm = lb_process.comm,
-		.light_fence = lb->light_fence,
-	};
-	struct lane_slot *s = calloc(1, sizeof(*s));
+	for (const struct lane_slot *s = lb->slots; s; s = s->next)
+		if (!atomic_load_explicit(&s->lost, memory_order_relaxed))
+			return true;
+	return false;
+}
 
+/* A lane of its own for the calling thread, from the writer: 0 with *out
+ * set, or conn_lane's negative errno (*refused as it says). Handle lock. */
+static int slot_request(logbus_t *lb, struct lane_slot **out, bool *refused)
+{
+	struct lane_slot *s = calloc(1, sizeof(*s));
+	int r;
+
+	*refused = false;
 	if (!s)
-		return NULL;
-	if (lb_lane_claim(&lb->bus, &c, &s->prod) < 0) {
+		return -ENOMEM;
+	r = conn_lane(lb, s, slot_any_shareable(lb) ? LB_REG_SHARES : 0, refused);
+	if (r < 0) {
 		free(s);
-		return NULL;
+		return r;
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->next = lb->slots;
 	lb->slots = s;
-	return s;
+	*out = s;
+	return 0;
 }
 
-/* The process's slot with the fewest users, shared; NULL when none. */
+/* The process's slot with the fewest users, shared; NULL when none (or
+ * it cannot be shared). Handle lock. */
 static struct lane_slot *slot_join(logbus_t *lb)
 {
 	struct lane_slot *best = NULL;
 
 	for (struct lane_slot *s = lb->slots; s; s = s->next)
-		if (!best || s->users < best->users)
+		if (!atomic_load_explicit(&s->lost, memory_order_relaxed) &&
+		    (!best || s->users < best->users))
 			best = s;
 	if (best && slot_share(best) < 0)
 		return NULL;
@@ -326,19 +345,23 @@ static struct tls_slot *tls_free_entry(void)
 	return found;
 }
 
-struct lane_slot *slot_get(logbus_t *lb)
+int slot_get(logbus_t *lb, struct lane_slot **out)
 {
 	struct tls_slot *free_entry = tls_free_entry();
-	struct lane_slot *s;
+	struct lane_slot *s = NULL;
+	bool refused;
+	int r;
 
 	if (!free_entry)
-		return NULL;   /* this thread publishes through too many handles */
+		return -ENOSPC;   /* this thread publishes through too many handles */
 
 	pthread_mutex_lock(&lb->lock);
-	s = slot_claim(lb);
-	if (!s)
-		s = slot_join(lb);
-	if (s) {
+	r = slot_request(lb, &s, &refused);
+	/* Refused, or no writer to ask: an entry in a shared lane waits
+	 * there for the writer, which is better than the fallback. */
+	if (r < 0 && (s = slot_join(lb)))
+		r = 0;
+	if (r == 0) {
 		s->users++;
 		*free_entry = (struct tls_slot){
 			.handle_id = lb->id,
@@ -347,9 +370,37 @@ struct lane_slot *slot_get(logbus_t *lb)
 		};
 	}
 	pthread_mutex_unlock(&lb->lock);
-	if (s)
-		(void)pthread_setspecific(thread_exit_key, (void *)1);
-	return s;
+	if (r < 0)
+		return refused || r == -ENOMEM ? r : -ENOTCONN;
+	(void)pthread_setspecific(thread_exit_key, (void *)1);
+	*out = s;
+	return 0;
+}
+
+int slot_renew(logbus_t *lb, struct lane_slot *lost, struct lane_slot **s)
+{
+	for (int i = 0; i < TLS_SLOTS; i++)
+		if (lb_tls_slots[i].slot == lost && lb_tls_slots[i].handle_id == lb->id)
+			lb_tls_slots[i] = (struct tls_slot){ 0 };
+	pthread_mutex_lock(&lb->lock);
+	if (--lost->users == 0) {
+		slot_unlink(lb, lost);
+		slot_retire(lb, lost);
+	}
+	pthread_mutex_unlock(&lb->lock);
+	return slot_get(lb, s);
+}
+
+void slot_lose(struct lane_slot *s)
+{
+	/* Stored under the slot's lock, which its users take once the slot
+	 * is shared: they see it at their next publish. Without membarrier
+	 * the slot cannot turn shared; its users then keep publishing into
+	 * a lane nobody drains, until it is full (dropped_full). */
+	pthread_mutex_lock(&s->lock);
+	atomic_store_explicit(&s->lost, true, memory_order_relaxed);
+	pthread_mutex_unlock(&s->lock);
+	(void)slot_share(s);
 }
 
 bool slot_enter_shared(struct lane_slot *s)

@@ -432,6 +432,13 @@ pid_t lb_bus_writer_pid(const struct lb_bus *bus)
 	return atomic_load_explicit(&bus->hdr->writer_pid, memory_order_relaxed);
 }
 
+uint64_t lb_bus_generation(const struct lb_bus *bus)
+{
+	/* A hint only, ordered with nothing: a client that reads an old
+	 * value reattaches at its next slow path instead. */
+	return atomic_load_explicit(&bus->hdr->generation, memory_order_relaxed);
+}
+
 bool lb_bus_writer_stale(const struct lb_bus *bus, uint64_t now_ns, uint64_t stale_ns)
 {
 	uint64_t beat = atomic_load_explicit(&bus->hdr->heartbeat_ns, memory_order_relaxed);

@@ -128,6 +128,10 @@ void lb_bus_heartbeat(const struct lb_bus *bus, uint64_t monotonic_ns);
 /* lb_bus_writer_pid - the writer's pid, 0 when none ran or it exited. */
 pid_t lb_bus_writer_pid(const struct lb_bus *bus);
 
+/* lb_bus_generation - how many writers started on the bus: a client that
+ * sees it change knows the writer restarted (and reattaches its lanes). */
+uint64_t lb_bus_generation(const struct lb_bus *bus);
+
 /* lb_bus_writer_stale - true when no writer runs, or its heartbeat is older
  * than stale_ns at now (CLOCK_MONOTONIC ns). */
 bool lb_bus_writer_stale(const struct lb_bus *bus, uint64_t now_ns, uint64_t stale_ns);

@@ -3,7 +3,8 @@
  * logbus.h - publish log entries into a logbus shared-memory bus.
  *
  * A program opens a bus once, then publishes from any thread. Each thread
- * gets a lane of its own in the bus segment the first time it publishes; a
+ * gets a lane of its own from the writer the first time it publishes
+ * (shared memory that only this process and the writer can reach); a
  * publish is a few stores into that lane, with no system call and no lock
  * shared with another process. The logbus-writer service drains the lanes
  * to files, syslog, journald and remote collectors.
@@ -62,7 +63,7 @@ struct logbus_stats {
 	uint64_t fallback;          /* entries written synchronously to the fallback */
 	uint64_t dropped_full;      /* lane full while the writer was alive */
 	uint64_t dropped_too_large; /* larger than the bus's largest record */
-	uint64_t dropped_no_lane;   /* every lane of the bus taken */
+	uint64_t dropped_no_lane;   /* the writer refused a lane (see logbus_refusal) */
 	uint64_t dropped_fallback;  /* the fallback could not take it, or failed */
 	uint64_t wakes;             /* doorbell wake calls made */
 	uint64_t blocked;           /* publishes that waited for room (LOGBUS_OVERFLOW_BLOCK) */
@@ -81,6 +82,10 @@ struct logbus_stats {
  * default), "block" (no time limit) or "block:MS" (MS decimal milliseconds,
  * 0 to 2147483647).
  *
+ * The handle connects to the writer (its socket beside the bus) when a
+ * thread publishes for the first time; a writer that restarts later is
+ * found again by itself.
+ *
  * Returns a handle, or NULL with errno set: EINVAL for a bad name or a
  * $LOGBUS_BUS or $LOGBUS_OVERFLOW the library cannot read (a misspelt
  * policy is refused, not replaced by another), ENOMEM, or the error met
@@ -90,9 +95,10 @@ struct logbus_stats {
 logbus_t *logbus_open(const char *bus);
 
 /*
- * logbus_close - release the handle's lanes and free it. Entries already
- * published stay in the bus for the writer. No other thread may use lb
- * during or after the call. NULL is a no-op.
+ * logbus_close - release the handle's lanes and free it: when it returns,
+ * the writer knows (it waits for the writer's word, at most 3 s). Entries
+ * already published stay in the bus for the writer. No other thread may
+ * use lb during or after the call. NULL is a no-op.
  */
 void logbus_close(logbus_t *lb);
 
@@ -119,14 +125,22 @@ int logbus_set_overflow(logbus_t *lb, int policy, int timeout_ms);
  * (NULL: the program's name), and len bytes of msg (any bytes, NUL and
  * invalid UTF-8 included).
  *
+ * A thread's first publish through a handle asks the writer for a lane;
+ * when no writer runs (or it does not answer within 3 s) the entry goes to
+ * the fallback. When the writer refuses and another thread of the process
+ * has a lane, the two share it.
+ *
  * Returns 0 when the entry is in the bus (or written to the fallback),
  * -EAGAIN when the thread's lane is full and the entry was dropped (at
  * once, or under LOGBUS_OVERFLOW_BLOCK after the timeout) or when the
  * fallback cannot take it now (a pipe nobody reads: the fallback never
  * waits), -EMSGSIZE when the entry is larger than the bus accepts, -EINVAL
- * for bad arguments (nothing is counted), -ENOSPC when every lane is taken
- * (or the thread publishes through 8 open handles already), -EIO when the
- * fallback write failed.
+ * for bad arguments (nothing is counted), -EIO when the fallback write
+ * failed. When the writer refused the thread a lane and there is none to
+ * share (logbus_refusal says why; the next publish asks again): -EACCES
+ * when the writer does not allow this process's user to log, -EDQUOT when
+ * it holds its user's quota of lanes, -ENOSPC when every lane is taken
+ * (also when the thread publishes through 8 open handles already).
  */
 int logbus_publish(logbus_t *lb, int level, const char *tag, const char *msg, size_t len);
 
@@ -161,6 +175,15 @@ int logbus_flush(logbus_t *lb, int timeout_ms);
  * -EINVAL.
  */
 int logbus_stats_get(logbus_t *lb, struct logbus_stats *st);
+
+/*
+ * logbus_refusal - why the writer last refused this handle a lane, in one
+ * line (its own words, or "permission denied on socket PATH" when the
+ * socket's mode kept the process out); NULL when it never did (and for a
+ * NULL lb, or in a forked child until the writer refuses the child). The
+ * text is valid until the next refusal or logbus_close.
+ */
+const char *logbus_refusal(logbus_t *lb);
 
 /* logbus_level_name - "emerg".."debug" for a level, NULL when out of range. */
 const char *logbus_level_name(int level);
