@@ -223,12 +223,36 @@ static bool int_of(json_t *o, const char *key, int64_t *out)
 	return true;
 }
 
+/* The text under key into *s and *len, or under key_b64 decoded into
+ * *owned (then *utf8 is false). Returns 0, -ENOENT when neither is there,
+ * -EBADMSG when key_b64 is not base64. */
+static int text_of(json_t *o, const char *key, const char **s, size_t *len, char **owned,
+		   bool *utf8)
+{
+	char b64[16];
+	const char *v;
+	size_t n;
+
+	*utf8 = true;
+	if ((*s = string_of(o, key, len)))
+		return 0;
+	snprintf(b64, sizeof(b64), "%s_b64", key);
+	if (!(v = string_of(o, b64, &n)))
+		return -ENOENT;
+	*utf8 = false;
+	if (!(*owned = entry_base64_decode(v, n, len)))
+		return -EBADMSG;
+	*s = *owned;
+	return 0;
+}
+
 /* Fill e from its parsed line; the reason it is no entry, or NULL. */
 static const char *entry_fill(struct entry *e)
 {
 	const char *s;
 	size_t len;
 	int64_t seq = 0;
+	int r;
 
 	if (!json_is_object(e->obj))
 		return "not a JSON object";
@@ -244,16 +268,13 @@ static const char *entry_fill(struct entry *e)
 		e->tid = e->pid;
 	e->has_seq = int_of(e->obj, "seq", &seq) && seq >= 0;
 	e->seq = (uint64_t)seq;
-	e->msg_utf8 = true;
-	if ((e->msg = string_of(e->obj, "msg", &e->msg_len)))
-		return NULL;
-	if (!(s = string_of(e->obj, "msg_b64", &len)))
+	r = text_of(e->obj, "msg", &e->msg, &e->msg_len, &e->msg_owned, &e->msg_utf8);
+	if (r == -ENOENT)
 		return "neither \"msg\" nor \"msg_b64\"";
-	if (!(e->msg_owned = entry_base64_decode(s, len, &e->msg_len)))
+	if (r < 0)
 		return "\"msg_b64\" is not base64";
-	e->msg = e->msg_owned;
-	e->msg_utf8 = false;
-	return NULL;
+	r = text_of(e->obj, "comm", &e->comm, &e->comm_len, &e->comm_owned, &e->comm_utf8);
+	return r == -EBADMSG ? "\"comm_b64\" is not base64" : NULL;
 }
 
 int entry_keep(const struct entry_filter *f, const char *line, size_t len, struct entry *e,
@@ -294,6 +315,7 @@ void entry_free(struct entry *e)
 {
 	json_decref(e->obj);
 	free(e->msg_owned);
+	free(e->comm_owned);
 	free(e->line);
 	*e = (struct entry){ 0 };
 }

@@ -51,6 +51,11 @@ struct entry {
 	size_t msg_len;
 	bool msg_utf8;                  /* false: it came from msg_b64 */
 	char *msg_owned;
+	const char *comm;               /* the writer's word for the process; NULL:
+					 * none (a fallback line, an older file) */
+	size_t comm_len;
+	bool comm_utf8;                 /* false: it came from comm_b64 */
+	char *comm_owned;
 };
 
 /*

@@ -83,15 +83,55 @@ static void put_local_time(FILE *out, int64_t ns, const char *fmt, int frac_digi
 		fputs(text, out);
 }
 
-/* "MMM DD HH:MM:SS[.frac] tag[pid]: message", without the newline. */
+/* A process name as it is, but control bytes (and, when it was not
+ * UTF-8, any byte above ASCII) as \xNN: a name is one short word. */
+static void put_name(FILE *out, const char *s, size_t len, bool utf8)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8) || c == '\\')
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+/* "MMM DD HH:MM:SS[.frac] tag comm[pid]: message", without the newline:
+ * comm[pid] is the process as the writer attests it, where journalctl
+ * shows IDENTIFIER[PID], beside the tag the client chose. A line without
+ * comm (the fallback's, an older writer's) has "tag[pid]: message". */
 static void put_short(FILE *out, const struct entry *e, int frac_digits)
 {
 	put_local_time(out, e->ts_ns, "%b %d %H:%M:%S", frac_digits, "");
-	fprintf(out, " %s[%lld]: ", e->tag, (long long)e->pid);
+	fprintf(out, " %s", e->tag);
+	if (e->comm) {
+		fputc(' ', out);
+		put_name(out, e->comm, e->comm_len, e->comm_utf8);
+	}
+	fprintf(out, "[%lld]: ", (long long)e->pid);
 	put_text(out, e->msg, e->msg_len);
 }
 
-/* Every key of the object, "    KEY=VALUE", fields as fields.KEY. */
+/* "    PREFIXNAME=value", value decoded from base64 when b64 (as it is
+ * when it is no base64). */
+static void put_line(FILE *out, const char *prefix, const char *name, size_t name_len, json_t *v,
+		     bool b64)
+{
+	size_t n = json_string_length(v);
+	char *raw = b64 ? entry_base64_decode(json_string_value(v), n, &n) : NULL;
+
+	fprintf(out, "    %s%.*s=", prefix, (int)name_len, name);
+	if (raw)
+		put_text(out, raw, n);
+	else if (json_is_string(v))
+		put_text(out, json_string_value(v), json_string_length(v));
+	free(raw);
+	fputc('\n', out);
+}
+
+/* Every key of the object, "    KEY=VALUE", fields as fields.KEY; values
+ * under a KEY_b64 (msg_b64, comm_b64, exe_b64, fields_b64) decoded, as
+ * KEY. */
 static void put_verbose(FILE *out, const struct entry *e, const char *colour)
 {
 	const char *key;
@@ -102,30 +142,16 @@ static void put_verbose(FILE *out, const struct entry *e, const char *colour)
 	fputs(e->has_seq ? "" : " (fallback)", out);
 	fputs(colour ? "\033[0m\n" : "\n", out);
 	json_object_foreach(e->obj, key, v) {
+		size_t len = strlen(key);
+		bool b64 = len > 4 && !strcmp(key + len - 4, "_b64");
+
 		if (json_is_object(v)) {
 			const char *fk;
 			json_t *fv;
-			bool b64 = !strcmp(key, "fields_b64");
-			json_object_foreach(v, fk, fv) {
-				size_t n = json_string_length(fv);
-				char *raw = b64 ? entry_base64_decode(json_string_value(fv), n, &n)
-						: NULL;
-				fprintf(out, "    fields.%s=", fk);
-				if (b64 && raw)
-					put_text(out, raw, n);
-				else if (json_is_string(fv))
-					put_text(out, json_string_value(fv), n);
-				free(raw);
-				fputc('\n', out);
-			}
-		} else if (!strcmp(key, "msg_b64")) {
-			fputs("    msg=", out);
-			put_text(out, e->msg, e->msg_len);
-			fputc('\n', out);
+			json_object_foreach(v, fk, fv)
+				put_line(out, "fields.", fk, strlen(fk), fv, b64);
 		} else if (json_is_string(v)) {
-			fprintf(out, "    %s=", key);
-			put_text(out, json_string_value(v), json_string_length(v));
-			fputc('\n', out);
+			put_line(out, "", key, b64 ? len - 4 : len, v, b64);
 		} else {
 			char *text = json_dumps(v, JSON_ENCODE_ANY);
 			fprintf(out, "    %s=%s\n", key, text ? text : "?");

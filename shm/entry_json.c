@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An entry as one JSON line. Always valid JSON: text that is not UTF-8 is
- * carried in base64 under a key of its own (msg_b64, fields_b64), so no
- * byte is lost and no line is invalid.
+ * carried in base64 under a key of its own (msg_b64, comm_b64, exe_b64,
+ * fields_b64), so no byte is lost and no line is invalid.
  */
+#include <string.h>
+
 #include "entry_json.h"
 #include "text.h"
 
@@ -12,6 +14,39 @@ static void put_key(struct lb_buf *b, const char *key, size_t len)
 	lb_buf_putc(b, '"');
 	lb_buf_put(b, key, len);
 	lb_buf_puts(b, "\":");
+}
+
+/* ,"key":"text" (JSON-escaped), or ,"key_b64":"..." when text is not
+ * UTF-8. */
+static void put_text(struct lb_buf *b, const char *key, size_t key_len, const char *s,
+		     size_t len)
+{
+	bool utf8 = lb_utf8_valid(s, len);
+
+	lb_buf_putc(b, ',');
+	if (utf8) {
+		put_key(b, key, key_len);
+		lb_json_put_string(b, s, len);
+		return;
+	}
+	lb_buf_putc(b, '"');
+	lb_buf_put(b, key, key_len);
+	lb_buf_puts(b, "_b64\":");
+	lb_base64_put_quoted(b, s, len);
+}
+
+#define PUT_TEXT(b, lit, s, len) put_text((b), (lit), sizeof(lit) - 1, (s), (len))
+
+/* The process behind the entry: uid, gid, comm, exe. The strings are
+ * NUL-terminated in the registry; strnlen() bounds them all the same. */
+static void put_identity(struct lb_buf *b, const struct lb_client_identity *who)
+{
+	lb_buf_puts(b, ",\"uid\":");
+	lb_buf_put_u64(b, who->uid);
+	lb_buf_puts(b, ",\"gid\":");
+	lb_buf_put_u64(b, who->gid);
+	PUT_TEXT(b, "comm", who->comm, strnlen(who->comm, sizeof(who->comm)));
+	PUT_TEXT(b, "exe", who->exe, strnlen(who->exe, sizeof(who->exe)));
 }
 
 /* The fields whose values are (utf8 true) or are not UTF-8, as an object
@@ -70,13 +105,9 @@ void lb_entry_json_put(struct lb_buf *b, const struct lb_entry *e, uint64_t ts_n
 	lb_buf_put_u64(b, e->pid);
 	lb_buf_puts(b, ",\"tid\":");
 	lb_buf_put_u64(b, e->tid);
-	if (lb_utf8_valid(e->msg, e->msg_len)) {
-		lb_buf_puts(b, ",\"msg\":");
-		lb_json_put_string(b, e->msg, e->msg_len);
-	} else {
-		lb_buf_puts(b, ",\"msg_b64\":");
-		lb_base64_put_quoted(b, e->msg, e->msg_len);
-	}
+	if (ids && ids->who)
+		put_identity(b, ids->who);
+	PUT_TEXT(b, "msg", e->msg, e->msg_len);
 	if (e->nfields) {
 		put_fields(b, e, true, "fields", 6);
 		put_fields(b, e, false, "fields_b64", 10);

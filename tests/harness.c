@@ -433,3 +433,19 @@ void harness_sleep_us(long us)
 	nanosleep(&(struct timespec){ .tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000 },
 		  NULL);
 }
+
+void harness_self(struct harness_self *s)
+{
+	FILE *f = fopen("/proc/self/comm", "re");
+	ssize_t n;
+
+	s->uid = (unsigned)geteuid();
+	s->gid = (unsigned)getegid();
+	assert_non_null(f);
+	assert_non_null(fgets(s->comm, sizeof(s->comm), f));
+	fclose(f);
+	s->comm[strcspn(s->comm, "\n")] = '\0';
+	n = readlink("/proc/self/exe", s->exe, sizeof(s->exe));
+	assert_true(n > 0 && (size_t)n < sizeof(s->exe));
+	s->exe[n] = '\0';
+}

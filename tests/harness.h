@@ -140,3 +140,15 @@ void harness_wait_free_lanes(const struct harness *h, unsigned n);
 
 /* harness_sleep_us - sleep us microseconds. */
 void harness_sleep_us(long us);
+
+/* This process as the writer's registrar attests it: the effective uid and
+ * gid (SO_PEERCRED's), /proc/self/comm and /proc/self/exe. */
+struct harness_self {
+	unsigned uid, gid;
+	char comm[16];
+	char exe[256];
+};
+
+/* harness_self - fill s for the calling process; fails the test when
+ * /proc does not say. */
+void harness_self(struct harness_self *s);

@@ -150,9 +150,10 @@ pid_t stattest_spawn_publisher(const char *bus, const char *name, int burst, int
 		 * a publisher left behind holds the test's output open. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(1);
-		/* liblogbus names the client after this, at its first use in
-		 * the process: the parent must not have used it before. */
-		program_invocation_short_name = (char *)name;
+		/* The writer names the client by the kernel's comm, which
+		 * the registrar reads at registration. */
+		if (prctl(PR_SET_NAME, name) < 0)
+			_exit(1);
 		publish_forever(bus, burst, period_ms);
 	}
 	return pid;

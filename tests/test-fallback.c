@@ -81,6 +81,9 @@ static void msgs_add(json_t *e, void *ctx)
 			fail_msg("an entry without '%s'", keys[i]);
 	if (m->fallback && (json_object_get(e, "seq") || json_object_get(e, "lane")))
 		fail_msg("a fallback line with the writer's seq or lane: '%s'", msg);
+	/* The identity is the writer's word; the fallback has only the client's. */
+	if (m->fallback && (json_object_get(e, "uid") || json_object_get(e, "comm")))
+		fail_msg("a fallback line with an attested identity: '%s'", msg);
 	assert_string_equal(json_string_value(json_object_get(e, "tag")), "fb");
 	assert_true(m->n < sizeof(m->text) / sizeof(m->text[0]));
 	m->text[m->n++] = strdup(msg);

@@ -85,16 +85,36 @@ static void test_hang_timeout(void **state)
 	hooktest_fini(&t);
 }
 
+/* The publisher's identity in a line fed to a command: the hook's copy
+ * of the entry kept it after its batch was gone. */
+static void expect_identity(const char *line, const struct harness_self *self)
+{
+	json_t *e = json_loads(line, 0, NULL);
+
+	assert_non_null(e);
+	assert_int_equal(json_integer_value(json_object_get(e, "pid")), getpid());
+	assert_true(json_is_integer(json_object_get(e, "uid")));
+	assert_true(json_is_integer(json_object_get(e, "gid")));
+	assert_int_equal(json_integer_value(json_object_get(e, "uid")), self->uid);
+	assert_int_equal(json_integer_value(json_object_get(e, "gid")), self->gid);
+	assert_string_equal(json_string_value(json_object_get(e, "comm")), self->comm);
+	assert_string_equal(json_string_value(json_object_get(e, "exe")), self->exe);
+	json_decref(e);
+}
+
 /* Without confirm, queued entries are fed several to a write: all 300
- * arrive, in order, each counted once. */
+ * arrive, in order, each counted once, each with its publisher's
+ * identity. */
 static void test_unconfirmed_all_fed(void **state)
 {
 	struct hooktest t;
+	struct harness_self self;
 	char fed[512], want[32];
 	char *text, *line, *save;
 	int i = 0;
 
 	(void)state;
+	harness_self(&self);
 	run(&t, "hook-quiet", "\"quiet\"", "", 300, fed, sizeof(fed));
 	assert_int_equal(hooktest_wait_lines(fed, 300), 300);
 	harness_stop_writer(&t.h);
@@ -102,6 +122,7 @@ static void test_unconfirmed_all_fed(void **state)
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
 		snprintf(want, sizeof(want), "\"msg\":\"entry %d\"", i);
 		assert_non_null(strstr(line, want));
+		expect_identity(line, &self);
 	}
 	assert_int_equal(i, 300);
 	hooktest_expect(&t, "cmd", &(struct hooktest_metrics){

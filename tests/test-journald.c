@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Description: entries reach a real systemd-journald through the journald
- * sink with their message, priority, identifier, our LOGBUS_* fields and
- * the user's fields; a 1 MiB message and one with newlines arrive whole. */
+ * sink with their message, priority, identifier, our LOGBUS_* fields, the
+ * publishing process's identity in OBJECT_* and LOGBUS_* fields (from the
+ * writer, or from journald for a writer of uid 0) and the user's fields;
+ * a 1 MiB message and one with newlines arrive whole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,6 +93,36 @@ static size_t field_bytes(json_t *e, const char *name, char *out, size_t cap)
 	return n;
 }
 
+/* This process's identity, once each (one value: a string), under
+ * prefix UID, GID, COMM and EXE. */
+static void expect_prefixed(json_t *e, const char *prefix, const struct harness_self *self)
+{
+	char name[32], num[16];
+
+	snprintf(name, sizeof(name), "%sUID", prefix);
+	snprintf(num, sizeof(num), "%u", self->uid);
+	assert_string_equal(services_str(e, name), num);
+	snprintf(name, sizeof(name), "%sGID", prefix);
+	snprintf(num, sizeof(num), "%u", self->gid);
+	assert_string_equal(services_str(e, name), num);
+	snprintf(name, sizeof(name), "%sCOMM", prefix);
+	assert_string_equal(services_str(e, name), self->comm);
+	snprintf(name, sizeof(name), "%sEXE", prefix);
+	assert_string_equal(services_str(e, name), self->exe);
+}
+
+/* The publisher's identity, as the writer says it (LOGBUS_) and as
+ * journald's clients say it (OBJECT_: from journald itself when the
+ * writer is root, while this process lives). */
+static void expect_identity(json_t *e)
+{
+	struct harness_self self;
+
+	harness_self(&self);
+	expect_prefixed(e, "LOGBUS_", &self);
+	expect_prefixed(e, "OBJECT_", &self);
+}
+
 /* Message, priority, identifier, our fields and user fields, renamed
  * where journald would refuse the name. */
 static void test_fields(void **state)
@@ -125,16 +157,7 @@ static void test_fields(void **state)
 	assert_null(json_object_get(e, "CODE_FILE"));
 	assert_null(json_object_get(e, "CODE_LINE"));
 	assert_null(json_object_get(e, "CODE_FUNC"));
-	/* As root the writer speaks for the client: journald adds its identity. */
-	if (geteuid() == 0) {
-		char comm[32] = "";
-		FILE *c = fopen("/proc/self/comm", "re");
-		assert_non_null(c);
-		assert_non_null(fgets(comm, sizeof(comm), c));
-		fclose(c);
-		comm[strcspn(comm, "\n")] = '\0';
-		assert_string_equal(services_str(e, "OBJECT_COMM"), comm);
-	}
+	expect_identity(e);
 	snprintf(num, sizeof(num), "%d", (int)gettid());
 	assert_string_equal(services_str(e, "LOGBUS_TID"), num);
 	assert_int_equal(strlen(services_str(e, "LOGBUS_TS")), 30);

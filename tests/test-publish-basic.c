@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Description: entries published through liblogbus reach the writer's
- * file as JSON lines with every key of the format. */
+ * file as JSON lines with every key of the format, the publishing
+ * process's identity as the kernel gave it among them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,10 +22,12 @@ static void test_entry_keys(void **state)
 		{ .key = "user", .value = "bob", .len = 3 },
 		{ .key = "bin", .value = "\xff\xfe", .len = 2 },
 	};
+	struct harness_self self;
 	logbus_t *lb;
 	json_t *all, *e;
 
 	(void)state;
+	harness_self(&self);
 	harness_init(&h, "basic");
 	harness_start_writer(&h, NULL);
 	lb = logbus_open(h.bus);
@@ -41,6 +44,12 @@ static void test_entry_keys(void **state)
 	assert_string_equal(json_string_value(json_object_get(e, "msg")), "hello");
 	assert_int_equal(json_integer_value(json_object_get(e, "pid")), getpid());
 	assert_int_equal(json_integer_value(json_object_get(e, "tid")), gettid());
+	assert_true(json_is_integer(json_object_get(e, "uid")));
+	assert_true(json_is_integer(json_object_get(e, "gid")));
+	assert_int_equal(json_integer_value(json_object_get(e, "uid")), self.uid);
+	assert_int_equal(json_integer_value(json_object_get(e, "gid")), self.gid);
+	assert_string_equal(json_string_value(json_object_get(e, "comm")), self.comm);
+	assert_string_equal(json_string_value(json_object_get(e, "exe")), self.exe);
 	assert_true(json_is_integer(json_object_get(e, "seq")));
 	assert_true(json_is_integer(json_object_get(e, "lane")));
 	assert_int_equal(json_integer_value(json_object_get(e, "lane_seq")), 0);

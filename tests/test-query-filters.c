@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Description: logbus-query over what a real writer wrote (small rotation
  * size, plain and zstd, two buses in one directory): every filter and
- * output mode gives what the test computes itself from the files. */
+ * output mode gives what the test computes itself from the files; the
+ * short form shows the attested comm[pid], hostile names escaped. */
 #include <fnmatch.h>
 #include <pty.h>
 #include <regex.h>
@@ -304,7 +305,8 @@ static void shown_message(json_t *e, char *out, size_t cap)
 		snprintf(out, cap, "%s", msg);
 }
 
-/* "Dec 01 19:47:47[.604987] tag[pid]: message" from the entry's own ts. */
+/* "Dec 01 19:47:47[.604987] tag comm[pid]: message" from the entry's own
+ * ts; the writer attests comm and pid (the test's comm is plain text). */
 static void shown_short(json_t *e, bool precise, char *out, size_t cap)
 {
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -313,9 +315,9 @@ static void shown_short(json_t *e, bool precise, char *out, size_t cap)
 	char msg[128];
 
 	shown_message(e, msg, sizeof(msg));
-	snprintf(out, cap, "%s %.2s %.8s%s%.*s %s[%lld]: %s", months[atoi(ts + 5) - 1], ts + 8,
+	snprintf(out, cap, "%s %.2s %.8s%s%.*s %s %s[%lld]: %s", months[atoi(ts + 5) - 1], ts + 8,
 		 ts + 11, precise ? "." : "", precise ? 6 : 0, ts + 20, str(e, "tag"),
-		 (long long)json_integer_value(json_object_get(e, "pid")), msg);
+		 str(e, "comm"), (long long)json_integer_value(json_object_get(e, "pid")), msg);
 }
 
 static void check_text_mode(struct fixture *x, const char *mode)
@@ -382,13 +384,17 @@ static void check_verbose(struct fixture *x)
 	snprintf(ts, sizeof(ts), "%.10s %.18s UTC", str(e, "ts"), str(e, "ts") + 11);
 	snprintf(want, sizeof(want),
 		 "%s\n    ts=%s\n    seq=%lld\n    lane=%lld\n    lane_seq=%lld\n"
-		 "    level=%s\n    tag=%s\n    pid=%lld\n    tid=%lld\n    msg=bin\xff" "47\n"
+		 "    level=%s\n    tag=%s\n    pid=%lld\n    tid=%lld\n    uid=%lld\n"
+		 "    gid=%lld\n    comm=%s\n    exe=%s\n    msg=bin\xff" "47\n"
 		 "    fields.user=%s\n    fields.n=47\n",
 		 ts, str(e, "ts"), (long long)json_integer_value(json_object_get(e, "seq")),
 		 (long long)json_integer_value(json_object_get(e, "lane")),
 		 (long long)json_integer_value(json_object_get(e, "lane_seq")), str(e, "level"),
 		 str(e, "tag"), (long long)json_integer_value(json_object_get(e, "pid")),
-		 (long long)json_integer_value(json_object_get(e, "tid")), users[47 % 3]);
+		 (long long)json_integer_value(json_object_get(e, "tid")),
+		 (long long)json_integer_value(json_object_get(e, "uid")),
+		 (long long)json_integer_value(json_object_get(e, "gid")), str(e, "comm"),
+		 str(e, "exe"), users[47 % 3]);
 	/* The header starts with the day of the week. */
 	const char *got = strchr(r.out, ' ');
 	assert_non_null(got);
@@ -532,12 +538,54 @@ static void test_two_buses(void **state)
 	harness_fini(&a);
 }
 
+/* Short output of lines a writer could have written for a hostile
+ * process name: control bytes and backslashes escaped, a comm that is not
+ * UTF-8 (comm_b64) byte by byte, and a line without comm (the fallback's)
+ * as tag[pid]; verbose decodes comm_b64 and exe_b64. */
+static void test_short_names(void **state)
+{
+	static const char lines[] =
+		"{\"ts\":\"2026-01-02T03:04:05.000000000Z\",\"seq\":0,\"lane\":0,\"lane_seq\":0,"
+		"\"level\":\"info\",\"tag\":\"sshd\",\"pid\":7,\"tid\":7,\"uid\":1000,"
+		"\"gid\":1000,\"comm\":\"ev\\u001b[1m\\\\il\",\"exe\":\"/bin/x\",\"msg\":\"one\"}\n"
+		"{\"ts\":\"2026-01-02T03:04:06.000000000Z\",\"seq\":1,\"lane\":0,\"lane_seq\":1,"
+		"\"level\":\"info\",\"tag\":\"app\",\"pid\":8,\"tid\":8,\"uid\":0,\"gid\":0,"
+		"\"comm_b64\":\"Yf9i\",\"exe_b64\":\"L/4=\",\"msg\":\"two\"}\n"
+		"{\"ts\":\"2026-01-02T03:04:07.000000000Z\",\"level\":\"info\",\"tag\":\"fb\","
+		"\"pid\":9,\"tid\":9,\"msg\":\"three\"}\n";
+	struct harness h;
+	char path[300];
+	struct qrun r;
+	FILE *f;
+
+	(void)state;
+	harness_init(&h, "qnames");
+	snprintf(path, sizeof(path), "%s.jsonl", h.dir);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	assert_true(fputs(lines, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	querytest_run(&r, "-o", "short", path, NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "Jan 02 03:04:05 sshd ev\\x1b[1m\\x5cil[7]: one\n"
+				   "Jan 02 03:04:06 app a\\xffb[8]: two\n"
+				   "Jan 02 03:04:07 fb[9]: three\n");
+	querytest_free(&r);
+	querytest_run(&r, "-o", "verbose", path, NULL);
+	assert_int_equal(r.status, 0);
+	querytest_contains(r.out, "\n    comm=a\xff" "b\n    exe=/\xfe\n    msg=two\n");
+	querytest_free(&r);
+	unlink(path);
+	harness_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_zstd),
 		cmocka_unit_test(test_two_buses),
+		cmocka_unit_test(test_short_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

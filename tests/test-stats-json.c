@@ -41,7 +41,9 @@ static const struct key totals_keys[] = {
 	{ "dropped_too_large", JSON_INTEGER }, { "dropped_no_lane", JSON_INTEGER }, { "dropped_abandoned", JSON_INTEGER },
 	{ "batches", JSON_INTEGER }, { "batches_failed", JSON_INTEGER },
 	{ "corrupt", JSON_INTEGER }, { "reclaimed", JSON_INTEGER },
-	{ "clients_retired", JSON_INTEGER }, { NULL },
+	{ "clients_retired", JSON_INTEGER }, { "registrations", JSON_INTEGER },
+	{ "refused_denied", JSON_INTEGER }, { "refused_quota", JSON_INTEGER },
+	{ "refused_full", JSON_INTEGER }, { NULL },
 };
 
 static const struct key hist_keys[] = {

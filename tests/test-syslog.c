@@ -3,7 +3,9 @@
  * the syslog sink's RFC 5424 messages over a unix socket, TCP and RELP,
  * and their structured data round-trips: metadata, every field with '"',
  * '\' and ']' in it, binary values and keys too long for an SD-NAME. A
- * unix socket that is a stream socket gets NUL-terminated messages. */
+ * unix socket that is a stream socket gets NUL-terminated messages.
+ * PROCID and the uid, gid, comm and exe params are the publishing
+ * process's, as the kernel gave them. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -94,10 +96,12 @@ static void round_trip(const char *name)
 	const char *args[] = { "--config", services_syslog_config(&rs, name, 1000), "--lanes", "4",
 			       "--lane-size", "1M", NULL };
 	struct harness h;
-	char tag[64], pid[16];
+	struct harness_self self;
+	char tag[64], pid[16], num[16];
 	logbus_t *lb;
-	json_t *got, *sd, *fields, *e;
+	json_t *got, *sd, *ours, *fields, *e;
 
+	harness_self(&self);
 	harness_init(&h, name);
 	harness_start_writer(&h, args);
 	lb = logbus_open(h.bus);
@@ -120,8 +124,15 @@ static void round_trip(const char *name)
 	assert_string_equal(services_str(e, "msg"), "hello");
 	sd = parse_sd(services_str(e, "sd"));
 	fields = json_object_get(sd, "fields@32473");
-	assert_non_null(json_object_get(sd, "logbus@32473"));
-	assert_string_equal(services_str(json_object_get(sd, "logbus@32473"), "lane_seq"), "0");
+	ours = json_object_get(sd, "logbus@32473");
+	assert_non_null(ours);
+	assert_string_equal(services_str(ours, "lane_seq"), "0");
+	snprintf(num, sizeof(num), "%u", self.uid);
+	assert_string_equal(services_str(ours, "uid"), num);
+	snprintf(num, sizeof(num), "%u", self.gid);
+	assert_string_equal(services_str(ours, "gid"), num);
+	assert_string_equal(services_str(ours, "comm"), self.comm);
+	assert_string_equal(services_str(ours, "exe"), self.exe);
 	assert_string_equal(services_str(fields, "user"), "bob");
 	assert_string_equal(services_str(fields, "quote"), "a\"b");
 	assert_string_equal(services_str(fields, "back"), "c\\d");

@@ -67,8 +67,8 @@ static json_int_t int_of(json_t *e, const char *key)
 /* Two copies of one entry: same place in the bus, same content. */
 static void check_same(json_t *a, json_t *b)
 {
-	static const char *const keys[] = { "lane", "lane_seq", "pid", "tid", "ts",
-					    "level", "tag", "msg" };
+	static const char *const keys[] = { "lane", "lane_seq", "pid", "tid", "uid", "gid",
+					    "comm", "exe", "ts", "level", "tag", "msg" };
 
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 		if (!json_equal(json_object_get(a, keys[k]), json_object_get(b, keys[k])))

@@ -130,7 +130,7 @@ void poison_close(struct poison *p)
 /* The poison entry, as a line of the quarantine file. */
 static void quarantine(struct poison *p, const struct batch_entry *be)
 {
-	struct lb_entry_ids ids = { be->seq, be->lane };
+	struct lb_entry_ids ids = batch_entry_ids(be);
 	struct lb_buf *b = &p->buf;
 
 	if (p->qfd < 0)

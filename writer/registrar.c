@@ -27,6 +27,13 @@
  * Each connection gets MSGS_PER_TURN messages per turn of the loop, so a
  * flood from one client cannot starve the others.
  *
+ * A LANE that finds every slot taken, or its quota reached, while some of
+ * those lanes are released and being drained, waits for the drain to
+ * free one (it does in a few ms) rather than be refused: the connection
+ * is not read meanwhile, the request is tried again every LANE_RETRY_MS,
+ * and refused after LANE_WAIT_MS. So a client that ends just before the
+ * next one starts does not cost that one its lane.
+ *
  * The registrar dies with the writer (PR_SET_PDEATHSIG) and keeps none of
  * its descriptors: not the private directory's, whose flock(2) is the
  * single-writer lock (it opens the directory again for itself), nor the
@@ -64,11 +71,16 @@
 #define EVENTS_MAX 64
 #define LOG_BURST 10u          /* stderr lines a second */
 #define LISTEN_PAUSE_MS 100    /* out of descriptors: accept again after it */
+#define LANE_RETRY_MS 2        /* a LANE waiting for a lane to be drained */
+#define LANE_WAIT_MS 1000
 
 struct conn {
 	int fd;
 	uint32_t index;            /* in server.conns */
 	struct grant_peer peer;
+	bool waiting;              /* a LANE waits for a lane to be drained: */
+	struct lb_reg_msg pending; /* that request */
+	uint64_t wait_until;       /* CLOCK_MONOTONIC ns; then it is refused */
 };
 
 struct server {
@@ -78,6 +90,7 @@ struct server {
 	uint32_t nconns, max_conns;
 	uint64_t next_conn;
 	uint64_t listen_resume_ns; /* 0: accepting */
+	uint32_t nwaiting;         /* connections with a LANE waiting */
 	struct grant_ctx g;
 	uint64_t log_second;
 	unsigned log_lines;
@@ -271,11 +284,75 @@ static void conn_close(struct server *s, struct conn *c, const char *why)
 	if (why)
 		say(s, "ended the connection of pid %u (%s), uid %u: it %s", c->peer.who.pid,
 		    printable_comm(&c->peer.who, comm), c->peer.who.uid, why);
+	s->nwaiting -= c->waiting;
 	(void)grant_drop_conn(&s->g, &c->peer);
 	close(c->fd);   /* leaves the epoll set with it */
 	s->conns[c->index] = s->conns[--s->nconns];
 	s->conns[c->index]->index = c->index;
 	free(c);
+}
+
+/* Send ans (with descriptor fd, which is closed then) to c. Returns
+ * whether c stays, with *why as handle() says. */
+static bool answer(struct conn *c, const struct lb_reg_msg *ans, int fd, const char **why)
+{
+	int r = lb_reg_send(c->fd, ans, fd);
+
+	if (fd >= 0)
+		close(fd);   /* the client's copy is its lane; a failed send: the lane is released */
+	*why = r == -EAGAIN ? "does not read its answers" : NULL;
+	return r == 0;
+}
+
+/* Watch c for events (EPOLLIN | EPOLLRDHUP, or EPOLLRDHUP alone while its
+ * LANE waits: its next requests stay queued in the socket). */
+static void conn_watch(struct server *s, struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* c's LANE m waits for a lane to be drained. */
+static void conn_wait(struct server *s, struct conn *c, const struct lb_reg_msg *m)
+{
+	c->waiting = true;
+	c->pending = *m;
+	c->wait_until = lb_clock_ns(CLOCK_MONOTONIC) + LANE_WAIT_MS * 1000000ull;
+	s->nwaiting++;
+	conn_watch(s, c, EPOLLRDHUP);
+}
+
+/* Try the waiting LANE of c again; returns whether c stays. */
+static bool conn_retry(struct server *s, struct conn *c, uint64_t now, const char **why)
+{
+	struct lb_reg_msg ans = { .version = LB_REG_VERSION };
+	int fd = -1, r = grant_lane(&s->g, &c->peer, &c->pending, &ans, &fd,
+				    now < c->wait_until);
+
+	*why = NULL;
+	if (r == -EINPROGRESS)
+		return true;
+	if (r < 0)
+		say(s, "cannot make a lane file: %s", strerror(-r));
+	c->waiting = false;
+	s->nwaiting--;
+	conn_watch(s, c, EPOLLIN | EPOLLRDHUP);
+	return answer(c, &ans, fd, why);
+}
+
+static void retry_waiting(struct server *s)
+{
+	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC);
+	const char *why;
+
+	for (uint32_t i = 0; i < s->nconns && s->nwaiting; i++) {
+		struct conn *c = s->conns[i];
+		if (c->waiting && !conn_retry(s, c, now, &why)) {
+			conn_close(s, c, why);
+			i--;   /* the last connection moved into slot i */
+		}
+	}
 }
 
 /*
@@ -290,9 +367,14 @@ static bool handle(struct server *s, struct conn *c, const struct lb_reg_msg *m,
 	struct lb_reg_msg ans = { .version = LB_REG_VERSION };
 	int fd = -1, r;
 
+	*why = NULL;
 	switch (m->type) {
 	case LB_REG_LANE:
-		r = grant_lane(&s->g, &c->peer, m, &ans, &fd);
+		r = grant_lane(&s->g, &c->peer, m, &ans, &fd, true);
+		if (r == -EINPROGRESS) {
+			conn_wait(s, c, m);
+			return true;
+		}
 		if (r < 0)
 			say(s, "cannot make a lane file: %s", strerror(-r));
 		break;
@@ -300,28 +382,31 @@ static bool handle(struct server *s, struct conn *c, const struct lb_reg_msg *m,
 		grant_adopt(&s->g, &c->peer, m, &ans);
 		break;
 	case LB_REG_RELEASE:
+		if (grant_release(&s->g, &c->peer, m->slot, m->grant) == 0)
+			return true;
 		*why = "released a lane it does not hold";
-		return grant_release(&s->g, &c->peer, m->slot, m->grant) == 0;
+		return false;
 	default:
 		snprintf(unknown, sizeof(unknown), "sent a message of unknown type %u", m->type);
 		*why = unknown;
 		return false;
 	}
-	r = lb_reg_send(c->fd, &ans, fd);
-	if (fd >= 0)
-		close(fd);   /* the client's copy is its lane; a failed send: the lane is released */
-	*why = r == -EAGAIN ? "does not read its answers" : NULL;
-	return r == 0;
+	return answer(c, &ans, fd, why);
 }
 
 /* Serve up to MSGS_PER_TURN requests of c, which epoll reported with
- * events. */
+ * events; while its LANE waits, only its end. */
 static void conn_serve(struct server *s, struct conn *c, uint32_t events)
 {
 	const char *why = NULL;
 	struct lb_reg_msg m;
 
-	for (int k = 0; k < MSGS_PER_TURN; k++) {
+	if (c->waiting) {
+		if (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))
+			conn_close(s, c, NULL);
+		return;
+	}
+	for (int k = 0; k < MSGS_PER_TURN && !c->waiting; k++) {
 		int r = lb_reg_recv(c->fd, &m, NULL);
 		if (r == -EAGAIN && !(events & (EPOLLHUP | EPOLLERR)))
 			return;
@@ -374,7 +459,8 @@ static _Noreturn void serve(struct server *s)
 	struct epoll_event ev[EVENTS_MAX];
 
 	for (;;) {
-		int n = epoll_wait(s->epfd, ev, EVENTS_MAX, s->listen_resume_ns ? LISTEN_PAUSE_MS : -1);
+		int timeout = s->nwaiting ? LANE_RETRY_MS : s->listen_resume_ns ? LISTEN_PAUSE_MS : -1;
+		int n = epoll_wait(s->epfd, ev, EVENTS_MAX, timeout);
 		if (n < 0 && errno != EINTR) {
 			say(s, "epoll_wait: %s; the registrar stops", strerror(errno));
 			_exit(1);
@@ -385,6 +471,7 @@ static _Noreturn void serve(struct server *s)
 			else
 				accept_some(s);
 		}
+		retry_waiting(s);
 		listen_resume(s);
 	}
 }

@@ -106,19 +106,32 @@ static bool holds_memory(uint32_t state)
 	       state == LB_SLOT_RELEASED;
 }
 
-/* The slots p's connection holds, and those p's uid holds, in any state
- * but FREE. O(slots), at most LB_MAX_LANES: cheap beside the lane file a
- * grant makes. */
-static void count_held(const struct grant_ctx *g, const struct grant_peer *p,
-		       uint32_t *by_conn, uint32_t *by_uid)
+/* What slots p's connection and p's uid hold, in any state but FREE, and
+ * how many of those are RELEASED (the drain frees them in a moment).
+ * O(slots), at most LB_MAX_LANES: cheap beside the lane file a grant
+ * makes. */
+struct held {
+	uint32_t by_conn, by_uid;
+	uint32_t released_by_conn, released_by_uid, released;
+};
+
+static void count_held(const struct grant_ctx *g, const struct grant_peer *p, struct held *n)
 {
-	*by_conn = *by_uid = 0;
+	*n = (struct held){ 0 };
 	for (uint32_t i = 0; i < g->reg->slot_count; i++) {
 		const struct lb_slot *s = &g->reg->slots[i];
-		if (!holds_memory(atomic_load_explicit(&s->state, memory_order_relaxed)))
+		uint32_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
+		bool released = state == LB_SLOT_RELEASED;
+		bool mine = s->run == g->run && s->conn == p->conn;
+		bool my_uid = s->who.uid == p->who.uid;
+
+		if (!holds_memory(state))
 			continue;
-		*by_conn += s->run == g->run && s->conn == p->conn;
-		*by_uid += s->who.uid == p->who.uid;
+		n->by_conn += mine;
+		n->by_uid += my_uid;
+		n->released_by_conn += mine && released;
+		n->released_by_uid += my_uid && released;
+		n->released += released;
 	}
 }
 
@@ -130,32 +143,35 @@ static const char *allow_keys(const struct registrar_config *c)
 	return c->allowed_users.ids ? "clients.allowed_users" : "clients.allowed_groups";
 }
 
-/* The refusal of a LANE by policy or room, with its counter bumped; NULL
- * when p may have a lane. */
+/* The refusal of a LANE by policy, or NULL when p may have a lane. Sets
+ * *curable when the refusal is a quota that a lane being drained will
+ * lift. */
 static _Atomic uint64_t *policy_refusal(const struct grant_ctx *g, const struct grant_peer *p,
-					struct lb_reg_msg *ans)
+					const struct held *n, struct lb_reg_msg *ans,
+					bool *curable)
 {
 	struct lb_registry_header *h = g->reg->hdr;
-	uint32_t by_conn, by_uid;
 	char user[96];
 
+	*curable = false;
 	if (!p->allowed) {
 		grant_refuse(ans, -EACCES, "%s may not log to bus '%s' (%s)",
 			     user_words(p->who.uid, user, sizeof(user)), g->bus,
 			     allow_keys(g->cfg));
 		return &h->refused_denied;
 	}
-	count_held(g, p, &by_conn, &by_uid);
-	if (g->cfg->lanes_per_client && by_conn >= g->cfg->lanes_per_client) {
+	if (g->cfg->lanes_per_client && n->by_conn >= g->cfg->lanes_per_client) {
+		*curable = n->by_conn - n->released_by_conn < g->cfg->lanes_per_client;
 		grant_refuse(ans, -EDQUOT, "this client holds %u lanes of bus '%s', its quota "
-			     "(clients.lanes_per_client = %u)", by_conn, g->bus,
+			     "(clients.lanes_per_client = %u)", n->by_conn, g->bus,
 			     g->cfg->lanes_per_client);
 		return &h->refused_quota;
 	}
-	if (p->who.uid != 0 && by_uid >= g->lanes_per_uid) {
+	if (p->who.uid != 0 && n->by_uid >= g->lanes_per_uid) {
+		*curable = n->by_uid - n->released_by_uid < g->lanes_per_uid;
 		grant_refuse(ans, -EDQUOT, "%s holds %u lanes of bus '%s', its quota "
 			     "(clients.lanes_per_uid = %u)",
-			     user_words(p->who.uid, user, sizeof(user)), by_uid, g->bus,
+			     user_words(p->who.uid, user, sizeof(user)), n->by_uid, g->bus,
 			     g->lanes_per_uid);
 		return &h->refused_quota;
 	}
@@ -211,20 +227,27 @@ static int fill_slot(const struct grant_ctx *g, const struct grant_peer *p, uint
 }
 
 int grant_lane(const struct grant_ctx *g, const struct grant_peer *p,
-	       const struct lb_reg_msg *req, struct lb_reg_msg *ans, int *fd)
+	       const struct lb_reg_msg *req, struct lb_reg_msg *ans, int *fd, bool may_wait)
 {
 	struct lb_registry_header *h = g->reg->hdr;
-	_Atomic uint64_t *refused = policy_refusal(g, p, ans);
+	struct held held;
+	bool curable;
+	_Atomic uint64_t *refused;
 	uint64_t grant;
 	int32_t i = -1;
 	int r = 0;
 
 	*fd = -1;
+	count_held(g, p, &held);
+	refused = policy_refusal(g, p, &held, ans, &curable);
 	if (!refused && (i = claim_slot(g)) < 0) {
+		curable = held.released > 0;
 		grant_refuse(ans, -ENOSPC, "all %u lanes of bus '%s' are taken",
 			     g->reg->slot_count, g->bus);
 		refused = &h->refused_full;
 	}
+	if (refused && curable && may_wait)
+		return -EINPROGRESS;   /* a lane being drained will do: ask again soon */
 	if (!refused) {
 		r = fill_slot(g, p, (uint32_t)i, req->tid, &grant);
 		if (r >= 0) {

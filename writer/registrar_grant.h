@@ -53,9 +53,12 @@ void grant_refuse(struct lb_reg_msg *ans, int error, const char *fmt, ...)
  * *fd -1; each outcome counted in the registry header. Returns 0, or the
  * negative errno of a failure of the writer's own (the lane file could not
  * be made), which the client was refused with and the caller reports.
+ * With may_wait, a refusal that a released lane still being drained will
+ * lift (every slot taken, or a quota, counting such lanes) is no answer
+ * yet: -EINPROGRESS, nothing counted; ask again when the drain freed one.
  */
 int grant_lane(const struct grant_ctx *g, const struct grant_peer *p,
-	       const struct lb_reg_msg *req, struct lb_reg_msg *ans, int *fd);
+	       const struct lb_reg_msg *req, struct lb_reg_msg *ans, int *fd, bool may_wait);
 
 /* grant_release - p's RELEASE of (slot, grant): its lane goes to the
  * drain. Returns 0, or -EPERM when p does not hold that lane. */

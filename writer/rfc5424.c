@@ -11,9 +11,16 @@
  *   ".b64". Neither "-" nor "." can occur in a key, so these never
  *   collide with a user's field.
  * - PARAM-VALUE escapes '"', '\' and ']' with a backslash.
+ * - PROCID is the pid the writer attests (the drain stamps every entry of
+ *   a lane slot with the pid the kernel gave at registration), and our
+ *   SD-ELEMENT carries the rest of that identity: uid, gid, comm and exe
+ *   (as /proc showed them at registration), each escaped as any value;
+ *   a comm or exe that is not UTF-8 goes as comm.b64, exe.b64. An entry
+ *   without an identity (a batch built by hand) has none of the four.
  * - MSG is sent as it is, without a BOM (MSG-ANY): rsyslog and journald
  *   would keep a BOM as part of the text.
  */
+#include <string.h>
 #include <unistd.h>
 
 #include "rfc5424.h"
@@ -67,32 +74,47 @@ static void put_u64_param(struct lb_buf *b, const char *name, size_t name_len, u
 
 #define PUT_U64_PARAM(b, lit, v) put_u64_param((b), (lit), sizeof(lit) - 1, (v))
 
+/* " name=value", or " name.b64=value" with value base64 when it is not
+ * UTF-8 (put_param_value() encodes it). */
+static void put_text_param(struct lb_buf *b, const char *name, size_t name_len, const char *v,
+			   size_t len)
+{
+	lb_buf_putc(b, ' ');
+	lb_buf_put(b, name, name_len);
+	if (!lb_utf8_valid(v, len))
+		lb_buf_puts(b, ".b64");
+	lb_buf_putc(b, '=');
+	put_param_value(b, v, len);
+}
+
+#define PUT_TEXT_PARAM(b, lit, v, len) put_text_param((b), (lit), sizeof(lit) - 1, (v), (len))
+
+/* The rest of the attested identity; PROCID has the pid. */
+static void put_identity(struct lb_buf *b, const struct lb_client_identity *who)
+{
+	PUT_U64_PARAM(b, " uid=\"", who->uid);
+	PUT_U64_PARAM(b, " gid=\"", who->gid);
+	PUT_TEXT_PARAM(b, "comm", who->comm, strnlen(who->comm, sizeof(who->comm)));
+	PUT_TEXT_PARAM(b, "exe", who->exe, strnlen(who->exe, sizeof(who->exe)));
+}
+
 static void put_field(struct lb_buf *b, const struct lb_field_view *f)
 {
-	bool b64 = !lb_utf8_valid(f->value, f->value_len);
+	struct lb_buf kv = { 0 };
 
-	lb_buf_putc(b, ' ');
 	if (f->key_len <= SD_NAME_MAX) {
-		lb_buf_put(b, f->key, f->key_len);
-		if (b64)
-			lb_buf_puts(b, ".b64");
-		lb_buf_putc(b, '=');
-		put_param_value(b, f->value, f->value_len);
+		put_text_param(b, f->key, f->key_len, f->value, f->value_len);
 		return;
 	}
-	/* long-key="KEY=value": the key joins the value, escaped as one. */
-	struct lb_buf kv = { 0 };
+	/* long-key="KEY=value": the key joins the value, escaped as one (the
+	 * key is ASCII: the pair is UTF-8 when the value is). */
 	lb_buf_put(&kv, f->key, f->key_len);
 	lb_buf_putc(&kv, '=');
 	lb_buf_put(&kv, f->value, f->value_len);
-	lb_buf_puts(b, "long-key");
-	if (b64)
-		lb_buf_puts(b, ".b64");
-	lb_buf_putc(b, '=');
 	if (kv.failed)
 		b->failed = true;
 	else
-		put_param_value(b, kv.data, kv.len);
+		PUT_TEXT_PARAM(b, "long-key", kv.data, kv.len);
 	lb_buf_free(&kv);
 }
 
@@ -130,6 +152,8 @@ void rfc5424_put(struct lb_buf *b, const struct rfc5424_origin *o, const struct 
 	PUT_U64_PARAM(b, " seq=\"", be->seq);
 	PUT_U64_PARAM(b, " lane=\"", be->lane);
 	PUT_U64_PARAM(b, " lane_seq=\"", e->seq);
+	if (be->who)
+		put_identity(b, be->who);
 	if (e->tag_len > APP_NAME_MAX) {
 		lb_buf_puts(b, " tag=");
 		put_param_value(b, e->tag, e->tag_len);

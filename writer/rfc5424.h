@@ -2,8 +2,11 @@
 /*
  * An entry as one RFC 5424 syslog message, the format of the syslog sink:
  *
- *   <PRI>1 TIMESTAMP HOSTNAME TAG PID - [logbus@32473 tid="" seq="" lane=""]
- *       [fields@32473 KEY="value" ...] MSG
+ *   <PRI>1 TIMESTAMP HOSTNAME TAG PID - [logbus@32473 tid="" seq="" lane=""
+ *       lane_seq="" uid="" gid="" comm="" exe=""] [fields@32473 KEY="value" ...] MSG
+ *
+ * PID (PROCID), uid, gid, comm and exe are the writer's word for the
+ * publishing process (see rfc5424.c), not the client's.
  *
  * 32473 is the example private enterprise number of RFC 5612, meant for
  * documentation; a site with a number of its own can change RFC5424_PEN.

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "entry_json.h"
 #include "identity.h"
 #include "record.h"
 
@@ -22,12 +23,22 @@ struct batch_entry {
 	uint64_t ts_ns;         /* CLOCK_REALTIME */
 	uint64_t seq;           /* writer-assigned output sequence */
 	uint32_t lane;
-	/* Its client, as the kernel said at registration (e.pid is its pid);
-	 * NULL when there is none (a batch a test makes). Valid while the
-	 * batch is handed to the sinks: what keeps an entry longer copies
-	 * what it needs. */
+	/* Its client, as the kernel said at registration (e.pid is its pid;
+	 * shm/identity.h), set by the drain; NULL when there is none (a
+	 * batch a test makes): outputs print what the entry itself says.
+	 * Valid while the batch is handed to the sinks (and the filter and
+	 * action hooks): whatever keeps an entry longer (an asynchronous
+	 * sink's queue, a spool, an action hook's copy) copies what it
+	 * needs. */
 	const struct lb_client_identity *who;
 };
+
+/* batch_entry_ids - what a JSON line of be says beside the entry itself
+ * (lb_entry_json_put()): its place and its process. */
+static inline struct lb_entry_ids batch_entry_ids(const struct batch_entry *be)
+{
+	return (struct lb_entry_ids){ .seq = be->seq, .lane = be->lane, .who = be->who };
+}
 
 /* Where a lane's part of a batch ends: the position an acknowledgement
  * of the whole batch gives that lane (pads and entries a filter removed

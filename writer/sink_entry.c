@@ -112,7 +112,7 @@ static bool note_made(struct entry_sink *s, const char *name)
 
 static int write_one(struct entry_sink *s, const struct batch_entry *be)
 {
-	struct lb_entry_ids ids = { .seq = be->seq, .lane = be->lane };
+	struct lb_entry_ids ids = batch_entry_ids(be);
 	struct lb_buf *out = &s->doc;
 	char stem[LB_TAG_MAX + 1], name[NAME_MAX_LEN];
 	int fd = -1, r = 0;

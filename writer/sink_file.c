@@ -337,7 +337,7 @@ static int write_batch(struct file_sink *s, const struct batch *b, uint64_t *don
 	lane_marks_begin(&s->marks);
 	for (size_t i = 0; i < b->count && r == 0; i++) {
 		const struct batch_entry *be = &b->entries[i];
-		struct lb_entry_ids ids = { .seq = be->seq, .lane = be->lane };
+		struct lb_entry_ids ids = batch_entry_ids(be);
 		int held = lane_marks_note(&s->marks, be->lane, be->e.seq);
 
 		if (held < 0)

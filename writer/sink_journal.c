@@ -4,40 +4,15 @@
  * protocol (journal_native.c), so values may hold newlines and any bytes,
  * and a message too big for one datagram goes in a sealed memfd. It goes
  * to the default journald, or to the journald of a namespace
- * ("namespace": /run/systemd/journal.NAMESPACE/socket). Fields of an
- * entry:
- *
- *   MESSAGE            the message, as it is
- *   PRIORITY           the level, 0..7
- *   SYSLOG_IDENTIFIER  identifier_prefix + tag
- *   SYSLOG_PID         the client's pid (journald's own _PID is ours)
- *   OBJECT_PID         the client's pid, the field journald provides for a
- *                      process a service speaks for: when the writer runs
- *                      as root and the client still lives, journald adds
- *                      that process's OBJECT_UID, OBJECT_GID, OBJECT_COMM,
- *                      OBJECT_EXE, OBJECT_CMDLINE, OBJECT_SYSTEMD_UNIT...
- *   LOGBUS_PID         the client's pid again, for `journalctl LOGBUS_PID=`
- *   LOGBUS_TID         the client's thread id
- *   LOGBUS_TS          when the client published it, RFC 3339 UTC with
- *                      nanoseconds, as the "ts" of the JSON files
- *   LOGBUS_SEQ         the writer's output sequence
- *   LOGBUS_LANE, LOGBUS_LANE_SEQ  where it came from (tells a replay after
- *                      a writer restart from a new entry)
- *   KEY                every user field, upper-cased
- *
- * No CODE_FILE, CODE_LINE or CODE_FUNC: the entry has no code location
- * of its own, and the writer's would be a lie about it.
+ * ("namespace": /run/systemd/journal.NAMESPACE/socket). The fields of an
+ * entry, the process's identity among them, are journal_fields.c's.
  *
  * What journalctl shows: `journalctl -t TAG` finds the entries by
  * SYSLOG_IDENTIFIER, but its short format prints TAG[_PID], and _PID is
  * journald's word for the sender, the writer; SYSLOG_PID shows only when
- * there is no _PID. The client's pid is in `journalctl -o verbose`, and
- * `journalctl OBJECT_PID=1234` (or LOGBUS_PID=) selects a client's entries.
- *
- * journald keeps a field only when its name is [A-Z0-9_]{1,64} and starts
- * with neither '_' (trusted fields) nor a digit, and it would file a user
- * field named like one of ours as a second value of ours. Such a key is
- * renamed "F_" + KEY (cut to 64 characters), never dropped.
+ * there is no _PID. The client's pid and identity are in `journalctl -o
+ * verbose`, and `journalctl OBJECT_PID=1234` (or LOGBUS_PID=) selects a
+ * client's entries.
  *
  * Sizes: journald truncates nothing that comes over the native protocol
  * below its hard limits of hundreds of MiB (a 64 MiB MESSAGE was stored
@@ -58,8 +33,9 @@
  * spools those again first: they may come twice, with the same
  * LOGBUS_LANE and LOGBUS_LANE_SEQ, never zero times. When journald does
  * not take an entry (gone; or stuck: the send timed out), that entry and
- * every later one go to the sink's spool
- * (spool.c), synced before write() returns, and the sink replays the
+ * every later one go to the sink's spool (spool.c) as encoded datagrams,
+ * identity and all (nothing there points into a batch), synced before
+ * write() returns, and the sink replays the
  * spool in order, between rounds (poll) and before each batch, until it
  * is empty; then entries go straight to journald again. Beyond spool_max
  * bytes entries are dropped, counted and said once on stderr. While the
@@ -73,22 +49,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
-
 #include <unistd.h>
 
 #include "clock.h"
+#include "journal_fields.h"
 #include "journal_native.h"
-#include "logbus.h"
 #include "outfile.h"
 #include "sink_journal.h"
 #include "sink_outage.h"
 #include "spool.h"
-#include "text.h"
 
-#define NAME_MAX_LEN 64
-#define FIXED_FIELDS 11
-#define IOV_MAX_ENTRY (FIXED_FIELDS + LOGBUS_FIELDS_MAX)
 #define REPLAY_PER_POLL 4096
 #define RECENT_MAX 8192
 #define RECENT_NS (UINT64_C(2) * 1000000000u)
@@ -103,8 +73,8 @@ struct recent {
 struct journal_sink {
 	struct sink sink;
 	char prefix[64];
-	struct iovec iov[IOV_MAX_ENTRY];
-	struct lb_buf text;     /* fixed fields and field names of one entry */
+	bool object_by_journald;    /* journald adds the OBJECT_ fields (journal_fields.c) */
+	struct journal_fields fields;   /* one entry's */
 	struct lb_buf dgram;    /* one entry, encoded */
 	struct journal_native out;
 	bool has_spool;
@@ -117,120 +87,12 @@ struct journal_sink {
 	size_t recent_head, recent_count;
 };
 
-static const char *const ours[] = {
-	"MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "SYSLOG_PID",
-};
-
-/* Prefixes of fields we or journald set. */
-static const char *const our_prefixes[] = { "LOGBUS_", "OBJECT_" };
-
-/* Whether an upper-cased key would land on a field we set or journald
- * would refuse it. */
-static bool name_needs_rename(const char *name, size_t len)
-{
-	if (len == 0 || name[0] == '_' || (name[0] >= '0' && name[0] <= '9'))
-		return true;
-	for (size_t i = 0; i < sizeof(our_prefixes) / sizeof(our_prefixes[0]); i++)
-		if (len >= strlen(our_prefixes[i]) && !memcmp(name, our_prefixes[i], strlen(our_prefixes[i])))
-			return true;
-	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-		if (strlen(ours[i]) == len && !memcmp(ours[i], name, len))
-			return true;
-	return false;
-}
-
-/* Append "KEY=" for a user field, renamed when needed. */
-static void put_field_name(struct journal_sink *s, const struct lb_field_view *f)
-{
-	char name[NAME_MAX_LEN + 3];
-	size_t n = f->key_len < NAME_MAX_LEN ? f->key_len : NAME_MAX_LEN;
-
-	for (size_t i = 0; i < n; i++) {
-		char c = f->key[i];
-		name[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
-	}
-	if (name_needs_rename(name, n)) {
-		memmove(name + 2, name, n);
-		name[0] = 'F';
-		name[1] = '_';
-		n = n + 2 > NAME_MAX_LEN ? NAME_MAX_LEN : n + 2;
-	}
-	lb_buf_put(&s->text, name, n);
-	lb_buf_putc(&s->text, '=');
-}
-
-/* The fields every entry has, each one "NAME=value" in s->text; offs[i]
- * receives where field i starts. Returns the count. */
-static int put_fixed(struct journal_sink *s, const struct batch_entry *be, size_t *offs)
-{
-	const struct lb_entry *e = &be->e;
-	const struct { const char *name; uint64_t v; } nums[] = {
-		{ "SYSLOG_PID=", e->pid }, { "OBJECT_PID=", e->pid }, { "LOGBUS_PID=", e->pid },
-		{ "LOGBUS_TID=", e->tid },
-		{ "LOGBUS_SEQ=", be->seq }, { "LOGBUS_LANE=", be->lane },
-		{ "LOGBUS_LANE_SEQ=", e->seq },
-	};
-	struct lb_buf *t = &s->text;
-	int n = 0;
-
-	offs[n++] = t->len;
-	lb_buf_puts(t, "PRIORITY=");
-	lb_buf_putc(t, (char)('0' + (e->level & 7)));
-	offs[n++] = t->len;
-	lb_buf_puts(t, "SYSLOG_IDENTIFIER=");
-	lb_buf_put(t, s->prefix, strlen(s->prefix));
-	lb_buf_put(t, e->tag, e->tag_len);
-	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
-		offs[n++] = t->len;
-		lb_buf_put(t, nums[i].name, strlen(nums[i].name));
-		lb_buf_put_u64(t, nums[i].v);
-	}
-	offs[n++] = t->len;
-	lb_buf_puts(t, "LOGBUS_TS=");
-	lb_rfc3339_put(t, be->ts_ns);
-	offs[n++] = t->len;
-	lb_buf_puts(t, "MESSAGE=");
-	lb_buf_put(t, e->msg, e->msg_len);
-	return n;
-}
-
-/* Fill s->iov for one entry: every field is copied into s->text, since
- * sd_journal_sendv() wants each "NAME=value" in one iovec. Returns the
- * iovec count, or -ENOMEM. */
-static int build_entry(struct journal_sink *s, const struct batch_entry *be)
-{
-	const struct lb_entry *e = &be->e;
-	struct lb_buf *t = &s->text;
-	size_t offs[IOV_MAX_ENTRY + 1];
-	const uint8_t *cursor;
-	struct lb_field_view f;
-	int n;
-
-	t->len = 0;
-	n = put_fixed(s, be, offs);
-	lb_entry_field_first(e, &cursor);
-	for (size_t i = 0; i < e->nfields && n < IOV_MAX_ENTRY; i++) {
-		lb_entry_field_next(&cursor, &f);
-		offs[n++] = t->len;
-		put_field_name(s, &f);
-		lb_buf_put(t, f.value, f.value_len);
-	}
-	offs[n] = t->len;
-	if (t->failed) {
-		t->failed = false;
-		return -ENOMEM;
-	}
-	for (int i = 0; i < n; i++)
-		s->iov[i] = (struct iovec){ t->data + offs[i], offs[i + 1] - offs[i] };
-	return n;
-}
-
 /* Encode one entry into s->dgram; returns 0 or -ENOMEM. */
 static int encode_entry(struct journal_sink *s, const struct batch_entry *be)
 {
-	int n = build_entry(s, be);
+	int n = journal_fields_build(&s->fields, be, s->prefix, s->object_by_journald);
 
-	return n < 0 ? n : journal_native_encode(s->iov, n, &s->dgram);
+	return n < 0 ? n : journal_native_encode(s->fields.iov, n, &s->dgram);
 }
 
 /* Keep the entry just sent among the recent ones. */
@@ -398,7 +260,7 @@ static void journal_destroy(struct sink *sink)
 
 	if (!s)
 		return;
-	lb_buf_free(&s->text);
+	journal_fields_free(&s->fields);
 	lb_buf_free(&s->dgram);
 	lb_buf_free(&s->rec);
 	for (size_t i = 0; s->recent && i < RECENT_MAX; i++)
@@ -449,6 +311,7 @@ int sink_journal_new(const struct journal_options *o, struct sink **out)
 	if (!s)
 		return -ENOMEM;
 	s->sink = (struct sink){ .name = "journald", .ops = &journal_ops };
+	s->object_by_journald = journal_fields_object_by_journald();
 	s->spool = (struct spool){ .dirfd = -1, .wfd = -1, .rfd = -1, .readfd = -1 };
 	snprintf(s->sink.key, sizeof(s->sink.key), "journald %s",
 		 o && o->namespace_ ? o->namespace_ : "");

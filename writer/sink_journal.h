@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * journald sink: every entry becomes one journal entry over journald's
- * native protocol (MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, the client's
- * pid/tid/time in LOGBUS_* fields, user fields upper-cased and checked
- * against journald's field-name rules), to the default journald or a
- * namespace's; while journald is down, into a spool replayed later.
+ * native protocol (MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, the publishing
+ * process's attested identity in OBJECT_* and LOGBUS_* fields, its tid and
+ * time in LOGBUS_* fields, user fields upper-cased and checked against
+ * journald's field-name rules: journal_fields.c), to the default journald
+ * or a namespace's; while journald is down, into a spool replayed later.
  */
 #pragma once
 

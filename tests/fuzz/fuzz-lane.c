@@ -37,7 +37,7 @@ static int json_sink_write(struct sink *s, const struct batch *b)
 	(void)s;
 	for (size_t i = 0; i < b->count; i++) {
 		const struct batch_entry *be = &b->entries[i];
-		struct lb_entry_ids ids = { .seq = be->seq, .lane = be->lane };
+		struct lb_entry_ids ids = batch_entry_ids(be);
 		json_error_t err;
 		json_t *v;
 

@@ -111,6 +111,10 @@ static struct hook_job *job_new(struct hooks *set, const struct batch_entry *be,
 	j->ts_ns = be->ts_ns;
 	j->seq = be->seq;
 	j->lane = be->lane;
+	if (be->who) {
+		j->who_copy = *be->who;
+		j->who = &j->who_copy;
+	}
 	j->e.tag = memcpy(j->data, be->e.tag, be->e.tag_len);
 	j->e.msg = memcpy(j->data + be->e.tag_len, be->e.msg, be->e.msg_len);
 	j->e.fields = memcpy(j->data + be->e.tag_len + be->e.msg_len, be->e.fields, span);

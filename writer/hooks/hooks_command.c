@@ -312,7 +312,7 @@ int hook_command_call(struct hook *h, const struct hook_job *const *j, size_t n,
 		return r;
 	c->line.len = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct lb_entry_ids ids = { .seq = j[i]->seq, .lane = j[i]->lane };
+		struct lb_entry_ids ids = { .seq = j[i]->seq, .lane = j[i]->lane, .who = j[i]->who };
 		lb_entry_json_put(&c->line, &j[i]->e, j[i]->ts_ns, &ids);
 	}
 	if (c->line.failed)

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "hooks.h"
+#include "identity.h"
 #include "logbus-hook.h"
 #include "record.h"
 
@@ -129,6 +130,10 @@ struct hook_job {
 	struct lb_entry e;
 	uint64_t ts_ns, seq;
 	uint32_t lane;
+	/* A copy of the entry's identity, for the batch's is gone once the
+	 * job outlives it; who points to it, or is NULL (none). */
+	struct lb_client_identity who_copy;
+	const struct lb_client_identity *who;
 	char data[];                  /* tag, msg, fields */
 };
 
