@@ -333,10 +333,8 @@ static void test_hostile(void **state)
 }
 
 /* Numbered streams (streams.h) from threads of one process of the victim
- * user: on a bus of 4 lanes they get slots the hostile filled. Three
- * threads, the uid's quota: a fourth would be refused whenever the others
- * exited before it asked (their lanes count until drained), with no lane
- * of its process left to share. */
+ * user: on a bus of 4 lanes they get slots the hostile filled, three, the
+ * uid's quota. */
 #define SEQ_THREADS 3
 #define SEQ_ENTRIES 500
 #define SEQ_ROUNDS 2
