@@ -228,7 +228,7 @@ static void lane_file_name(char *out, size_t n, uint32_t slot, uint64_t grant)
 
 int lb_lane_file_create(const struct lb_registry *reg, uint32_t slot, uint64_t grant)
 {
-	const struct lb_slot *s = &reg->slots[slot];
+	struct lb_slot *s = &reg->slots[slot];
 	struct lb_lane *lane;
 	char name[64];
 	int fd, r;
@@ -249,14 +249,13 @@ int lb_lane_file_create(const struct lb_registry *reg, uint32_t slot, uint64_t g
 		r = -errno;
 		goto fail;
 	}
-	uint64_t pos = atomic_load_explicit(&s->tail, memory_order_relaxed);
+	s->pos_start = atomic_load_explicit(&s->tail, memory_order_relaxed);
+	s->seq_start = atomic_load_explicit(&s->seq_floor, memory_order_relaxed);
 	lane->grant = grant;
 	lane->slot = slot;
-	atomic_store_explicit(&lane->head, pos, memory_order_relaxed);
-	atomic_store_explicit(&lane->tail, pos, memory_order_relaxed);
-	atomic_store_explicit(&lane->next_seq,
-			      atomic_load_explicit(&s->seq_floor, memory_order_relaxed),
-			      memory_order_relaxed);
+	atomic_store_explicit(&lane->head, s->pos_start, memory_order_relaxed);
+	atomic_store_explicit(&lane->tail, s->pos_start, memory_order_relaxed);
+	atomic_store_explicit(&lane->next_seq, s->seq_start, memory_order_relaxed);
 	munmap(lane, LB_LANE_HEADER_SIZE);
 	return fd;
 

@@ -89,6 +89,12 @@ struct lb_slot {
 	 * (its own word, never read back from a lane file): */
 	_Atomic uint64_t tail;           /* the lane's tail */
 	_Atomic uint64_t seq_floor;      /* above every lane_seq the slot has shown */
+	/* Where the current lane file started (set with its grant): its
+	 * records' lane sequences are at least seq_start, and at a position
+	 * pos at most seq_start + (pos - pos_start) / the smallest record, so
+	 * a forged sequence is seen for what it is. */
+	uint64_t pos_start;
+	uint64_t seq_start;
 	struct lb_client_identity who;   /* the holder, as the kernel says */
 };
 
@@ -143,8 +149,9 @@ void lb_registry_notify(const struct lb_registry *reg);
 /*
  * lb_lane_file_create - the registrar: make slot's lane file for grant,
  * mode 0600, every byte allocated, its header set (head = tail = the
- * slot's tail, next_seq = its seq_floor). Returns an O_RDWR descriptor or
- * a negative errno.
+ * slot's tail, next_seq = its seq_floor), both noted in the slot's
+ * pos_start and seq_start. Returns an O_RDWR descriptor or a negative
+ * errno.
  */
 int lb_lane_file_create(const struct lb_registry *reg, uint32_t slot, uint64_t grant);
 

@@ -32,9 +32,11 @@
  *
  * Every entry is stamped with the identity of its lane's client as the
  * registrar learnt it from the kernel (struct batch_entry.who); the pid a
- * record carries is the client's word and is replaced. A lane sequence at
- * or above LANE_SEQ_LIMIT is no sequence a client could reach honestly:
- * the lane is corrupt from there.
+ * record carries is the client's word and is replaced. A lane sequence is
+ * the client's word within bounds: at least its file's first, and at most
+ * one more per smallest record since the file's start; beyond them the
+ * lane is corrupt from there, so that no forged sequence can make a sink
+ * take the next client's entries for ones it holds.
  *
  * Before each round the lane table (lane_table.c) follows the registry:
  * new lanes are mapped, drained released ones freed. When a round finds
@@ -76,8 +78,8 @@
  * right behind its producer makes every publish miss its cache line. */
 #define BATCH_SMALL 512
 #define BATCH_PAUSE_US 50
-/* 2^53: every lane_seq below it is exact in any JSON reader. */
-#define LANE_SEQ_LIMIT (UINT64_C(1) << 53)
+/* The smallest record: a header alone. */
+#define RECORD_MIN sizeof(struct lb_record_header)
 
 static uint64_t now_mono(void)
 {
@@ -194,6 +196,14 @@ static bool pad_fits(const struct writer *w, uint64_t pos, uint64_t size, uint64
 	return (pos & (w->bus.lane_size - 1)) + size == w->bus.lane_size && pos + size <= head;
 }
 
+/* Whether lane_seq seq is one lane t's client could have given a record
+ * at position pos. */
+static bool seq_possible(const struct lane_track *t, uint64_t pos, uint64_t seq)
+{
+	return seq >= t->seq_start && pos >= t->pos_start &&
+	       seq - t->seq_start <= (pos - t->pos_start) / RECORD_MIN;
+}
+
 /* Decode lane i's copied bytes, until the batch holds max entries;
  * returns bytes consumed (whole records, and pads, which may reach past
  * the copy), with *corrupt set when it met bytes that are no record. */
@@ -216,7 +226,7 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 		if (r == -EAGAIN && t->start + n < head)
 			break;
 		if (r < 0 || (pad && !pad_fits(w, t->start + off, (uint64_t)r, head)) ||
-		    (!pad && e.seq >= LANE_SEQ_LIMIT)) {
+		    (!pad && !seq_possible(t, t->start + off, e.seq))) {
 			*corrupt = true;
 			break;
 		}
@@ -226,8 +236,7 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 		if (!batch_reserve(&w->collected, 1))
 			break;
 		e.pid = w->who[i].pid;
-		if (e.seq >= t->seq_end)
-			t->seq_end = e.seq + 1;
+		lane_table_seq_seen(w, i, e.seq);
 		w->collected.entries[w->collected.count++] = (struct batch_entry){
 			.e = e, .ts_ns = entry_ns(w, &e), .lane = i, .who = &w->who[i],
 		};

@@ -26,6 +26,8 @@ struct lane_track {
 	uint64_t refused_head;  /* a head lb_lane_read refused, when refused: */
 	bool refused;           /* reported once, then waited out, not spun on */
 	uint64_t grant;         /* the lane file mapped (lane_table.c); 0: idle */
+	uint64_t pos_start;     /* where its file started, and its first lane_seq */
+	uint64_t seq_start;
 	uint64_t seq_end;       /* above every lane_seq the lane showed */
 	bool broken;            /* its client cut its file short (lane_guard.h) */
 };

@@ -58,6 +58,14 @@ void lane_table_tail_moved(struct writer *w, uint32_t i, uint64_t tail)
 	atomic_store_explicit(&w->reg.slots[i].tail, tail, memory_order_relaxed);
 }
 
+void lane_table_seq_seen(struct writer *w, uint32_t i, uint64_t seq)
+{
+	if (seq < w->lanes[i].seq_end)
+		return;
+	w->lanes[i].seq_end = seq + 1;
+	atomic_store_explicit(&w->reg.slots[i].seq_floor, seq + 1, memory_order_relaxed);
+}
+
 /* Map slot i's lane file of the grant the registry names. */
 static void lane_map(struct writer *w, uint32_t i, uint64_t grant)
 {
@@ -81,6 +89,8 @@ static void lane_map(struct writer *w, uint32_t i, uint64_t grant)
 	*t = (struct lane_track){
 		.tail = atomic_load_explicit(&s->tail, memory_order_relaxed),
 		.grant = grant,
+		.pos_start = s->pos_start,
+		.seq_start = s->seq_start,
 		.seq_end = atomic_load_explicit(&s->seq_floor, memory_order_relaxed),
 	};
 	t->read = t->tail;
@@ -99,8 +109,6 @@ static void lane_free(struct writer *w, uint32_t i)
 	lb_lane_set_idle(&w->bus, i, t->tail);
 	lane_guard_clear(i);
 	atomic_store_explicit(&s->tail, t->tail, memory_order_relaxed);
-	if (t->seq_end > atomic_load_explicit(&s->seq_floor, memory_order_relaxed))
-		atomic_store_explicit(&s->seq_floor, t->seq_end, memory_order_relaxed);
 	*t = (struct lane_track){ .tail = t->tail, .read = t->tail };
 	/* LMM(registry_free:A) pairs with registry_claim:A: the registrar
 	 * that takes the slot sees its tail and sequence floor. */

@@ -26,6 +26,11 @@ void lane_table_sync(struct writer *w, uint64_t now);
  * in the registry, the writer's own word for restarts. */
 void lane_table_tail_moved(struct writer *w, uint32_t i, uint64_t tail);
 
+/* lane_table_seq_seen - a record of slot i's lane has lane sequence seq:
+ * the slot's sequence floor (the registry's, for the slot's next file and
+ * after a restart) goes above it, before any sink sees the record. */
+void lane_table_seq_seen(struct writer *w, uint32_t i, uint64_t seq);
+
 /* process_gone - whether pid is no longer the process that started at
  * start (clock ticks since boot; 0 unknown): no such process, a zombie, or
  * a new process with the same pid. */

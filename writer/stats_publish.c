@@ -144,8 +144,7 @@ static bool basis_stale(const struct lane_basis *b, const struct writer *w, uint
  * changed while no writer counted): the
  * client's entries before it were drained by an earlier writer, which
  * moves a tail only after its sinks took the entries; they count as
- * written. The client's first sequence is the floor the slot had when
- * its file was made.
+ * written. The client's first sequence is its lane file's first.
  */
 static void basis_guess(struct writer *w, uint32_t i, uint64_t first)
 {
@@ -153,7 +152,7 @@ static void basis_guess(struct writer *w, uint32_t i, uint64_t first)
 	struct lb_lane_info info;
 
 	lb_lane_info_get(&w->bus, i, &info);
-	uint64_t base = atomic_load_explicit(&w->reg.slots[i].seq_floor, memory_order_relaxed);
+	uint64_t base = w->lanes[i].seq_start;
 	uint64_t before = first > base ? first - base : 0;
 	b->n.written += before < info.published ? before : info.published;
 	b->seq_known = true;
