@@ -74,7 +74,10 @@ struct hostile {
  */
 int hostile_main(void *h);
 
-/* The raw protocol, for tests of what the registrar answers. */
+/* The raw protocol, for tests of what the registrar answers, from forked
+ * children of other users: unlike harness_raw_connect and
+ * harness_raw_lane, these never assert (a cmocka failure in a child would
+ * run the rest of the tests there), they return errors. */
 
 /* hostile_connect - a new connection to bus's registrar, whose answers
  * are awaited 5 s at most. Returns a descriptor or a negative errno. */
