@@ -313,6 +313,28 @@ EOF
 	echo
 }
 
+registration() {
+	cat <<'EOF'
+## Registration and reclaim
+
+A client registers once per handle (a connection to the writer's
+registrar) and asks for a lane at each thread's first publish.
+`register-cost` times, in one process, `logbus_open` + the first publish
++ `logbus_close` (with the default 4 MiB lanes and with 64 KiB ones: a
+grant allocates the whole lane file, and the client maps all of it);
+whole `logbus-cat` runs beside `logbus-cat --version`
+(the same program start, no registration); and the reclaim delay: from a
+client's end (exit without `logbus_close`, or SIGKILL) to its lane slot's
+FREE in the writer's registry.
+
+| measurement | lane size | runs | failed | p50 | p90 | p99 | max | parts, p50 |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+EOF
+	q '.results[] | select(.bench == "register-cost") |
+	  "| \(.label) | \(.lane_size) | \(.runs) | \(.failed) | \(ns(.p50_ns)) | \(ns(.p90_ns)) | \(ns(.p99_ns)) | \(ns(.max_ns)) | \(if .open_publish_p50_ns then "open + publish \(ns(.open_publish_p50_ns)), close \(ns(.close_p50_ns))" elif .baseline_p50_ns then "`logbus-cat --version` \(ns(.baseline_p50_ns))" else "" end) |"'
+	echo
+}
+
 failures() {
 	q 'if [.results[] | select(.bench == "error")] | length > 0 then
 	  "## Measurements that failed (TODO)\n", (.results[] | select(.bench == "error") |
@@ -330,4 +352,5 @@ delivered
 written
 growth
 wakeup
+registration
 failures

@@ -14,7 +14,9 @@
 #	original logger's sync-vs-async table, Python's logging through
 #	logbus and the standard library's handlers, burst and sustained rates into
 #	each sink with 1 to 16 producer processes, writer CPU, idle writer CPU,
-#	publish-to-written latency and the growth with message size. Writes
+#	publish-to-written latency, the growth with message size, what
+#	registering with the writer costs and how soon a gone client's lane
+#	is reclaimed. Writes
 #	REPORT.md, results.json (every raw figure, one object per
 #	measurement) and latency.png into --out, by default bench-report/ in
 #	the --build directory: a run never touches the source tree.
@@ -63,11 +65,13 @@ if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$root" --buildtype=release -Dtests=disabled >/dev/null ||
 		die "meson setup $build failed"
 fi
-ninja -C "$build" bench/publish-latency bench/drain-rate bench/wake-latency writer/logbus-writer >/dev/null ||
+ninja -C "$build" bench/publish-latency bench/drain-rate bench/wake-latency bench/register-cost \
+	writer/logbus-writer libclient/logbus-cat >/dev/null ||
 	die "building the benchmarks in $build failed"
 lat=$build/bench/publish-latency
 drain=$build/bench/drain-rate
 wake=$build/bench/wake-latency
+reg=$build/bench/register-cost
 export LOGBUS_BENCH_WRITER=$build/writer/logbus-writer
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/logbus-bench.XXXXXX")
@@ -176,6 +180,13 @@ record "lat-logbus-100-2p-paced" "$lat" --size 100 --procs 2 --rate 200000 \
 
 echo "wake-up of a publisher blocked on a full lane (overflow policy block)" >&2
 record "wake-blocked-100" "$wake" --rounds "$(n 2000)" --size 100 --cdf "$cdf/wake-blocked-100.dat"
+
+echo "registration: open + first publish + close, logbus-cat runs, reclaim after a client ends" >&2
+record "register-open" "$reg" --mode open --runs "$(n 2000)"
+record "register-open-64k" "$reg" --mode open --runs "$(n 2000)" --lane-size 64K
+record "register-cat" "$reg" --mode cat --runs "$(n 500)" --cat "$build/libclient/logbus-cat"
+record "reclaim-exit" "$reg" --mode reclaim --runs "$(n 500)"
+record "reclaim-kill" "$reg" --mode reclaim --end kill --runs "$(n 500)"
 
 echo "publish latency per call (the alternatives, 128 B)" >&2
 peer() {
