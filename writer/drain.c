@@ -250,9 +250,12 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 static void lane_corrupt(struct writer *w, uint32_t i, uint64_t head)
 {
 	struct lane_track *t = &w->lanes[i];
-
 	uint64_t skip_to = head & ~(uint64_t)(LB_RECORD_ALIGN - 1);
 
+	/* A head behind the read, or more than a ring ahead, is no position
+	 * the lane ever held: skip nothing, and wait for it to change. */
+	if (skip_to < t->start || skip_to - t->start > w->bus.lane_size)
+		skip_to = t->start;
 	/* A catch-up round reads only what the lead read: the lead said so
 	 * already, and skips no further than it did. */
 	if (t->start < t->read) {
@@ -260,9 +263,12 @@ static void lane_corrupt(struct writer *w, uint32_t i, uint64_t head)
 		return;
 	}
 	w->counters.corrupt++;
-	fprintf(stderr, "logbus-writer: lane %u holds bytes that are not records "
-		"(position %llu, head %llu); skipping them\n", i, (unsigned long long)t->start,
-		(unsigned long long)head);
+	if (!t->told_corrupt)
+		fprintf(stderr, "logbus-writer: lane %u of pid %u (%s) holds bytes that are not "
+			"records (position %llu, head %llu); skipping them (told once a lane)\n",
+			i, w->who[i].pid, w->who[i].comm, (unsigned long long)t->start,
+			(unsigned long long)head);
+	t->told_corrupt = true;
 	t->batch_tail = skip_to;
 }
 

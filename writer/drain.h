@@ -30,6 +30,7 @@ struct lane_track {
 	uint64_t seq_start;
 	uint64_t seq_end;       /* above every lane_seq the lane showed */
 	bool broken;            /* its client cut its file short (lane_guard.h) */
+	bool told_corrupt;      /* its corruption was said on stderr */
 };
 
 /* The drain's view of one sink: how far it was handed each lane, and its

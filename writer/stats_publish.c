@@ -59,6 +59,7 @@ struct lane_stats {
 	 * for yet, before the filters, and how many of them the sinks took. */
 	uint64_t batch_taken, batch_written;
 	uint64_t batch_first_seq, batch_last_seq;
+	uint64_t taken_ns;       /* CLOCK_MONOTONIC of the last lane_counts_take */
 };
 
 struct writer_stats {
@@ -73,6 +74,7 @@ struct writer_stats {
 	bool save_failed;                /* said once */
 	struct hook_metrics hooks[LB_STATS_HOOKS_MAX];
 	uint64_t next_publish_ns;
+	uint64_t opened_ns;              /* CLOCK_MONOTONIC when the stats opened */
 };
 
 static uint64_t max_u64(uint64_t a, uint64_t b)
@@ -85,13 +87,49 @@ static uint64_t accounted(const struct client_counts *n)
 	return n->written + n->filtered + n->abandoned;
 }
 
-/* The client's counts from its lane header, never backwards, and queued
- * never below what the writer accounted for. */
-static void counts_take(struct client_counts *n, const struct lb_lane_info *info)
+static uint64_t min_u64(uint64_t a, uint64_t b)
 {
-	n->queued = max_u64(max_u64(n->queued, info->published), accounted(n));
-	n->dropped_full = max_u64(n->dropped_full, info->dropped_full);
-	n->dropped_too_large = max_u64(n->dropped_too_large, info->dropped_too_large);
+	return a < b ? a : b;
+}
+
+/* A count the client says is now said, from was: never backwards, and
+ * up by at most most. */
+static uint64_t count_said(uint64_t was, uint64_t said, uint64_t most)
+{
+	return max_u64(was, min_u64(said, was + most));
+}
+
+/*
+ * The client's counts from its lane header, never backwards, queued never
+ * below what the writer accounted for, and each within what the client
+ * could have done: queued no more than the writer accounted for and its
+ * lane can hold (a record per smallest record's bytes), each drop count
+ * up by at most one a nanosecond since ns_since (a publish takes longer).
+ * So a client that scribbles on its header moves no total by more than
+ * that; it only makes its own counts wrong.
+ */
+static void counts_take(struct client_counts *n, const struct lb_lane_info *info,
+			uint64_t lane_size, uint64_t ns_since)
+{
+	uint64_t fill = info->head - info->tail <= lane_size ? info->head - info->tail : 0;
+	uint64_t cap = accounted(n) + fill / sizeof(struct lb_record_header);
+
+	n->queued = max_u64(max_u64(n->queued, min_u64(info->published, cap)), accounted(n));
+	n->dropped_full = count_said(n->dropped_full, info->dropped_full, ns_since);
+	n->dropped_too_large = count_said(n->dropped_too_large, info->dropped_too_large, ns_since);
+}
+
+/* counts_take for lane i's client, whose drop counts may have grown since
+ * its last take (or the stats' opening). */
+static void lane_counts_take(struct writer *w, uint32_t i, const struct lb_lane_info *info)
+{
+	struct writer_stats *st = w->stats;
+	struct lane_stats *ls = &st->lanes[i];
+	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC);
+	uint64_t since = ls->taken_ns ? ls->taken_ns : st->opened_ns;
+
+	counts_take(&st->bases[i].n, info, w->bus.lane_size, now > since ? now - since : 0);
+	ls->taken_ns = now;
 }
 
 static void counts_add(struct client_counts *sum, const struct client_counts *n)
@@ -122,11 +160,12 @@ static void basis_retire(struct writer *w, uint32_t i, const struct lb_lane_info
 	struct writer_stats *st = w->stats;
 	struct client_counts *n = &st->bases[i].n;
 
-	counts_take(n, info);
+	lane_counts_take(w, i, info);
 	n->abandoned += n->queued - accounted(n);
 	counts_add(&st->retired.n, n);
 	st->retired.clients++;
-	st->lanes[i] = (struct lane_stats){ .retired = true, .retired_grant = w->lanes[i].grant };
+	st->lanes[i] = (struct lane_stats){ .retired = true, .retired_grant = w->lanes[i].grant,
+					    .taken_ns = lb_clock_ns(CLOCK_MONOTONIC) };
 	st->bases[i] = (struct lane_basis){ .seq_known = true, .next_seq = w->lanes[i].seq_end };
 }
 
@@ -190,7 +229,7 @@ static void sample_lane(struct writer *w, uint32_t i, struct lb_stats_client *c)
 		basis_guess(w, i, t->seq_end);   /* drained: all of it was accounted */
 	*b = (struct lane_basis){ .known = true, .pid = w->who[i].pid, .grant = t->grant,
 				  .seq_known = b->seq_known, .next_seq = b->next_seq, .n = b->n };
-	counts_take(&b->n, &info);
+	lane_counts_take(w, i, &info);
 	c->state = atomic_load_explicit(&slot->state, memory_order_relaxed) == LB_SLOT_RELEASED
 			   ? LB_STATS_CLIENT_RELEASED
 			   : LB_STATS_CLIENT_OWNED;
@@ -372,6 +411,7 @@ int writer_stats_open(struct writer *w, const char *bus, mode_t mode, gid_t grou
 	st->snap.writer_pid = getpid();
 	st->snap.start_ns = lb_clock_ns(CLOCK_REALTIME);
 	st->snap.nclients = w->bus.lane_count;
+	st->opened_ns = lb_clock_ns(CLOCK_MONOTONIC);
 	w->stats = st;
 	lb_stats_heartbeat(&st->seg, lb_clock_ns(CLOCK_MONOTONIC));
 	publish(w);
