@@ -317,17 +317,17 @@ int lb_bus_stat(const char *name, struct stat *st)
 	return stat(file, st) < 0 ? -errno : 0;
 }
 
-/* Free the writer's lane table: unmap the lanes it maps, free the idle ones. */
-static void lanes_fini(struct lb_bus *bus)
+void lb_bus_lanes_fini(struct lb_bus *bus)
 {
-	if (!bus->lanes)
-		return;
-	for (uint32_t i = 0; i < bus->lane_count; i++)
+	for (uint32_t i = 0; bus->lanes && i < bus->lane_count; i++)
 		lb_lane_unmap(&bus->lanes[i]);
 	free(bus->lanes);
 	free(bus->idle);
 	if (bus->idle_ring)
 		munmap(bus->idle_ring, bus->lane_size);
+	bus->lanes = NULL;
+	bus->idle = NULL;
+	bus->idle_ring = NULL;
 }
 
 int lb_bus_lanes_init(struct lb_bus *bus)
@@ -341,10 +341,7 @@ int lb_bus_lanes_init(struct lb_bus *bus)
 	ring = mmap(NULL, bus->lane_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	bus->idle_ring = ring == MAP_FAILED ? NULL : ring;
 	if (!bus->lanes || !bus->idle || !bus->idle_ring) {
-		lanes_fini(bus);
-		bus->lanes = NULL;
-		bus->idle = NULL;
-		bus->idle_ring = NULL;
+		lb_bus_lanes_fini(bus);
 		return -ENOMEM;
 	}
 	memset(bus->idle, 0, (size_t)bus->lane_count * sizeof(*bus->idle));
@@ -355,7 +352,7 @@ int lb_bus_lanes_init(struct lb_bus *bus)
 
 void lb_bus_detach(struct lb_bus *bus)
 {
-	lanes_fini(bus);
+	lb_bus_lanes_fini(bus);
 	if (bus->base) {
 		munmap(bus->base, bus->size);
 		close(bus->fd);

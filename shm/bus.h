@@ -106,8 +106,12 @@ void lb_bus_detach(struct lb_bus *bus);
 int lb_bus_unlink(const char *name);
 
 /* lb_bus_lanes_init - the writer: every slot idle at position 0 (see
- * lb_lane_set_idle). Returns 0 or -ENOMEM. lb_bus_detach frees it. */
+ * lb_lane_set_idle). Returns 0 or -ENOMEM. */
 int lb_bus_lanes_init(struct lb_bus *bus);
+
+/* lb_bus_lanes_fini - unmap every lane and free the table; a bus without
+ * one is a no-op (lb_bus_detach calls it too). */
+void lb_bus_lanes_fini(struct lb_bus *bus);
 
 /* lb_bus_lane, lb_bus_ring - the writer: slot i's lane header and ring;
  * i < lane_count. */

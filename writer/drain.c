@@ -175,6 +175,7 @@ void writer_fini(struct writer *w)
 	free(w->lanes);
 	free(w->ends);
 	free(w->who);
+	lb_bus_lanes_fini(&w->bus);
 	free(w->collected.entries);
 	free(w->merged.entries);
 	poison_close(&w->poison);

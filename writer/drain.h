@@ -104,5 +104,6 @@ int writer_set_sinks(struct writer *w, struct sink **sinks, size_t n);
  * stop and return 0. */
 int writer_run(struct writer *w);
 
-/* writer_fini - free what writer_init allocated, and the sinks. */
+/* writer_fini - free what writer_init allocated (the lane mappings
+ * included), and the sinks. */
 void writer_fini(struct writer *w);

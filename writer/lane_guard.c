@@ -21,7 +21,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *ctx)
 
 	(void)sig;
 	(void)ctx;
-	for (uint32_t i = 0; i < guarded->lane_count; i++) {
+	for (uint32_t i = 0; guarded->lanes && i < guarded->lane_count; i++) {
 		const struct lb_lane_map *m = &guarded->lanes[i];
 		uintptr_t lo = (uintptr_t)m->lane;
 
