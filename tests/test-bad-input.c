@@ -248,13 +248,11 @@ static int segment_garbage(const char *bus, size_t size)
 	return fd;
 }
 
-/* Run argv with stderr captured into out (NUL-terminated); returns the
- * exit status, or 128 + the signal that ended it. */
-static int run_capture(const char *const *argv, char *out, size_t cap)
+/* Start argv with its stderr into a pipe: its pid, with *err the pipe's
+ * reading end. */
+static pid_t spawn_stderr(const char *const *argv, int *err)
 {
-	int pipefd[2], st;
-	size_t len = 0;
-	ssize_t n;
+	int pipefd[2];
 	pid_t pid;
 
 	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
@@ -266,10 +264,23 @@ static int run_capture(const char *const *argv, char *out, size_t cap)
 		_exit(127);
 	}
 	close(pipefd[1]);
-	while (len + 1 < cap && (n = read(pipefd[0], out + len, cap - 1 - len)) > 0)
+	*err = pipefd[0];
+	return pid;
+}
+
+/* Run argv with stderr captured into out (NUL-terminated); returns the
+ * exit status, or 128 + the signal that ended it. */
+static int run_capture(const char *const *argv, char *out, size_t cap)
+{
+	int fd, st;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid = spawn_stderr(argv, &fd);
+
+	while (len + 1 < cap && (n = read(fd, out + len, cap - 1 - len)) > 0)
 		len += (size_t)n;
 	out[len] = '\0';
-	close(pipefd[0]);
+	close(fd);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -319,21 +330,10 @@ static void writer_remakes(const struct harness *h, const char *keyword)
 {
 	const char *argv[] = { harness_writer_path(), "--bus", h->bus, "--dir", h->dir, NULL };
 	char line[1024];
-	int pipefd[2], st;
+	int fd, st;
 	struct lb_bus bus;
-	FILE *err;
-	pid_t pid;
-
-	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(pipefd[1], STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	err = fdopen(pipefd[0], "r");
+	pid_t pid = spawn_stderr(argv, &fd);
+	FILE *err = fdopen(fd, "r");
 	assert_non_null(err);
 	if (!fgets(line, sizeof(line), err) || !strstr(line, h->bus) || !strstr(line, keyword) ||
 	    !strstr(line, "making it anew"))

@@ -270,6 +270,7 @@ static void lane_corrupt(struct writer *w, uint32_t i, uint64_t head)
 			i, w->who[i].pid, w->who[i].comm, (unsigned long long)t->start,
 			(unsigned long long)head);
 	t->told_corrupt = true;
+	t->skipped += skip_to - t->start;
 	t->batch_tail = skip_to;
 }
 
