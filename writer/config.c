@@ -7,11 +7,11 @@
  * know is an error; keys starting with '_' ("_comment") are ignored, so
  * the example file can carry its own documentation. The sinks' sections
  * are described in the sinks' own files and listed in sink_kinds[]
- * (sink_kinds.h): this file reads them by their tables, chooses the kinds
- * that run and makes their sinks, and knows no sink's options. A new
- * section of the writer's own is one more table and one more line in
- * top_keys (or, like "hooks", one more type whose parser lives with its
- * feature).
+ * (sink_kinds.h): this file reads them by their tables and chooses the
+ * kinds that run (sink_kinds_make() makes their sinks), and knows no
+ * sink's options. A new section of the writer's own is one more table
+ * and one more line in top_keys (or, like "hooks", one more type whose
+ * parser lives with its feature).
  *
  * Errors are printed as they are found, all of them, each naming its JSON
  * path ("$.entry_files[1].tag"), so `--check-config` reads like
@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,7 +34,6 @@
 #include "config_schema.h"
 #include "hooks.h"
 #include "logbus.h"
-#include "sink.h"
 #include "sink_kinds.h"
 #include "stats.h"
 #include "text.h"
@@ -621,12 +619,6 @@ static const struct config_section top_section = {
 
 /* ---- the sink kinds' sections ---- */
 
-/* Element i of a kind's list. */
-static void *sink_item(const struct sink_kind *kind, const struct config_list *l, size_t i)
-{
-	return (char *)l->items + i * kind->section->size;
-}
-
 /* Make l a list of one element of the kind's defaults (an object's part
  * before the file is read; a list chosen with no element). Returns 0 or
  * -ENOMEM (told). */
@@ -798,6 +790,7 @@ static void override(struct config_ctx *x, const char *source, const char *value
 		*(const char **)((char *)base + k->off) = value;
 	json_decref(v);
 }
+
 /* Why the directory dir cannot be written, or NULL: it, or the nearest
  * ancestor that exists (it would be made), must be a writable directory
  * on a file system mounted read-write. */
@@ -839,7 +832,6 @@ static void check_dir(struct config_ctx *x, const char *path, const char *dir)
 	if (dir && dir_problem(dir, why, sizeof(why)))
 		config_problem(x, path, "unwritable: %s", why);
 }
-
 
 /* The directories (CONFIG_DIR keys) of the struct at base, which sec
  * describes and path names. */
@@ -891,7 +883,7 @@ static void check_sinks(struct config_ctx *x, const struct writer_config *c, boo
 				snprintf(path, sizeof(path), "$.%s[%zu]", kind->key, j);
 			else
 				snprintf(path, sizeof(path), "$.%s", kind->key);
-			check_dirs(x, path, kind->section, sink_item(kind, l, j));
+			check_dirs(x, path, kind->section, sink_kind_opts(kind, l, j));
 		}
 	}
 }
@@ -970,16 +962,6 @@ void config_free(struct writer_config *c)
 	*c = (struct writer_config){ 0 };
 }
 
-/* ---- sinks ---- */
-
-/* Destroy n sinks and free the array. */
-static void free_sinks(struct sink **sinks, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sinks[i]->ops->destroy(sinks[i]);
-	free(sinks);
-}
-
 const char *config_state_dir(const struct writer_config *c)
 {
 	void *base;
@@ -989,60 +971,4 @@ const char *config_state_dir(const struct writer_config *c)
 		return c->state_dir;
 	k = dir_key(c, &base);
 	return *(const char *const *)((const char *)base + k->off);
-}
-
-/* Where the remote sinks' spools are kept, into out[cap]. */
-static void spool_dir_of(const struct writer_config *c, char *out, size_t cap)
-{
-	if (c->spool_dir)
-		snprintf(out, cap, "%s", c->spool_dir);
-	else
-		snprintf(out, cap, "%s/spool", config_state_dir(c));
-}
-
-/* Make the sinks of kind i into v[*n...], or say why not. */
-static int make_kind(const struct writer_config *c, size_t i, const struct sink_context *sc,
-		     struct sink **v, size_t *n, FILE *errs)
-{
-	const struct sink_kind *kind = &sink_kinds[i];
-	const struct config_list *l = &c->sinks[i];
-
-	for (size_t j = 0; j < l->count; j++) {
-		int r = kind->make(sink_item(kind, l, j), (unsigned)j, sc, &v[*n]);
-		if (r < 0) {
-			fprintf(errs, "logbus-writer: cannot start the %s sink: %s\n", kind->name,
-				strerror(-r));
-			return r;
-		}
-		(*n)++;
-	}
-	return 0;
-}
-
-long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
-		       FILE *errs)
-{
-	char spool_dir[PATH_MAX];
-	struct sink_context sc = { .bus = c->bus, .segment_id = segment_id,
-				   .spool_dir = spool_dir, .spool_max = c->spool_max };
-	size_t cap = 1, n = 0;
-	struct sink **v;
-	int r = 0;
-
-	spool_dir_of(c, spool_dir, sizeof(spool_dir));
-	for (size_t i = 0; i < sink_kinds_count; i++)
-		if (c->formats & (1u << i))
-			cap += c->sinks[i].count;
-	v = calloc(cap, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; r == 0 && i < sink_kinds_count; i++)
-		if (c->formats & (1u << i))
-			r = make_kind(c, i, &sc, v, &n, errs);
-	if (r < 0) {
-		free_sinks(v, n);
-		return r;
-	}
-	*out = v;
-	return (long)n;
 }

@@ -15,7 +15,6 @@
 #include "registrar.h"
 
 struct hooks_conf;
-struct sink;
 
 /* "clients": who may log (the registrar's part), and who reads the stats
  * segment, which names every client's pid and program. */
@@ -74,15 +73,6 @@ int config_load(const struct config_overrides *ov, struct writer_config *c, FILE
 
 /* config_free - release what config_load kept; NULL-safe on a zeroed c. */
 void config_free(struct writer_config *c);
-
-/*
- * config_make_sinks - create the sinks c enables, kind by kind in the
- * order of sink_kinds[], for the bus whose segment id is segment_id. Returns the count with *out a malloc()ed
- * array, or a negative errno after printing what failed to errs (nothing
- * is left open then).
- */
-long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
-		       FILE *errs);
 
 /* config_state_dir - where the sinks' positions are kept. */
 const char *config_state_dir(const struct writer_config *c);

@@ -3,18 +3,22 @@
  * The kinds of sink, in one table: each kind's word in "format", its
  * section of the configuration file, the schema of that section (its
  * keys, defaults and checks, declared in the sink's own file with
- * config_schema.h) and its constructor. config.c walks the table: it
- * reads each section by its kind's schema, chooses the kinds that run and
- * makes their sinks, and knows no sink's options. A new sink is one row.
+ * config_schema.h) and its constructor. config.c walks the table to read
+ * each section by its kind's schema and to choose the kinds that run;
+ * sink_kinds_make() makes their sinks. Neither knows a sink's options. A
+ * new sink is one row.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+struct config_list;
 struct config_section;
 struct sink;
+struct writer_config;
 
 /* What every sink of a configuration shares, beside its own options. */
 struct sink_context {
@@ -52,3 +56,16 @@ struct sink_kind {
 /* The kinds, in the order their words are listed and their sinks made. */
 extern const struct sink_kind sink_kinds[];
 extern const size_t sink_kinds_count;
+
+/* sink_kind_opts - the options of the i-th sink of kind, in l (its part
+ * of the configuration). */
+void *sink_kind_opts(const struct sink_kind *kind, const struct config_list *l, size_t i);
+
+/*
+ * sink_kinds_make - create the sinks c enables, kind by kind in the order
+ * of sink_kinds[], for the bus whose segment id is segment_id. Returns the
+ * count with *out a malloc()ed array, or a negative errno after printing
+ * what failed to errs (nothing is left open then).
+ */
+long sink_kinds_make(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
+		     FILE *errs);
