@@ -458,13 +458,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "logbus-writer: out of memory\n");
 		return 1;
 	}
-	/* The registrar first: a fork before the sinks and hooks start
+	/* This writer's generation is in the bus header before its registrar
+	 * answers anyone: a client that registers with it never takes it for
+	 * an earlier one and reattaches again. */
+	lb_doorbell_writer_setup(&w.bus);
+	tsc_clock_init(&w.clock);
+	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
+			    lb_clock_ns(CLOCK_MONOTONIC));
+	/* The registrar before the sinks and hooks: a fork before they start
 	 * threads. */
 	if (registrar_start(&service.config.clients.registrar, service.bus, &w.reg,
 			    &service.registrar) < 0 ||
 	    start_sinks(&w) < 0 || start_hooks(&w) < 0) {
 		if (service.registrar > 0)
 			registrar_stop(service.registrar, service.bus);
+		lb_bus_writer_end(&w.bus);
 		writer_fini(&w);
 		lb_registry_close(&w.reg);
 		lb_bus_detach(&w.bus);
@@ -474,10 +482,6 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "logbus-writer: cannot keep the filters' state in the state "
 			"directory: %s; a poison entry would stop the bus\n", strerror(-r));
-	lb_doorbell_writer_setup(&w.bus);
-	tsc_clock_init(&w.clock);
-	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
-			    lb_clock_ns(CLOCK_MONOTONIC));
 	(void)writer_stats_open(&w, service.config.bus, service.config.clients.stats_mode,
 				service.config.clients.stats_group);
 	if (sd_watchdog_enabled(0, &usec) > 0)
