@@ -462,9 +462,7 @@ int main(int argc, char **argv)
 	 * answers anyone: a client that registers with it never takes it for
 	 * an earlier one and reattaches again. */
 	lb_doorbell_writer_setup(&w.bus);
-	tsc_clock_init(&w.clock);
-	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
-			    lb_clock_ns(CLOCK_MONOTONIC));
+	lb_bus_writer_generation(&w.bus);
 	/* The registrar before the sinks and hooks: a fork before they start
 	 * threads. */
 	if (registrar_start(&service.config.clients.registrar, service.bus, &w.reg,
@@ -472,7 +470,6 @@ int main(int argc, char **argv)
 	    start_sinks(&w) < 0 || start_hooks(&w) < 0) {
 		if (service.registrar > 0)
 			registrar_stop(service.registrar, service.bus);
-		lb_bus_writer_end(&w.bus);
 		writer_fini(&w);
 		lb_registry_close(&w.reg);
 		lb_bus_detach(&w.bus);
@@ -482,6 +479,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "logbus-writer: cannot keep the filters' state in the state "
 			"directory: %s; a poison entry would stop the bus\n", strerror(-r));
+	tsc_clock_init(&w.clock);
+	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
+			    lb_clock_ns(CLOCK_MONOTONIC));
 	(void)writer_stats_open(&w, service.config.bus, service.config.clients.stats_mode,
 				service.config.clients.stats_group);
 	if (sd_watchdog_enabled(0, &usec) > 0)
