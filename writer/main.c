@@ -480,10 +480,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "logbus-writer: cannot keep the filters' state in the state "
 			"directory: %s; a poison entry would stop the bus\n", strerror(-r));
 	tsc_clock_init(&w.clock);
-	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
-			    lb_clock_ns(CLOCK_MONOTONIC));
+	/* The stats segment comes before the pid in the bus header: whoever sees
+	 * this writer alive finds its stats, made with this configuration. */
 	(void)writer_stats_open(&w, service.config.bus, service.config.clients.stats_mode,
 				service.config.clients.stats_group);
+	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
+			    lb_clock_ns(CLOCK_MONOTONIC));
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		service.watchdog_ns = usec * 1000u;
 	fprintf(stderr, "logbus-writer: draining bus '%s' (%u lanes of %llu bytes) into %zu "
