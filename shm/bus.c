@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The bus segment: creation, attaching with validation of
- * everything the header claims, the single-writer lock, and the writer's
- * table of lane mappings (a lane file per slot, or an idle lane).
+ * The bus segment: creation, attaching with validation of everything the
+ * header claims, and the writer's words in the header (generation, pid,
+ * heartbeat, output sequence).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -16,7 +15,6 @@
 #include <unistd.h>
 
 #include "bus.h"
-#include "lane.h"
 #include "layout.h"
 
 int lb_bus_geometry_check(const struct lb_bus_geometry *g, struct lb_bus_error *err)
@@ -257,57 +255,13 @@ fail:
 	return r;
 }
 
-void lb_bus_lanes_fini(struct lb_bus *bus)
-{
-	for (uint32_t i = 0; bus->lanes && i < bus->lane_count; i++)
-		lb_lane_unmap(&bus->lanes[i]);
-	free(bus->lanes);
-	free(bus->idle);
-	if (bus->idle_ring)
-		munmap(bus->idle_ring, bus->lane_size);
-	bus->lanes = NULL;
-	bus->idle = NULL;
-	bus->idle_ring = NULL;
-}
-
-int lb_bus_lanes_init(struct lb_bus *bus)
-{
-	void *ring;
-
-	bus->lanes = calloc(bus->lane_count, sizeof(*bus->lanes));
-	bus->idle = aligned_alloc(LB_CACHE_LINE, (size_t)bus->lane_count * sizeof(*bus->idle));
-	/* An empty ring the size of a lane's, never written: the idle lanes'
-	 * head equals their tail, so nothing reads it either. */
-	ring = mmap(NULL, bus->lane_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	bus->idle_ring = ring == MAP_FAILED ? NULL : ring;
-	if (!bus->lanes || !bus->idle || !bus->idle_ring) {
-		lb_bus_lanes_fini(bus);
-		return -ENOMEM;
-	}
-	memset(bus->idle, 0, (size_t)bus->lane_count * sizeof(*bus->idle));
-	for (uint32_t i = 0; i < bus->lane_count; i++)
-		lb_lane_set_idle(bus, i, 0);
-	return 0;
-}
-
 void lb_bus_detach(struct lb_bus *bus)
 {
-	lb_bus_lanes_fini(bus);
 	if (bus->base) {
 		munmap(bus->base, bus->size);
 		close(bus->fd);
 	}
 	*bus = (struct lb_bus){ .fd = -1 };
-}
-
-struct lb_lane *lb_bus_lane(const struct lb_bus *bus, uint32_t i)
-{
-	return bus->lanes[i].lane;
-}
-
-uint8_t *lb_bus_ring(const struct lb_bus *bus, uint32_t i)
-{
-	return bus->lanes[i].ring;
 }
 
 void lb_bus_writer_begin(const struct lb_bus *bus, pid_t pid, uint64_t realtime_ns,

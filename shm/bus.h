@@ -24,7 +24,7 @@ struct lb_lane_map;
 /* A mapped bus. The geometry is a private copy, validated once against the
  * mapped size at attach; nothing here re-reads it from shared memory.
  * Clients map the segment read-only; the writer maps it read-write and
- * keeps its view of every lane slot in lanes (lb_bus_lanes_init). */
+ * keeps its view of every lane slot in lanes (lb_bus_lanes_init, lane.h). */
 struct lb_bus {
 	uint8_t *base;
 	size_t size;
@@ -69,21 +69,9 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 int lb_bus_attach(const char *name, bool writable, struct lb_bus *bus,
 		  struct lb_bus_error *err);
 
-/* lb_bus_detach - unmap and close; a bus that is not mapped is a no-op. */
+/* lb_bus_detach - unmap and close; a bus that is not mapped is a no-op.
+ * The writer's lane table goes first, with lb_bus_lanes_fini (lane.h). */
 void lb_bus_detach(struct lb_bus *bus);
-
-/* lb_bus_lanes_init - the writer: every slot idle at position 0 (see
- * lb_lane_set_idle). Returns 0 or -ENOMEM. */
-int lb_bus_lanes_init(struct lb_bus *bus);
-
-/* lb_bus_lanes_fini - unmap every lane and free the table; a bus without
- * one is a no-op (lb_bus_detach calls it too). */
-void lb_bus_lanes_fini(struct lb_bus *bus);
-
-/* lb_bus_lane, lb_bus_ring - the writer: slot i's lane header and ring;
- * i < lane_count. */
-struct lb_lane *lb_bus_lane(const struct lb_bus *bus, uint32_t i);
-uint8_t *lb_bus_ring(const struct lb_bus *bus, uint32_t i);
 
 /* lb_bus_writer_begin - record the calling process as the bus's writer:
  * bumps the generation, sets pid, start time and heartbeat. */
