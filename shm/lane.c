@@ -324,9 +324,13 @@ int lb_bus_lanes_init(struct lb_bus *bus)
 void lb_producer_counts(const struct lb_producer *p, uint64_t *published, uint64_t *dropped_full,
 			uint64_t *dropped_too_large)
 {
-	*published = p->published;
-	*dropped_full = p->dropped_full;
-	*dropped_too_large = p->dropped_too_large;
+	/* The lane's words, not the producer's mirrors: another thread than
+	 * the producer's may ask (logbus_stats_get). A new lane file starts
+	 * them at 0. */
+	*published = atomic_load_explicit(&p->lane->published, memory_order_relaxed);
+	*dropped_full = atomic_load_explicit(&p->lane->dropped_full, memory_order_relaxed);
+	*dropped_too_large =
+		atomic_load_explicit(&p->lane->dropped_too_large, memory_order_relaxed);
 }
 
 void lb_producer_progress(const struct lb_producer *p, uint64_t *head, uint64_t *tail)

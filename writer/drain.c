@@ -270,6 +270,7 @@ static void lane_corrupt(struct writer *w, uint32_t i, uint64_t head)
 			i, w->who[i].pid, w->who[i].comm, (unsigned long long)t->start,
 			(unsigned long long)head);
 	t->told_corrupt = true;
+	t->skipped += skip_to - t->start;
 	t->batch_tail = skip_to;
 }
 
@@ -692,6 +693,9 @@ static void drain_final(struct writer *w)
 	uint64_t still_since = now_mono();
 	bool done = false, moved;
 
+	/* Every lane granted before the stop is in the goal, also one the
+	 * drain had not mapped yet. */
+	lane_table_sync(w, UINT64_MAX);
 	for (uint32_t i = 0; goal && last && i < w->bus.lane_count; i++) {
 		struct lb_lane_info info;
 		lb_lane_info_get(&w->bus, i, &info);

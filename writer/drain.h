@@ -31,6 +31,7 @@ struct lane_track {
 	uint64_t seq_end;       /* above every lane_seq the lane showed */
 	bool broken;            /* its client cut its file short (lane_guard.h) */
 	bool told_corrupt;      /* its corruption was said on stderr */
+	uint64_t skipped;       /* bytes of its file skipped as no records */
 };
 
 /* The drain's view of one sink: how far it was handed each lane, and its

@@ -103,16 +103,17 @@ static uint64_t count_said(uint64_t was, uint64_t said, uint64_t most)
  * The client's counts from its lane header, never backwards, queued never
  * below what the writer accounted for, and each within what the client
  * could have done: queued no more than the writer accounted for and its
- * lane can hold (a record per smallest record's bytes), each drop count
+ * lane can hold or held in bytes the drain skipped as no records (a
+ * record per smallest record's bytes), each drop count
  * up by at most one a nanosecond since ns_since (a publish takes longer).
  * So a client that scribbles on its header moves no total by more than
  * that; it only makes its own counts wrong.
  */
 static void counts_take(struct client_counts *n, const struct lb_lane_info *info,
-			uint64_t lane_size, uint64_t ns_since)
+			uint64_t lane_size, uint64_t skipped, uint64_t ns_since)
 {
 	uint64_t fill = info->head - info->tail <= lane_size ? info->head - info->tail : 0;
-	uint64_t cap = accounted(n) + fill / sizeof(struct lb_record_header);
+	uint64_t cap = accounted(n) + (fill + skipped) / sizeof(struct lb_record_header);
 
 	n->queued = max_u64(max_u64(n->queued, min_u64(info->published, cap)), accounted(n));
 	n->dropped_full = count_said(n->dropped_full, info->dropped_full, ns_since);
@@ -128,7 +129,8 @@ static void lane_counts_take(struct writer *w, uint32_t i, const struct lb_lane_
 	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC);
 	uint64_t since = ls->taken_ns ? ls->taken_ns : st->opened_ns;
 
-	counts_take(&st->bases[i].n, info, w->bus.lane_size, now > since ? now - since : 0);
+	counts_take(&st->bases[i].n, info, w->bus.lane_size, w->lanes[i].skipped,
+		    now > since ? now - since : 0);
 	ls->taken_ns = now;
 }
 
