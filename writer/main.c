@@ -62,7 +62,6 @@
 #include "lane_guard.h"
 #include "outfile.h"
 #include "registrar.h"
-#include "stats_publish.h"
 #include "tsc.h"
 #include "version.h"
 
@@ -477,8 +476,8 @@ int main(int argc, char **argv)
 	tsc_clock_init(&w.clock);
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
 			    lb_clock_ns(CLOCK_MONOTONIC));
-	(void)writer_stats_open(&w, service.config.bus, service.config.clients.stats_mode,
-				service.config.clients.stats_group);
+	writer_open_stats(&w, service.config.bus, service.config.clients.stats_mode,
+			  service.config.clients.stats_group);
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		service.watchdog_ns = usec * 1000u;
 	fprintf(stderr, "logbus-writer: draining bus '%s' (%u lanes of %llu bytes) into %zu "
@@ -491,7 +490,7 @@ int main(int argc, char **argv)
 
 	sd_notify(0, "STOPPING=1");
 	registrar_stop(service.registrar, service.bus);
-	writer_stats_close(&w);
+	writer_close_stats(&w);
 	lb_bus_writer_end(&w.bus);
 	print_counters(&w);
 	hooks_stop(w.hooks, HOOKS_STOP_WAIT_MS, stderr);
