@@ -91,6 +91,7 @@ struct logbus {
 
 	/* The connection to the registrar (connection.c); handle lock. */
 	int conn_fd;                 /* -1: none */
+	uint32_t conn_req;           /* the id of the last request sent on it */
 	/* The bus generation the handle's lanes are bound under: another one
 	 * in the bus header means a writer restart (reattach). Written under
 	 * the handle lock, read without it on slow paths. */

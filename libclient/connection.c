@@ -16,9 +16,10 @@
  *   will not adopt is lost (slot_lose): its users get other lanes.
  *
  * A registrar that does not answer within LB_REG_TIMEOUT_S is taken for
- * none: the connection is closed, since a late answer could not be told
- * from the next one's. That releases the handle's lanes; the next slow
- * path reconnects and adopts them. After such a failure, or when nobody
+ * none for now, but the connection stays, and with it the handle's lanes:
+ * every request carries an id the answer echoes, so a late answer is told
+ * from the next one's and skipped (a late GRANT given back at once). After
+ * such a failure, or when nobody
  * listens, the registrar is left alone for LB_ATTACH_RETRY_NS
  * (LB_WRITER_STALE_NS after a timeout): entries meanwhile go to the
  * fallback at once, instead of each waiting for the same silence.
@@ -130,24 +131,44 @@ static void conn_tell(logbus_t *lb, uint16_t type, uint32_t slot, uint64_t grant
 		(void)lb_reg_send(lb->conn_fd, &m, -1);
 }
 
-/*
- * Send m and receive the answer into a, its descriptor into *fd (-1 when
- * none came; fd NULL: closed). Returns 0, CONN_NO_ANSWER when none came in
- * time (or the request could not even be sent), or CONN_NO_WRITER when the
- * connection broke; the connection is closed on every failure.
- */
-static int conn_ask(logbus_t *lb, const struct lb_reg_msg *m, struct lb_reg_msg *a, int *fd)
+/* A late answer a, to an earlier request that timed out: a lane it grants
+ * goes back at once. */
+static void conn_skip_late(logbus_t *lb, const struct lb_reg_msg *a, int fd)
 {
-	int r = lb_reg_send(lb->conn_fd, m, -1);
+	if (fd >= 0)
+		(void)close(fd);
+	if (a->type == LB_REG_GRANT)
+		conn_tell(lb, LB_REG_RELEASE, a->slot, a->grant);
+}
 
-	if (r == 0)
-		do
-			r = lb_reg_recv(lb->conn_fd, a, fd);
-		while (r == -EINTR);
-	if (r == 0)
-		return 0;
+/*
+ * Send m (with a new request id) and receive its answer into a, its
+ * descriptor into *fd (-1 when none came; fd NULL: closed), skipping late
+ * answers to earlier requests. Returns 0, CONN_NO_ANSWER when none came in
+ * time (the connection stays: its lanes stay bound), or CONN_NO_WRITER
+ * when the request could not be sent or the connection broke (closed).
+ */
+static int conn_ask(logbus_t *lb, struct lb_reg_msg *m, struct lb_reg_msg *a, int *fd)
+{
+	int late = -1, r;
+
+	m->req = ++lb->conn_req;
+	r = lb_reg_send(lb->conn_fd, m, -1);
+	while (r == 0 || r == -EINTR) {
+		r = lb_reg_recv(lb->conn_fd, a, fd ? fd : &late);
+		if (r == 0 && a->req == m->req) {
+			if (!fd && late >= 0)
+				(void)close(late);
+			return 0;
+		}
+		if (r == 0)
+			conn_skip_late(lb, a, fd ? *fd : late);
+		late = -1;
+	}
+	if (r == -EAGAIN || r == -EWOULDBLOCK)
+		return CONN_NO_ANSWER;
 	conn_drop(lb);
-	return r == -EAGAIN || r == -EWOULDBLOCK ? CONN_NO_ANSWER : CONN_NO_WRITER;
+	return CONN_NO_WRITER;
 }
 
 /* An answer the request did not ask for: the registrar is not one we can

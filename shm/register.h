@@ -23,9 +23,11 @@
  *                                         the registrar checks the slot's
  *                                         pid and start time
  *
- * Requests are answered in order; a client waits for each answer with a
- * timeout (a registrar that does not answer is no registrar). Anything
- * that is not one whole message of this version ends the connection.
+ * Requests are answered in order, each answer carrying its request's
+ * `req`; a client waits for each answer with a timeout, and tells a late
+ * answer to an earlier request by its `req` (a late GRANT it gives back
+ * with a RELEASE). Anything that is not one whole message of this version
+ * ends the connection.
  */
 #pragma once
 
@@ -56,7 +58,7 @@ struct lb_reg_msg {
 	uint32_t tid;              /* LANE: the thread that asks (its word) */
 	uint32_t flags;            /* LANE: LB_REG_* */
 	int32_t error;             /* REFUSE: a negative errno */
-	uint32_t reserved;
+	uint32_t req;              /* the client's id of a request, echoed in its answer */
 	char text[LB_REG_TEXT_MAX];/* REFUSE: why, one line, NUL-terminated */
 };
 

@@ -326,7 +326,7 @@ static void conn_wait(struct server *s, struct conn *c, const struct lb_reg_msg 
 /* Try the waiting LANE of c again; returns whether c stays. */
 static bool conn_retry(struct server *s, struct conn *c, uint64_t now, const char **why)
 {
-	struct lb_reg_msg ans = { .version = LB_REG_VERSION };
+	struct lb_reg_msg ans = { .version = LB_REG_VERSION, .req = c->pending.req };
 	int fd = -1, r = grant_lane(&s->g, &c->peer, &c->pending, &ans, &fd,
 				    now < c->wait_until);
 
@@ -364,7 +364,7 @@ static bool handle(struct server *s, struct conn *c, const struct lb_reg_msg *m,
 		   const char **why)
 {
 	static char unknown[48];
-	struct lb_reg_msg ans = { .version = LB_REG_VERSION };
+	struct lb_reg_msg ans = { .version = LB_REG_VERSION, .req = m->req };
 	int fd = -1, r;
 
 	*why = NULL;
