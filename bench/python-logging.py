@@ -120,9 +120,11 @@ def start_writer(writer, bus, directory):
 def stop_writer(proc, bus):
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=120)
-    for path in (f"/dev/shm/logbus.{bus}", f"/dev/shm/logbus.{bus}.stats"):
+    for path in (f"/dev/shm/logbus.{bus}", f"/dev/shm/logbus.{bus}.stats",
+                 f"/dev/shm/logbus.{bus}.sock"):
         if os.path.exists(path):
             os.unlink(path)
+    shutil.rmtree(f"/dev/shm/logbus.{bus}.d", ignore_errors=True)
 
 
 def logger_for(name, handler, cls=logging.Logger):

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Description: a child after fork() never writes into its parent's lanes:
  * its entries carry its own pid and lanes of its own, and the parent's
- * lanes hold only the parent's entries, their lane_seq unbroken; a child
+ * lanes hold only the parent's entries, their lane_seq unbroken (a lane
+ * slot a child held and gave back may be the parent's later, with a lane
+ * file of its own: the child's lane_seq are then all below the parent's
+ * there); a child
  * of a single-threaded parent may start threads that publish through the
  * handle it inherited. */
 #include <errno.h>
@@ -80,6 +83,8 @@ struct fork_check {
 	int next[CHILDREN + 2];          /* next number due: children, main, worker */
 	int64_t last_seq[LANES];         /* the parent's last lane_seq per lane, or -1 */
 	bool parent_lane[LANES];
+	int64_t parent_first[LANES];     /* the parent's lowest and highest lane_seq there */
+	int64_t parent_last[LANES];
 };
 
 static int publisher_index(const char *msg, int *n)
@@ -107,10 +112,16 @@ static void check_entry(struct fork_check *c, json_t *e)
 	assert_int_equal(n, c->next[who]++);
 	assert_int_equal(pid, who < CHILDREN ? c->children[who] : c->parent);
 	if (who < CHILDREN) {
-		if (c->parent_lane[lane])
-			fail_msg("child %d wrote into the parent's lane %d", who, (int)lane);
+		if (c->parent_lane[lane] && seq >= c->parent_first[lane] &&
+		    seq <= c->parent_last[lane])
+			fail_msg("child %d wrote into the parent's lane %d (lane_seq %lld)", who,
+				 (int)lane, (long long)seq);
 		return;
 	}
+	if (!c->parent_lane[lane] || seq < c->parent_first[lane])
+		c->parent_first[lane] = seq;
+	if (!c->parent_lane[lane] || seq > c->parent_last[lane])
+		c->parent_last[lane] = seq;
 	c->parent_lane[lane] = true;
 	if (c->last_seq[lane] >= 0 && seq != c->last_seq[lane] + 1)
 		fail_msg("parent's lane %d: lane_seq %lld after %lld", (int)lane, (long long)seq,

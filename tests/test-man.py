@@ -3,7 +3,8 @@
 """Description: the manual pages are whole. Every page renders with
 man -l and groff says nothing (MANWIDTH=80 man --warnings); every option
 each tool's --help prints appears in the tool's page; and every key the
-configuration parser accepts (the key tables of writer/config.c, the key
+configuration parser accepts (the key tables of writer/config.c and of
+the sinks, writer/sink_*.c, the sections of writer/sink_kinds.c, the key
 names writer/hooks/hooks_conf.c compares) is an item of its section of
 logbus-writer.json(5); every function of the public headers is named
 in its page's NAME section, has a part of the page of its own, and an
@@ -18,7 +19,8 @@ import subprocess
 import sys
 
 # Which section of logbus-writer.json(5) documents each key table of
-# writer/config.c and each key-reading function of writer/hooks/hooks_conf.c.
+# writer/config.c and writer/sink_*.c and each key-reading function of
+# writer/hooks/hooks_conf.c.
 CONFIG_SECTIONS = {
     "top_keys": "TOP-LEVEL KEYS", "file_keys": "FILE", "entry_keys": "ENTRY FILES",
     "journal_keys": "JOURNALD", "syslog_keys": "SYSLOG",
@@ -84,9 +86,16 @@ def c_function(src, name):
 def config_keys(root):
     """{table or function: [key, ...]} from the parser's sources."""
     keys = {}
-    config = open(os.path.join(root, "writer", "config.c")).read()
-    for table, body in re.findall(r"static const struct key (\w+)\[\] = \{(.*?)\n\};", config, re.S):
-        keys[table] = re.findall(r"\b(?:KEY|SUB)\(\"(\w+)\"", body)
+    writer = os.path.join(root, "writer")
+    sources = ["config.c"] + sorted(f for f in os.listdir(writer) if re.fullmatch(r"sink_\w+\.c", f))
+    for name in sources:
+        src = open(os.path.join(writer, name)).read()
+        for table, body in re.findall(r"static const struct config_key (\w+)\[\] = \{(.*?)\n\};",
+                                      src, re.S):
+            keys[table] = re.findall(r"\bCONFIG_(?:KEY|SUB|WORDS)\(\"(\w+)\"", body)
+    # The sinks' sections are top-level keys too, named in the table of sink kinds.
+    kinds = open(os.path.join(writer, "sink_kinds.c")).read()
+    keys.setdefault("top_keys", []).extend(re.findall(r"\.key = \"(\w+)\"", kinds))
     hooks = open(os.path.join(root, "writer", "hooks", "hooks_conf.c")).read()
     for fn in ("parse_key", "parse_match"):
         body = c_function(hooks, fn)

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The writer's configuration, table-driven: each JSON object is described
- * by a table of keys (name, type, where the value goes), and one walker
- * checks every key of the file against its table. A key the table does
- * not know is an error; keys starting with '_' ("_comment") are ignored,
- * so the example file can carry its own documentation. A new section is
- * one more table and one more line in top_keys (or, like "hooks", one
- * more type whose parser lives with its feature).
+ * by a table of keys (name, type, where the value goes: config_schema.h),
+ * and one walker checks every key of the file against its table, reading
+ * each value with the one parser of its type. A key the table does not
+ * know is an error; keys starting with '_' ("_comment") are ignored, so
+ * the example file can carry its own documentation. The sinks' sections
+ * are described in the sinks' own files and listed in sink_kinds[]
+ * (sink_kinds.h): this file reads them by their tables and chooses the
+ * kinds that run (sink_kinds_make() makes their sinks), and knows no
+ * sink's options. A new section of the writer's own is one more table
+ * and one more line in top_keys (or, like "hooks", one more type whose
+ * parser lives with its feature).
  *
  * Errors are printed as they are found, all of them, each naming its JSON
  * path ("$.entry_files[1].tag"), so `--check-config` reads like
@@ -15,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,19 +27,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <syslog.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include "config.h"
+#include "config_schema.h"
 #include "hooks.h"
 #include "logbus.h"
+#include "sink_kinds.h"
 #include "stats.h"
 #include "text.h"
 
 #define PATH_LEN 160
 
-struct ctx {
+struct config_ctx {
 	FILE *errs;
 	const char *source;     /* the file's name, for messages */
 	int errors;
@@ -55,7 +60,7 @@ void config_put_one_line(FILE *f, const char *text)
 /* Print "logbus-writer: SOURCE[: PATH]: [warning: ]WHAT" as one line to
  * x->errs. */
 __attribute__((format(printf, 4, 0)))
-static void say(struct ctx *x, const char *path, const char *kind, const char *fmt, va_list ap)
+static void say(struct config_ctx *x, const char *path, const char *kind, const char *fmt, va_list ap)
 {
 	char *what = NULL;
 
@@ -76,7 +81,7 @@ static void say(struct ctx *x, const char *path, const char *kind, const char *f
 
 /* problem - say what is wrong at path, and count it. */
 __attribute__((format(printf, 3, 4)))
-static void problem(struct ctx *x, const char *path, const char *fmt, ...)
+void config_problem(struct config_ctx *x, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -88,7 +93,7 @@ static void problem(struct ctx *x, const char *path, const char *fmt, ...)
 
 /* warning - say what is valid but likely not meant; not a problem. */
 __attribute__((format(printf, 3, 4)))
-static void warning(struct ctx *x, const char *path, const char *fmt, ...)
+static void warning(struct config_ctx *x, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -98,40 +103,7 @@ static void warning(struct ctx *x, const char *path, const char *fmt, ...)
 	x->warnings++;
 }
 
-/* ---- value types ---- */
-
-enum key_type {
-	T_STRING, T_BOOL, T_COUNT, T_SIZE, T_SECONDS, T_LEVEL, T_GLOB, T_COMPRESS,
-	T_ZSTD_LEVEL, T_FACILITY, T_TRANSPORT, T_FORMATS, T_BUS, T_OBJECT, T_LIST,
-	T_HOOKS, T_MODE, T_GROUP, T_USERS, T_GROUPS,
-};
-
-struct section;
-
-struct key {
-	const char *name;
-	enum key_type type;
-	size_t off;                  /* in the struct the section fills */
-	size_t size;                 /* of the member there */
-	const struct section *sub;   /* T_OBJECT, T_LIST */
-};
-
-#define KEY(name, type, st, member) \
-	{ name, type, offsetof(st, member), sizeof(((st *)0)->member), NULL }
-#define SUB(name, type, st, member, sec) \
-	{ name, type, offsetof(st, member), sizeof(((st *)0)->member), sec }
-
-struct section {
-	const struct key *keys;
-	size_t size;                 /* of one element (T_LIST) */
-	void (*defaults)(void *dst);
-	void (*check)(struct ctx *x, const char *path, void *dst);
-};
-
-static const struct { const char *name; unsigned bit; } format_names[] = {
-	{ "json", FORMAT_JSON }, { "journald", FORMAT_JOURNALD },
-	{ "syslog", FORMAT_SYSLOG }, { "entry", FORMAT_ENTRY },
-};
+/* ---- value types: one parser each ---- */
 
 /* "64M", "1G", "4096": bytes. Returns 0 or -EINVAL. */
 static int parse_size(const char *s, uint64_t *out)
@@ -270,17 +242,31 @@ static bool lookup_facility(json_t *v, int *out)
 	return true;
 }
 
-/* "json,journald" or ["json", "journald"]; NULL, or why not. */
+/* "json, journald, ...": the sink kinds' words, for a message. */
+static const char *format_words(void)
+{
+	static __thread char words[96];
+	size_t len = 0;
+
+	for (size_t i = 0; i < sink_kinds_count && len < sizeof(words); i++)
+		len += (size_t)snprintf(words + len, sizeof(words) - len, "%s%s", i ? ", " : "",
+					sink_kinds[i].format);
+	return words;
+}
+
+/* "json,journald" or ["json", "journald"]: the sink kinds by their
+ * words, bit i for sink_kinds[i]; NULL, or why not. */
 static const char *formats_of_word(const char *w, size_t n, unsigned *bits)
 {
-	for (size_t i = 0; i < sizeof(format_names) / sizeof(*format_names); i++)
-		if (strlen(format_names[i].name) == n && !strncmp(w, format_names[i].name, n)) {
-			*bits |= format_names[i].bit;
+	static __thread char why[160];
+
+	for (size_t i = 0; i < sink_kinds_count; i++)
+		if (strlen(sink_kinds[i].format) == n && !strncmp(w, sink_kinds[i].format, n)) {
+			*bits |= 1u << i;
 			return NULL;
 		}
-	static __thread char why[128];
-	snprintf(why, sizeof(why), "'%.*s' names no sink (want json, journald, syslog, entry)",
-		 (int)(n < 40 ? n : 40), w);
+	snprintf(why, sizeof(why), "'%.*s' names no sink (want %s)", (int)(n < 40 ? n : 40), w,
+		 format_words());
 	return why;
 }
 
@@ -368,7 +354,7 @@ static const char *id_of(json_t *v, bool group, uint32_t *out)
 
 /* A list of users or groups, into ids (allocated even when empty: an
  * empty list is a list given). */
-static void parse_ids(struct ctx *x, const char *path, json_t *v, bool group,
+static void parse_ids(struct config_ctx *x, const char *path, json_t *v, bool group,
 		      struct registrar_ids *ids)
 {
 	char sub[PATH_LEN];
@@ -377,43 +363,66 @@ static void parse_ids(struct ctx *x, const char *path, json_t *v, bool group,
 	json_t *e;
 
 	if (!json_is_array(v)) {
-		problem(x, path, "is not a list of %s", group ? "groups" : "users");
+		config_problem(x, path, "is not a list of %s", group ? "groups" : "users");
 		return;
 	}
 	ids->ids = calloc(json_array_size(v) + 1, sizeof(*ids->ids));
 	if (!ids->ids) {
-		problem(x, path, "out of memory");
+		config_problem(x, path, "out of memory");
 		return;
 	}
 	json_array_foreach(v, i, e) {
 		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 		if ((why = id_of(e, group, &ids->ids[ids->count])))
-			problem(x, sub, "%s", why);
+			config_problem(x, sub, "%s", why);
 		else
 			ids->count++;
 	}
 }
 
+/* The words of a CONFIG_CHOICE key, for a message: "a", "b" or "c". */
+static const char *choice_words(const char *const *words)
+{
+	static __thread char list[128];
+	size_t len = 0;
+
+	for (size_t i = 0; words[i] && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s\"%s\"",
+					!i ? "" : words[i + 1] ? ", " : " or ", words[i]);
+	return list;
+}
+
+/* A CONFIG_CHOICE value: the index of the word v is; false when none. */
+static bool choice_of(json_t *v, const char *const *words, int *out)
+{
+	for (int i = 0; json_is_string(v) && words[i]; i++)
+		if (!strcmp(json_string_value(v), words[i])) {
+			*out = i;
+			return true;
+		}
+	return false;
+}
+
 /* ---- the walker ---- */
 
-static void parse_section(struct ctx *x, const char *path, json_t *obj,
-			  const struct section *sec, void *dst);
+static void parse_section(struct config_ctx *x, const char *path, json_t *obj,
+			  const struct config_section *sec, void *dst);
 
-static void parse_list(struct ctx *x, const char *path, json_t *v, const struct section *sec,
-		       struct config_list *list)
+static void parse_list(struct config_ctx *x, const char *path, json_t *v,
+		       const struct config_section *sec, struct config_list *list)
 {
 	char sub[PATH_LEN];
 	size_t i;
 	json_t *e;
 
 	if (!json_is_array(v)) {
-		problem(x, path, "is not a list");
+		config_problem(x, path, "is not a list");
 		return;
 	}
 	list->items = calloc(json_array_size(v) + 1, sec->size);
 	list->count = 0;
 	if (!list->items) {
-		problem(x, path, "out of memory");
+		config_problem(x, path, "out of memory");
 		return;
 	}
 	json_array_foreach(v, i, e) {
@@ -427,257 +436,128 @@ static void parse_list(struct ctx *x, const char *path, json_t *v, const struct 
 /* A problem of the hooks, already "PATH: what": one line of its own. */
 static void hook_problem(void *ctx, const char *msg)
 {
-	problem(ctx, NULL, "%s", msg);
+	config_problem(ctx, NULL, "%s", msg);
 }
 
-static void parse_value(struct ctx *x, const char *path, json_t *v, const struct key *k,
-			void *base)
+/* Whether a key's value is a string kept by pointer. */
+static bool is_string(enum config_type t)
+{
+	return t == CONFIG_STRING || t == CONFIG_DIR || t == CONFIG_BUS || t == CONFIG_GLOB;
+}
+
+static void parse_value(struct config_ctx *x, const char *path, json_t *v,
+			const struct config_key *k, void *base)
 {
 	void *dst = (char *)base + k->off;
 	const char *why;
 	int zmin = ZSTD_minCLevel(), zmax = ZSTD_maxCLevel();
 
 	switch (k->type) {
-	case T_STRING:
-	case T_BUS:
-	case T_GLOB:
+	case CONFIG_STRING:
+	case CONFIG_DIR:
+	case CONFIG_BUS:
+	case CONFIG_GLOB:
 		if (!json_is_string(v) || !*json_string_value(v)) {
-			problem(x, path, "is not a non-empty string");
+			config_problem(x, path, "is not a non-empty string");
 			return;
 		}
-		if (k->type == T_BUS && !lb_bus_name_valid(json_string_value(v)))
-			problem(x, path, "'%s' is not a bus name (want 1-64 of [A-Za-z0-9_.-])",
-				json_string_value(v));
-		else if (k->type == T_GLOB && (why = glob_problem(json_string_value(v))))
-			problem(x, path, "'%s' is not a tag glob: it %s", json_string_value(v), why);
+		if (k->type == CONFIG_BUS && !lb_bus_name_valid(json_string_value(v)))
+			config_problem(x, path, "'%s' is not a bus name (want 1-64 of [A-Za-z0-9_.-])",
+				       json_string_value(v));
+		else if (k->type == CONFIG_GLOB && (why = glob_problem(json_string_value(v))))
+			config_problem(x, path, "'%s' is not a tag glob: it %s", json_string_value(v),
+				       why);
 		*(const char **)dst = json_string_value(v);
 		return;
-	case T_BOOL:
+	case CONFIG_BOOL:
 		if (!json_is_boolean(v))
-			problem(x, path, "is not true or false");
+			config_problem(x, path, "is not true or false");
 		else
 			*(bool *)dst = json_is_true(v);
 		return;
-	case T_COUNT:
+	case CONFIG_COUNT:
 		if (!uint_of(v, parse_count, dst, k->size))
-			problem(x, path, "is not a count (a whole number >= 0 that fits)");
+			config_problem(x, path, "is not a count (a whole number >= 0 that fits)");
 		return;
-	case T_SIZE:
+	case CONFIG_SIZE:
 		if (!uint_of(v, parse_size, dst, k->size))
-			problem(x, path, "is not a size (bytes, or a string like \"64M\")");
+			config_problem(x, path, "is not a size (bytes, or a string like \"64M\")");
 		return;
-	case T_SECONDS:
+	case CONFIG_SECONDS:
 		if (!uint_of(v, parse_seconds, dst, k->size))
-			problem(x, path, "is not a duration (seconds, or a string like \"1h\")");
+			config_problem(x, path, "is not a duration (seconds, or a string like \"1h\")");
 		else if (*(uint64_t *)dst > SECONDS_MAX)
-			problem(x, path, "is too long: at most %llu seconds (its nanoseconds must "
-				"fit in 64 bits)", (unsigned long long)SECONDS_MAX);
+			config_problem(x, path, "is too long: at most %llu seconds (its nanoseconds "
+				       "must fit in 64 bits)", (unsigned long long)SECONDS_MAX);
 		return;
-	case T_LEVEL:
+	case CONFIG_LEVEL:
 		if (!lookup_level(v, dst))
-			problem(x, path, "is not a level (%s)", LB_LEVEL_WORDS);
+			config_problem(x, path, "is not a level (%s)", LB_LEVEL_WORDS);
 		return;
-	case T_COMPRESS:
+	case CONFIG_COMPRESS:
 		if (json_is_string(v) && !strcmp(json_string_value(v), "zstd"))
 			*(bool *)dst = true;
 		else if (json_is_string(v) && !strcmp(json_string_value(v), "none"))
 			*(bool *)dst = false;
 		else
-			problem(x, path, "is not \"none\" or \"zstd\"");
+			config_problem(x, path, "is not \"none\" or \"zstd\"");
 		return;
-	case T_ZSTD_LEVEL:
+	case CONFIG_ZSTD_LEVEL:
 		if (!json_is_integer(v) || json_integer_value(v) < zmin ||
 		    json_integer_value(v) > zmax)
-			problem(x, path, "is not a zstd level (%d to %d)", zmin, zmax);
+			config_problem(x, path, "is not a zstd level (%d to %d)", zmin, zmax);
 		else
 			*(int *)dst = (int)json_integer_value(v);
 		return;
-	case T_FACILITY:
+	case CONFIG_FACILITY:
 		if (!lookup_facility(v, dst))
-			problem(x, path, "is not a syslog facility (" LB_FACILITY_WORDS ", or 0-23)");
+			config_problem(x, path, "is not a syslog facility (" LB_FACILITY_WORDS
+				       ", or 0-23)");
 		return;
-	case T_TRANSPORT: {
-		static const char *const names[] = { "unix", "tcp", "relp" };
-		for (int i = 0; json_is_string(v) && i < 3; i++)
-			if (!strcmp(json_string_value(v), names[i])) {
-				*(enum syslog_transport *)dst = (enum syslog_transport)i;
-				return;
-			}
-		problem(x, path, "is not \"unix\", \"tcp\" or \"relp\"");
+	case CONFIG_CHOICE:
+		if (!choice_of(v, k->words, dst))
+			config_problem(x, path, "is not %s", choice_words(k->words));
 		return;
-	}
-	case T_FORMATS:
+	case CONFIG_FORMATS:
 		if ((why = formats_of(v, dst)))
-			problem(x, path, "%s", why);
+			config_problem(x, path, "%s", why);
 		return;
-	case T_OBJECT:
+	case CONFIG_OBJECT:
 		parse_section(x, path, v, k->sub, dst);
 		return;
-	case T_LIST:
+	case CONFIG_LIST:
 		parse_list(x, path, v, k->sub, dst);
 		return;
-	case T_HOOKS:
+	case CONFIG_HOOKS:
 		(void)hooks_conf_parse(v, path, dst, hook_problem, x);
 		return;
-	case T_MODE:
+	case CONFIG_MODE:
 		if (!mode_of(v, dst))
-			problem(x, path, "is not a mode (a string of octal digits, at most \"0777\")");
+			config_problem(x, path, "is not a mode (a string of octal digits, at most "
+				       "\"0777\")");
 		return;
-	case T_GROUP:
+	case CONFIG_GROUP:
 		if ((why = id_of(v, true, dst)))
-			problem(x, path, "%s", why);
+			config_problem(x, path, "%s", why);
 		return;
-	case T_USERS:
-	case T_GROUPS:
-		parse_ids(x, path, v, k->type == T_GROUPS, dst);
+	case CONFIG_USERS:
+	case CONFIG_GROUPS:
+		parse_ids(x, path, v, k->type == CONFIG_GROUPS, dst);
 		return;
 	}
 }
 
-static const struct key *find_key(const struct section *sec, const char *name)
+static const struct config_key *find_key(const struct config_section *sec, const char *name)
 {
-	for (const struct key *k = sec->keys; k->name; k++)
+	for (const struct config_key *k = sec->keys; k->name; k++)
 		if (!strcmp(k->name, name))
 			return k;
 	return NULL;
 }
 
-static void parse_section(struct ctx *x, const char *path, json_t *obj,
-			  const struct section *sec, void *dst)
-{
-	char sub[PATH_LEN];
-	const char *name;
-	json_t *v;
+/* ---- the writer's own sections ---- */
 
-	if (sec->defaults)
-		sec->defaults(dst);
-	if (!json_is_object(obj)) {
-		problem(x, path, "is not an object");
-		return;
-	}
-	json_object_foreach(obj, name, v) {
-		const struct key *k = find_key(sec, name);
-		snprintf(sub, sizeof(sub), "%s.%s", path, name);
-		if (name[0] == '_')
-			continue;   /* "_comment" and the like: documentation */
-		if (!k)
-			problem(x, sub, "unknown key");
-		else
-			parse_value(x, sub, v, k, dst);
-	}
-	if (sec->check)
-		sec->check(x, path, dst);
-}
-
-/* ---- the schema ---- */
-
-#define DEFAULT_DIR "logbus-logs"
 #define DEFAULT_SPOOL_MAX (UINT64_C(1) << 30)
-
-static void file_defaults(void *p)
-{
-	struct file_options *o = p;
-
-	*o = (struct file_options){
-		.dir = DEFAULT_DIR,
-		.zstd_level = 3,
-		.rotate_bytes = UINT64_C(64) << 20,
-		.rotate_seconds = 86400,
-		.keep_files = 100,
-		.keep_bytes = 0,
-	};
-}
-
-static const struct key file_keys[] = {
-	KEY("dir", T_STRING, struct file_options, dir),
-	KEY("compress", T_COMPRESS, struct file_options, zstd),
-	KEY("zstd_level", T_ZSTD_LEVEL, struct file_options, zstd_level),
-	KEY("rotate_size", T_SIZE, struct file_options, rotate_bytes),
-	KEY("rotate_age", T_SECONDS, struct file_options, rotate_seconds),
-	KEY("keep_files", T_COUNT, struct file_options, keep_files),
-	KEY("keep_size", T_SIZE, struct file_options, keep_bytes),
-	{ 0 },
-};
-
-static const struct section file_section = { file_keys, sizeof(struct file_options),
-					     file_defaults, NULL };
-
-static void entry_defaults(void *p)
-{
-	*(struct entry_options *)p = (struct entry_options){
-		.tag_glob = NULL, .level_min = 0, .level_max = 7, .zstd_level = 3,
-	};
-}
-
-static void entry_check(struct ctx *x, const char *path, void *p)
-{
-	struct entry_options *o = p;
-
-	if (!o->dir)
-		problem(x, path, "needs \"dir\", the directory of the entry files");
-	if (!o->tag_glob)
-		problem(x, path, "needs \"tag\", a glob such as \"response*\"");
-	if (o->level_min > o->level_max)
-		problem(x, path, "level_min (%s) is less severe than level_max (%s): no entry "
-			"could match", lb_level_name((unsigned)o->level_min), lb_level_name((unsigned)o->level_max));
-}
-
-static const struct key entry_keys[] = {
-	KEY("dir", T_STRING, struct entry_options, dir),
-	KEY("tag", T_GLOB, struct entry_options, tag_glob),
-	KEY("level_min", T_LEVEL, struct entry_options, level_min),
-	KEY("level_max", T_LEVEL, struct entry_options, level_max),
-	KEY("compress", T_COMPRESS, struct entry_options, zstd),
-	KEY("zstd_level", T_ZSTD_LEVEL, struct entry_options, zstd_level),
-	{ 0 },
-};
-
-static const struct section entry_section = { entry_keys, sizeof(struct entry_options),
-					      entry_defaults, entry_check };
-
-static const struct key journal_keys[] = {
-	KEY("identifier_prefix", T_STRING, struct journal_options, identifier_prefix),
-	KEY("namespace", T_STRING, struct journal_options, namespace_),
-	{ 0 },
-};
-
-static const struct section journal_section = { journal_keys, 0, NULL, NULL };
-
-static void syslog_defaults(void *p)
-{
-	*(struct syslog_options *)p = (struct syslog_options){
-		.transport = SYSLOG_UNIX,
-		.facility = LOG_USER,
-		.buffer_entries = 100000,
-		.reconnect_max_ms = 30000,
-	};
-}
-
-static void syslog_check(struct ctx *x, const char *path, void *p)
-{
-	struct syslog_options *o = p;
-
-	if (o->transport != SYSLOG_UNIX && (!o->host || !o->port))
-		problem(x, path, "needs \"host\" and \"port\" for transport %s",
-			o->transport == SYSLOG_TCP ? "tcp" : "relp");
-	if (o->reconnect_max_ms == 0)
-		problem(x, path, "reconnect_max_ms must be at least 1");
-}
-
-static const struct key syslog_keys[] = {
-	KEY("transport", T_TRANSPORT, struct syslog_options, transport),
-	KEY("socket", T_STRING, struct syslog_options, socket_path),
-	KEY("host", T_STRING, struct syslog_options, host),
-	KEY("port", T_STRING, struct syslog_options, port),
-	KEY("hostname", T_STRING, struct syslog_options, hostname),
-	KEY("facility", T_FACILITY, struct syslog_options, facility),
-	KEY("buffer_entries", T_COUNT, struct syslog_options, buffer_entries),
-	KEY("reconnect_max_ms", T_COUNT, struct syslog_options, reconnect_max_ms),
-	{ 0 },
-};
-
-static const struct section syslog_section = { syslog_keys, sizeof(struct syslog_options),
-					       syslog_defaults, syslog_check };
 
 static void clients_defaults(void *p)
 {
@@ -688,82 +568,177 @@ static void clients_defaults(void *p)
 	};
 }
 
-static void clients_check(struct ctx *x, const char *path, void *p)
+static void clients_check(struct config_ctx *x, const char *path, void *p)
 {
 	struct clients_options *o = p;
 	char sub[PATH_LEN];
 
 	snprintf(sub, sizeof(sub), "%s.stats_mode", path);
 	if (o->stats_mode & ~0644u)
-		problem(x, sub, "%04o is more than 0644: only the writer writes the stats, the "
-			"others may only read them", o->stats_mode);
+		config_problem(x, sub, "%04o is more than 0644: only the writer writes the stats, "
+			       "the others may only read them", o->stats_mode);
 }
 
-static const struct key clients_keys[] = {
-	KEY("socket_mode", T_MODE, struct clients_options, registrar.socket_mode),
-	KEY("socket_group", T_GROUP, struct clients_options, registrar.socket_group),
-	KEY("allowed_users", T_USERS, struct clients_options, registrar.allowed_users),
-	KEY("allowed_groups", T_GROUPS, struct clients_options, registrar.allowed_groups),
-	KEY("lanes_per_uid", T_COUNT, struct clients_options, registrar.lanes_per_uid),
-	KEY("lanes_per_client", T_COUNT, struct clients_options, registrar.lanes_per_client),
-	KEY("stats_mode", T_MODE, struct clients_options, stats_mode),
-	KEY("stats_group", T_GROUP, struct clients_options, stats_group),
+static const struct config_key clients_keys[] = {
+	CONFIG_KEY("socket_mode", CONFIG_MODE, struct clients_options, registrar.socket_mode),
+	CONFIG_KEY("socket_group", CONFIG_GROUP, struct clients_options, registrar.socket_group),
+	CONFIG_KEY("allowed_users", CONFIG_USERS, struct clients_options,
+		   registrar.allowed_users),
+	CONFIG_KEY("allowed_groups", CONFIG_GROUPS, struct clients_options,
+		   registrar.allowed_groups),
+	CONFIG_KEY("lanes_per_uid", CONFIG_COUNT, struct clients_options, registrar.lanes_per_uid),
+	CONFIG_KEY("lanes_per_client", CONFIG_COUNT, struct clients_options,
+		   registrar.lanes_per_client),
+	CONFIG_KEY("stats_mode", CONFIG_MODE, struct clients_options, stats_mode),
+	CONFIG_KEY("stats_group", CONFIG_GROUP, struct clients_options, stats_group),
 	{ 0 },
 };
 
-static const struct section clients_section = { clients_keys, sizeof(struct clients_options),
-						clients_defaults, clients_check };
+static const struct config_section clients_section = {
+	clients_keys, sizeof(struct clients_options), clients_defaults, clients_check,
+};
 
-static const struct key top_keys[] = {
-	KEY("bus", T_BUS, struct writer_config, bus),
-	KEY("lanes", T_COUNT, struct writer_config, geometry.lane_count),
-	KEY("lane_size", T_SIZE, struct writer_config, geometry.lane_size),
-	KEY("format", T_FORMATS, struct writer_config, formats),
-	KEY("status_interval", T_SECONDS, struct writer_config, status_seconds),
-	KEY("state_dir", T_STRING, struct writer_config, state_dir),
-	KEY("spool_dir", T_STRING, struct writer_config, spool_dir),
-	KEY("spool_max", T_SIZE, struct writer_config, spool_max),
-	SUB("file", T_OBJECT, struct writer_config, file, &file_section),
-	SUB("journald", T_OBJECT, struct writer_config, journal, &journal_section),
-	SUB("entry_files", T_LIST, struct writer_config, entry_files, &entry_section),
-	SUB("syslog", T_LIST, struct writer_config, syslog, &syslog_section),
-	KEY("hooks", T_HOOKS, struct writer_config, hooks),
-	SUB("clients", T_OBJECT, struct writer_config, clients, &clients_section),
+/* The top-level object; it also holds the sink kinds' sections. */
+static const struct config_key top_keys[] = {
+	CONFIG_KEY("bus", CONFIG_BUS, struct writer_config, bus),
+	CONFIG_KEY("lanes", CONFIG_COUNT, struct writer_config, geometry.lane_count),
+	CONFIG_KEY("lane_size", CONFIG_SIZE, struct writer_config, geometry.lane_size),
+	CONFIG_KEY("format", CONFIG_FORMATS, struct writer_config, formats),
+	CONFIG_KEY("status_interval", CONFIG_SECONDS, struct writer_config, status_seconds),
+	CONFIG_KEY("state_dir", CONFIG_DIR, struct writer_config, state_dir),
+	CONFIG_KEY("spool_dir", CONFIG_DIR, struct writer_config, spool_dir),
+	CONFIG_KEY("spool_max", CONFIG_SIZE, struct writer_config, spool_max),
+	CONFIG_KEY("hooks", CONFIG_HOOKS, struct writer_config, hooks),
+	CONFIG_SUB("clients", CONFIG_OBJECT, struct writer_config, clients, &clients_section),
 	{ 0 },
 };
 
-static const struct section top_section = { top_keys, 0, NULL, NULL };
+static const struct config_section top_section = {
+	top_keys, sizeof(struct writer_config), NULL, NULL,
+};
+
+/* ---- the sink kinds' sections ---- */
+
+/* Make l a list of one element of the kind's defaults (an object's part
+ * before the file is read; a list chosen with no element). Returns 0 or
+ * -ENOMEM (told). */
+static int sink_defaults(struct config_ctx *x, const struct sink_kind *kind,
+			 struct config_list *l)
+{
+	free(l->items);
+	*l = (struct config_list){ .items = calloc(1, kind->section->size) };
+	if (!l->items) {
+		config_problem(x, NULL, "out of memory");
+		return -ENOMEM;
+	}
+	if (kind->section->defaults)
+		kind->section->defaults(l->items);
+	l->count = 1;
+	return 0;
+}
+
+/* A key of the top-level object that names a sink kind's section: read
+ * it by the kind's schema. Returns whether one does. */
+static bool parse_sink_section(struct config_ctx *x, const char *path, const char *name,
+			       json_t *v, struct writer_config *c)
+{
+	for (size_t i = 0; i < sink_kinds_count; i++) {
+		const struct sink_kind *kind = &sink_kinds[i];
+		if (strcmp(name, kind->key))
+			continue;
+		if (kind->list)
+			parse_list(x, path, v, kind->section, &c->sinks[i]);
+		else
+			parse_section(x, path, v, kind->section, c->sinks[i].items);
+		return true;
+	}
+	return false;
+}
+
+static void parse_section(struct config_ctx *x, const char *path, json_t *obj,
+			  const struct config_section *sec, void *dst)
+{
+	char sub[PATH_LEN];
+	const char *name;
+	json_t *v;
+
+	if (sec->defaults)
+		sec->defaults(dst);
+	if (!json_is_object(obj)) {
+		config_problem(x, path, "is not an object");
+		return;
+	}
+	json_object_foreach(obj, name, v) {
+		const struct config_key *k = find_key(sec, name);
+		snprintf(sub, sizeof(sub), "%s.%s", path, name);
+		if (name[0] == '_')
+			continue;   /* "_comment" and the like: documentation */
+		if (k)
+			parse_value(x, sub, v, k, dst);
+		else if (sec != &top_section || !parse_sink_section(x, sub, name, v, dst))
+			config_problem(x, sub, "unknown key");
+	}
+	if (sec->check)
+		sec->check(x, path, dst);
+}
+
+/* The key --dir and LOGBUS_DIR set (a sink kind's dir_key), with *base
+ * set to the struct it is in. */
+static const struct config_key *dir_key(const struct writer_config *c, void **base)
+{
+	for (size_t i = 0; i < sink_kinds_count; i++)
+		if (sink_kinds[i].dir_key) {
+			*base = c->sinks[i].items;
+			return find_key(sink_kinds[i].section, sink_kinds[i].dir_key);
+		}
+	return NULL;
+}
 
 /* ---- loading ---- */
 
-static void top_defaults(struct writer_config *c)
+/* Every default, before the file: each object kind's part has its one
+ * element. Returns 0 or -ENOMEM (told). */
+static int top_defaults(struct config_ctx *x, struct writer_config *c)
 {
 	*c = (struct writer_config){
 		.bus = "default",
 		.geometry = { .lane_count = LB_DEFAULT_LANES, .lane_size = LB_DEFAULT_LANE_SIZE },
 		.status_seconds = 10,
 		.spool_max = DEFAULT_SPOOL_MAX,
+		.sinks = calloc(sink_kinds_count, sizeof(*c->sinks)),
 	};
-	file_defaults(&c->file);
 	clients_defaults(&c->clients);
+	if (!c->sinks) {
+		config_problem(x, NULL, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < sink_kinds_count; i++)
+		if (!sink_kinds[i].list && sink_defaults(x, &sink_kinds[i], &c->sinks[i]) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
-/* The sinks that run when nothing names them: the file, and every other
- * sink the file configures. */
+/* Whether the file configures the kind: holds its object, or a list of
+ * one element or more. */
+static bool sink_configured(const struct writer_config *c, size_t i)
+{
+	return sink_kinds[i].list ? c->sinks[i].count > 0
+				  : json_object_get(c->root, sink_kinds[i].key) != NULL;
+}
+
+/* The sinks that run when nothing names them: the implied ones, and
+ * every other sink the file configures. */
 static unsigned implied_formats(const struct writer_config *c)
 {
-	unsigned f = FORMAT_JSON;
+	unsigned f = 0;
 
-	if (json_object_get(c->root, "journald"))
-		f |= FORMAT_JOURNALD;
-	if (c->syslog.count)
-		f |= FORMAT_SYSLOG;
-	if (c->entry_files.count)
-		f |= FORMAT_ENTRY;
+	for (size_t i = 0; i < sink_kinds_count; i++)
+		if (sink_kinds[i].implied || sink_configured(c, i))
+			f |= 1u << i;
 	return f;
 }
 
-static void load_file(struct ctx *x, const char *path, struct writer_config *c)
+static void load_file(struct config_ctx *x, const char *path, struct writer_config *c)
 {
 	json_error_t err;
 
@@ -771,9 +746,10 @@ static void load_file(struct ctx *x, const char *path, struct writer_config *c)
 	c->root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
 	if (!c->root) {
 		if (err.line < 0)   /* not read at all: no place in it to name */
-			problem(x, NULL, "%s", err.text);
+			config_problem(x, NULL, "%s", err.text);
 		else
-			problem(x, "$", "%s (line %d, column %d)", err.text, err.line, err.column);
+			config_problem(x, "$", "%s (line %d, column %d)", err.text, err.line,
+				       err.column);
 		return;
 	}
 	parse_section(x, "$", c->root, &top_section, c);
@@ -787,35 +763,30 @@ static const char *env_value(const char *name)
 	return v && *v ? v : NULL;
 }
 
-/* One override: a string value for a key, checked like the file's. An
- * empty flag is a value (and an error), not an absent one. */
-static void override(struct ctx *x, const char *source, const char *value, const char *key,
-		     struct writer_config *c)
+/* One override: a string value for a key of the top-level object, or
+ * ("dir") for the key --dir sets, checked like the file's. An empty flag
+ * is a value (and an error), not an absent one. */
+static void override(struct config_ctx *x, const char *source, const char *value,
+		     const char *key, struct writer_config *c)
 {
-	const struct section *sec = &top_section;
 	void *base = c;
-	const struct key *k;
+	const struct config_key *k;
+	char named[200];
 	json_t *v;
 
 	if (!value)
 		return;
-	if (!strcmp(key, "dir")) {
-		sec = &file_section;
-		base = &c->file;
-	}
-	char named[200];
-
-	k = find_key(sec, key);
+	k = !strcmp(key, "dir") ? dir_key(c, &base) : find_key(&top_section, key);
 	snprintf(named, sizeof(named), "%s '%s'", source, value);
 	x->source = named;
 	/* Strings must outlive the call: environment and argv do. */
 	v = json_string_nocheck(value);
 	if (!v) {
-		problem(x, "$", "out of memory");
+		config_problem(x, "$", "out of memory");
 		return;
 	}
 	parse_value(x, NULL, v, k, base);
-	if (k->type == T_STRING || k->type == T_BUS)
+	if (is_string(k->type))
 		*(const char **)((char *)base + k->off) = value;
 	json_decref(v);
 }
@@ -854,35 +825,71 @@ static const char *dir_problem(const char *dir, char *why, size_t cap)
 	return why;
 }
 
-static void check_dir(struct ctx *x, const char *path, const char *dir)
+static void check_dir(struct config_ctx *x, const char *path, const char *dir)
 {
 	char why[4200];
 
 	if (dir && dir_problem(dir, why, sizeof(why)))
-		problem(x, path, "unwritable: %s", why);
+		config_problem(x, path, "unwritable: %s", why);
+}
+
+/* The directories (CONFIG_DIR keys) of the struct at base, which sec
+ * describes and path names. */
+static void check_dirs(struct config_ctx *x, const char *path, const struct config_section *sec,
+		       const void *base)
+{
+	char sub[PATH_LEN];
+
+	for (const struct config_key *k = sec->keys; k->name; k++) {
+		if (k->type != CONFIG_DIR)
+			continue;
+		snprintf(sub, sizeof(sub), "%s.%s", path, k->name);
+		check_dir(x, sub, *(const char *const *)((const char *)base + k->off));
+	}
 }
 
 /* A warning for each section the file configures that no chosen format
  * runs: its settings would be silently unused. */
-static void unused_sections(struct ctx *x, const struct writer_config *c)
+static void unused_sections(struct config_ctx *x, const struct writer_config *c)
 {
-	static const struct { const char *key, *format; unsigned bit; } sections[] = {
-		{ "file", "json", FORMAT_JSON }, { "journald", "journald", FORMAT_JOURNALD },
-		{ "syslog", "syslog", FORMAT_SYSLOG }, { "entry_files", "entry", FORMAT_ENTRY },
-	};
-	char path[32];
+	char path[PATH_LEN];
 
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
-		if (!json_object_get(c->root, sections[i].key) || (c->formats & sections[i].bit))
+	for (size_t i = 0; i < sink_kinds_count; i++) {
+		if (!json_object_get(c->root, sink_kinds[i].key) || (c->formats & (1u << i)))
 			continue;
-		snprintf(path, sizeof(path), "$.%s", sections[i].key);
+		snprintf(path, sizeof(path), "$.%s", sink_kinds[i].key);
 		warning(x, path, "is configured, but no sink runs it: \"format\" lacks \"%s\"",
-			sections[i].format);
+			sink_kinds[i].format);
+	}
+}
+
+/* The sinks that run: their directories, and a list with no element;
+ * of the kind with the directory --dir sets (dir_kind), or of the others. */
+static void check_sinks(struct config_ctx *x, const struct writer_config *c, bool dir_kind)
+{
+	char path[64];
+
+	for (size_t i = 0; i < sink_kinds_count; i++) {
+		const struct sink_kind *kind = &sink_kinds[i];
+		const struct config_list *l = &c->sinks[i];
+		if (!(c->formats & (1u << i)) || !kind->dir_key != !dir_kind)
+			continue;
+		if (kind->list && !l->count && kind->none) {
+			snprintf(path, sizeof(path), "$.%s", kind->key);
+			config_problem(x, path, "%s", kind->none);
+		}
+		for (size_t j = 0; j < l->count; j++) {
+			if (kind->list)
+				snprintf(path, sizeof(path), "$.%s[%zu]", kind->key, j);
+			else
+				snprintf(path, sizeof(path), "$.%s", kind->key);
+			check_dirs(x, path, kind->section, sink_kind_opts(kind, l, j));
+		}
 	}
 }
 
 /* What only the whole configuration can tell. */
-static void check_all(struct ctx *x, const char *source, struct writer_config *c)
+static void check_all(struct config_ctx *x, const char *source, struct writer_config *c)
 {
 	struct lb_bus_geometry g;
 	struct lb_bus_error err;
@@ -892,36 +899,38 @@ static void check_all(struct ctx *x, const char *source, struct writer_config *c
 	g = (struct lb_bus_geometry){ .lane_count = c->geometry.lane_count,
 				      .lane_size = LB_DEFAULT_LANE_SIZE };
 	if (lb_bus_geometry_check(&g, &err) < 0)
-		problem(x, "$.lanes", "%s", err.why);
+		config_problem(x, "$.lanes", "%s", err.why);
 	g = (struct lb_bus_geometry){ .lane_count = LB_DEFAULT_LANES,
 				      .lane_size = c->geometry.lane_size };
 	if (lb_bus_geometry_check(&g, &err) < 0)
-		problem(x, "$.lane_size", "%s", err.why);
+		config_problem(x, "$.lane_size", "%s", err.why);
 	unused_sections(x, c);
-	if (c->formats & FORMAT_JSON)
-		check_dir(x, "$.file.dir", c->file.dir);
-	check_dir(x, "$.state_dir", c->state_dir);
-	check_dir(x, "$.spool_dir", c->spool_dir);
-	if (c->formats & FORMAT_ENTRY) {
-		struct entry_options *e = c->entry_files.items;
-		char path[64];
-		if (!c->entry_files.count)
-			problem(x, "$.entry_files", "the entry sink is chosen but has no rule");
-		for (size_t i = 0; i < c->entry_files.count; i++) {
-			snprintf(path, sizeof(path), "$.entry_files[%zu].dir", i);
-			check_dir(x, path, e[i].dir);
-		}
-	}
+	/* The directory --dir sets, then state_dir and spool_dir, which
+	 * default to it, then the other sinks'. */
+	check_sinks(x, c, true);
+	check_dirs(x, "$", &top_section, c);
+	check_sinks(x, c, false);
 	if (!c->formats)
-		problem(x, "$.format", "chooses no sink");
+		config_problem(x, "$.format", "chooses no sink");
+}
+
+/* A list kind that runs with no element runs one sink of its defaults
+ * (syslog: the local socket), unless it has a problem for that. */
+static void default_sinks(struct config_ctx *x, struct writer_config *c)
+{
+	for (size_t i = 0; i < sink_kinds_count; i++)
+		if ((c->formats & (1u << i)) && sink_kinds[i].list && !c->sinks[i].count &&
+		    !sink_kinds[i].none)
+			(void)sink_defaults(x, &sink_kinds[i], &c->sinks[i]);
 }
 
 int config_load(const struct config_overrides *ov, struct writer_config *c, FILE *errs)
 {
-	struct ctx x = { .errs = errs, .source = "defaults" };
+	struct config_ctx x = { .errs = errs, .source = "defaults" };
 	bool chosen;
 
-	top_defaults(c);
+	if (top_defaults(&x, c) < 0)
+		return x.errors;
 	if (ov->config_path)
 		load_file(&x, ov->config_path, c);
 	chosen = c->formats != 0 || json_object_get(c->root, "format");
@@ -936,6 +945,7 @@ int config_load(const struct config_overrides *ov, struct writer_config *c, FILE
 	if (!chosen && !env_value("LOGBUS_FORMAT") && !ov->format)
 		c->formats = implied_formats(c);
 	check_all(&x, ov->config_path ? ov->config_path : "configuration", c);
+	default_sinks(&x, c);
 	c->warnings = x.warnings;
 	return x.errors;
 }
@@ -943,98 +953,22 @@ int config_load(const struct config_overrides *ov, struct writer_config *c, FILE
 void config_free(struct writer_config *c)
 {
 	hooks_conf_free(c->hooks);
-	free(c->entry_files.items);
-	free(c->syslog.items);
+	for (size_t i = 0; c->sinks && i < sink_kinds_count; i++)
+		free(c->sinks[i].items);
+	free(c->sinks);
 	free(c->clients.registrar.allowed_users.ids);
 	free(c->clients.registrar.allowed_groups.ids);
 	json_decref(c->root);
 	*c = (struct writer_config){ 0 };
 }
 
-/* ---- sinks ---- */
-
-/* Destroy n sinks and free the array. */
-static void free_sinks(struct sink **sinks, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sinks[i]->ops->destroy(sinks[i]);
-	free(sinks);
-}
-
-/* Append the sink a constructor made (r its result), or say why not. */
-static int add_sink(struct sink **v, size_t *n, int r, struct sink **made, const char *what,
-		    FILE *errs)
-{
-	if (r < 0) {
-		fprintf(errs, "logbus-writer: cannot start the %s sink: %s\n", what, strerror(-r));
-		return r;
-	}
-	v[(*n)++] = *made;
-	return 0;
-}
-
 const char *config_state_dir(const struct writer_config *c)
 {
-	return c->state_dir ? c->state_dir : c->file.dir;
-}
+	void *base;
+	const struct config_key *k;
 
-/* Where the remote sinks' spools are kept, into out[cap]. */
-static void spool_dir_of(const struct writer_config *c, char *out, size_t cap)
-{
-	if (c->spool_dir)
-		snprintf(out, cap, "%s", c->spool_dir);
-	else
-		snprintf(out, cap, "%s/spool", config_state_dir(c));
-}
-
-long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
-		       FILE *errs)
-{
-	size_t cap = 2 + c->entry_files.count + c->syslog.count, n = 0;
-	struct sink **v = calloc(cap, sizeof(*v)), *s = NULL;
-	const struct entry_options *e = c->entry_files.items;
-	const struct syslog_options *sl = c->syslog.items;
-	struct syslog_options unix_default;
-	int r = 0;
-
-	if (!v)
-		return -ENOMEM;
-	char spool_dir[PATH_MAX];
-	spool_dir_of(c, spool_dir, sizeof(spool_dir));
-	if (c->formats & FORMAT_JSON) {
-		struct file_options fo = c->file;
-		fo.prefix = c->bus;
-		fo.segment_id = segment_id;
-		r = add_sink(v, &n, sink_file_new(&fo, &s), &s, "file", errs);
-	}
-	for (size_t i = 0; r == 0 && (c->formats & FORMAT_ENTRY) && i < c->entry_files.count; i++) {
-		struct entry_options eo = e[i];
-		eo.prefix = c->bus;
-		eo.rule = (unsigned)i;
-		eo.segment_id = segment_id;
-		r = add_sink(v, &n, sink_entry_new(&eo, &s), &s, "entry", errs);
-	}
-	if (r == 0 && (c->formats & FORMAT_JOURNALD)) {
-		struct journal_options jo = c->journal;
-		jo.spool_dir = spool_dir;
-		jo.spool_max = c->spool_max;
-		r = add_sink(v, &n, sink_journal_new(&jo, &s), &s, "journald", errs);
-	}
-	if ((c->formats & FORMAT_SYSLOG) && !c->syslog.count) {
-		syslog_defaults(&unix_default);
-		sl = &unix_default;
-	}
-	for (size_t i = 0; r == 0 && (c->formats & FORMAT_SYSLOG) &&
-			   i < (c->syslog.count ? c->syslog.count : 1); i++) {
-		struct syslog_options so = sl[i];
-		so.spool_dir = spool_dir;
-		so.spool_max = c->spool_max;
-		r = add_sink(v, &n, sink_syslog_new(&so, &s), &s, "syslog", errs);
-	}
-	if (r < 0) {
-		free_sinks(v, n);
-		return r;
-	}
-	*out = v;
-	return (long)n;
+	if (c->state_dir)
+		return c->state_dir;
+	k = dir_key(c, &base);
+	return *(const char *const *)((const char *)base + k->off);
 }

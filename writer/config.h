@@ -13,20 +13,8 @@
 
 #include "bus.h"
 #include "registrar.h"
-#include "sink_entry.h"
-#include "sink_file.h"
-#include "sink_journal.h"
-#include "sink_syslog.h"
 
 struct hooks_conf;
-
-/* The sinks that run, named as in "format" and LOGBUS_FORMAT. */
-enum writer_format {
-	FORMAT_JSON = 1u << 0,       /* the file sink, JSON lines */
-	FORMAT_JOURNALD = 1u << 1,
-	FORMAT_SYSLOG = 1u << 2,     /* one sink per "syslog" destination */
-	FORMAT_ENTRY = 1u << 3,      /* one sink per "entry_files" rule */
-};
 
 /* "clients": who may log (the registrar's part), and who reads the stats
  * segment, which names every client's pid and program. */
@@ -36,7 +24,7 @@ struct clients_options {
 	gid_t stats_group;         /* (gid_t)-1: the writer's group */
 };
 
-/* A list parsed from a JSON array of objects. */
+/* A list parsed from a JSON array of objects (an object: a list of one). */
 struct config_list {
 	void *items;
 	size_t count;
@@ -47,15 +35,14 @@ struct writer_config {
 	int warnings;              /* lines config_load printed that are no problem */
 	const char *bus;
 	struct lb_bus_geometry geometry;
-	unsigned formats;          /* enum writer_format */
+	unsigned formats;          /* the sinks that run: bit i for sink_kinds[i] */
 	uint64_t status_seconds;   /* how often STATUS= and the stderr summary */
 	const char *state_dir;     /* the sinks' positions; NULL: file.dir */
 	const char *spool_dir;     /* the remote sinks' spools; NULL: <state dir>/spool */
 	uint64_t spool_max;        /* bytes per spool */
-	struct file_options file;
-	struct journal_options journal;
-	struct config_list entry_files;  /* struct entry_options */
-	struct config_list syslog;       /* struct syslog_options */
+	/* Per kind of sink_kinds[] (sink_kinds.h), its section: the options
+	 * of each sink it makes, in the struct of the kind's own file. */
+	struct config_list *sinks;
 	struct hooks_conf *hooks;        /* "hooks", parsed (writer/hooks/hooks.h); NULL: none */
 	struct clients_options clients;  /* read at start only: a reload keeps the running one */
 };
@@ -86,15 +73,6 @@ int config_load(const struct config_overrides *ov, struct writer_config *c, FILE
 
 /* config_free - release what config_load kept; NULL-safe on a zeroed c. */
 void config_free(struct writer_config *c);
-
-/*
- * config_make_sinks - create the sinks c enables, for the bus whose
- * segment id is segment_id. Returns the count with *out a malloc()ed
- * array, or a negative errno after printing what failed to errs (nothing
- * is left open then).
- */
-long config_make_sinks(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
-		       FILE *errs);
 
 /* config_state_dir - where the sinks' positions are kept. */
 const char *config_state_dir(const struct writer_config *c);

@@ -40,14 +40,28 @@
 
 #include "buf.h"
 #include "bus.h"
+#include "config_schema.h"
 #include "entry_json.h"
 #include "lane_marks.h"
 #include "outfile.h"
 #include "record.h"
+#include "sink.h"
 #include "sink_entry.h"
+#include "sink_kinds.h"
+#include "text.h"
 
 #define NAME_MAX_LEN 128
 #define HEAD_LEN 256           /* enough for the keys up to lane_seq */
+
+/* A rule of the "entry_files" section of the configuration. */
+struct entry_options {
+	const char *dir;
+	const char *tag_glob;      /* fnmatch(3) pattern the tag must match */
+	int level_min, level_max;  /* severities, emerg 0 .. debug 7, inclusive */
+	bool zstd;
+	int zstd_level;
+};
+
 /* A document of the previous writer's cut batch. */
 struct made {
 	uint32_t lane;
@@ -56,7 +70,7 @@ struct made {
 
 struct entry_sink {
 	struct sink sink;
-	struct entry_options o;
+	struct entry_options o;       /* its strings not kept */
 	char *glob;
 	int dirfd;
 	struct lb_buf doc, z;
@@ -317,8 +331,10 @@ static const struct sink_ops entry_ops = {
 	.destroy = entry_destroy,
 };
 
-int sink_entry_new(const struct entry_options *o, struct sink **out)
+int sink_entry_from_config(const void *opts, unsigned index, const struct sink_context *sc,
+			   struct sink **out)
 {
+	const struct entry_options *o = opts;
 	struct entry_sink *s = calloc(1, sizeof(*s));
 	int r = 0;
 
@@ -331,19 +347,18 @@ int sink_entry_new(const struct entry_options *o, struct sink **out)
 		.dirfd = -1,
 		.marks = { .fd = -1 },
 	};
-	snprintf(s->sink.key, sizeof(s->sink.key), "entry %u %s %s", o->rule, o->dir,
+	snprintf(s->sink.key, sizeof(s->sink.key), "entry %u %s %s", index, o->dir,
 		 s->glob ? s->glob : "");
 	snprintf(s->sink.dest, sizeof(s->sink.dest), "directory %s", o->dir);
-	s->o.dir = s->o.tag_glob = s->o.prefix = NULL;   /* the caller's strings are not kept */
+	s->o.dir = s->o.tag_glob = NULL;   /* the caller's strings are not kept */
 	if (!s->glob || (o->zstd && !(s->cctx = outfile_zstd_new(o->zstd_level))))
 		r = -ENOMEM;
 	if (r == 0 && (s->dirfd = outfile_open_dir(o->dir)) < 0)
 		r = s->dirfd;
 	if (r == 0) {
 		char state[LB_BUS_NAME_MAX + 32], note[16];
-		snprintf(state, sizeof(state), ".%s.entry%u.state", o->prefix ? o->prefix : "",
-			 o->rule);
-		r = lane_marks_open(&s->marks, s->dirfd, state, o->segment_id, note,
+		snprintf(state, sizeof(state), ".%s.entry%u.state", sc->bus, index);
+		r = lane_marks_open(&s->marks, s->dirfd, state, sc->segment_id, note,
 				    sizeof(note));
 		unsigned long long since;
 		char what[8];
@@ -361,3 +376,40 @@ int sink_entry_new(const struct entry_options *o, struct sink **out)
 	*out = &s->sink;
 	return 0;
 }
+
+/* ---- a rule of the "entry_files" section of the configuration ---- */
+
+static void entry_defaults(void *p)
+{
+	*(struct entry_options *)p = (struct entry_options){
+		.tag_glob = NULL, .level_min = 0, .level_max = 7, .zstd_level = 3,
+	};
+}
+
+static void entry_check(struct config_ctx *x, const char *path, void *p)
+{
+	struct entry_options *o = p;
+
+	if (!o->dir)
+		config_problem(x, path, "needs \"dir\", the directory of the entry files");
+	if (!o->tag_glob)
+		config_problem(x, path, "needs \"tag\", a glob such as \"response*\"");
+	if (o->level_min > o->level_max)
+		config_problem(x, path, "level_min (%s) is less severe than level_max (%s): no "
+			       "entry could match", lb_level_name((unsigned)o->level_min),
+			       lb_level_name((unsigned)o->level_max));
+}
+
+static const struct config_key entry_keys[] = {
+	CONFIG_KEY("dir", CONFIG_DIR, struct entry_options, dir),
+	CONFIG_KEY("tag", CONFIG_GLOB, struct entry_options, tag_glob),
+	CONFIG_KEY("level_min", CONFIG_LEVEL, struct entry_options, level_min),
+	CONFIG_KEY("level_max", CONFIG_LEVEL, struct entry_options, level_max),
+	CONFIG_KEY("compress", CONFIG_COMPRESS, struct entry_options, zstd),
+	CONFIG_KEY("zstd_level", CONFIG_ZSTD_LEVEL, struct entry_options, zstd_level),
+	{ 0 },
+};
+
+const struct config_section sink_entry_section = {
+	entry_keys, sizeof(struct entry_options), entry_defaults, entry_check,
+};

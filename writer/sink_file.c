@@ -41,19 +41,34 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "config_schema.h"
 #include "entry_json.h"
 #include "lane_marks.h"
 #include "outfile.h"
+#include "sink.h"
 #include "sink_file.h"
+#include "sink_kinds.h"
 
 /* Bytes of JSON lines formatted before they are written (and, with zstd,
  * become one frame). */
 #define CHUNK (UINT64_C(1) << 20)
 
+/* The "file" section of the configuration. */
+struct file_options {
+	const char *dir;
+	bool zstd;                 /* .jsonl.zst, one zstd frame per batch */
+	int zstd_level;
+	uint64_t rotate_bytes;     /* start a new file past this size; 0: never */
+	uint64_t rotate_seconds;   /* ... or when the file is this old; 0: never */
+	uint64_t keep_files;       /* remove the oldest beyond this many; 0: all */
+	uint64_t keep_bytes;       /* ... or beyond this total; 0: no limit */
+};
+
 struct file_sink {
 	struct sink sink;
-	struct file_options o;
-	char prefix[80];
+	struct file_options o;     /* its dir not kept */
+	uint64_t segment_id;       /* lb_bus_id() of the bus drained */
+	char prefix[80];           /* the bus name: names start "<prefix>_" */
 	char state_name[100];
 	struct lane_marks marks;
 	int dirfd;
@@ -144,7 +159,7 @@ static int state_load(struct file_sink *s)
 {
 	char note[200], name[160];
 	unsigned long long size;
-	int r = lane_marks_open(&s->marks, s->dirfd, s->state_name, s->o.segment_id, note,
+	int r = lane_marks_open(&s->marks, s->dirfd, s->state_name, s->segment_id, note,
 				sizeof(note));
 
 	if (r == 0 && sscanf(note, "%159s %llu", name, &size) == 2)
@@ -405,22 +420,25 @@ static const struct sink_ops file_ops = {
 	.destroy = file_destroy,
 };
 
-int sink_file_new(const struct file_options *o, struct sink **out)
+int sink_file_from_config(const void *opts, unsigned index, const struct sink_context *sc,
+			  struct sink **out)
 {
+	const struct file_options *o = opts;
 	struct file_sink *s = calloc(1, sizeof(*s));
 
+	(void)index;
 	if (!s)
 		return -ENOMEM;
 	*s = (struct file_sink){
 		.sink = { .name = "file", .ops = &file_ops },
 		.o = *o,
+		.segment_id = sc->segment_id,
 		.dirfd = -1,
 		.fd = -1,
 		.marks = { .fd = -1 },
 	};
-	snprintf(s->prefix, sizeof(s->prefix), "%s", o->prefix);
+	snprintf(s->prefix, sizeof(s->prefix), "%s", sc->bus);
 	snprintf(s->state_name, sizeof(s->state_name), ".%s.state", s->prefix);
-	s->o.prefix = s->prefix;
 	snprintf(s->sink.key, sizeof(s->sink.key), "file %s", o->dir);
 	snprintf(s->sink.dest, sizeof(s->sink.dest), "directory %s", o->dir);
 	s->o.dir = NULL;   /* not kept: the caller's string */
@@ -439,3 +457,32 @@ int sink_file_new(const struct file_options *o, struct sink **out)
 	*out = &s->sink;
 	return 0;
 }
+
+/* ---- the "file" section of the configuration ---- */
+
+static void file_defaults(void *p)
+{
+	*(struct file_options *)p = (struct file_options){
+		.dir = "logbus-logs",
+		.zstd_level = 3,
+		.rotate_bytes = UINT64_C(64) << 20,
+		.rotate_seconds = 86400,
+		.keep_files = 100,
+		.keep_bytes = 0,
+	};
+}
+
+static const struct config_key file_keys[] = {
+	CONFIG_KEY("dir", CONFIG_DIR, struct file_options, dir),
+	CONFIG_KEY("compress", CONFIG_COMPRESS, struct file_options, zstd),
+	CONFIG_KEY("zstd_level", CONFIG_ZSTD_LEVEL, struct file_options, zstd_level),
+	CONFIG_KEY("rotate_size", CONFIG_SIZE, struct file_options, rotate_bytes),
+	CONFIG_KEY("rotate_age", CONFIG_SECONDS, struct file_options, rotate_seconds),
+	CONFIG_KEY("keep_files", CONFIG_COUNT, struct file_options, keep_files),
+	CONFIG_KEY("keep_size", CONFIG_SIZE, struct file_options, keep_bytes),
+	{ 0 },
+};
+
+const struct config_section sink_file_section = {
+	file_keys, sizeof(struct file_options), file_defaults, NULL,
+};

@@ -52,10 +52,13 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config_schema.h"
 #include "journal_fields.h"
 #include "journal_native.h"
 #include "outfile.h"
+#include "sink.h"
 #include "sink_journal.h"
+#include "sink_kinds.h"
 #include "sink_outage.h"
 #include "spool.h"
 
@@ -63,6 +66,12 @@
 #define RECENT_MAX 8192
 #define RECENT_NS (UINT64_C(2) * 1000000000u)
 #define RECENT_KEEP_MAX (64u << 10)   /* a bigger buffer is freed once reused */
+
+/* The "journald" section of the configuration. */
+struct journal_options {
+	const char *identifier_prefix;  /* prepended to the tag; NULL: none */
+	const char *namespace_;         /* journald namespace; NULL: the default one */
+};
 
 /* An entry sent lately, as sent. */
 struct recent {
@@ -279,22 +288,22 @@ static const struct sink_ops journal_ops = {
 };
 
 /* The sink's spool: <spool_dir>/journald-<hash of its key>. */
-static int open_spool(struct journal_sink *s, const struct journal_options *o)
+static int open_spool(struct journal_sink *s, const struct sink_context *sc)
 {
 	char name[64];
-	int dirfd = outfile_open_dir(o->spool_dir), r;
+	int dirfd = outfile_open_dir(sc->spool_dir), r;
 
 	if (dirfd < 0) {
 		fprintf(stderr, "logbus-writer: sink journald: spool directory %s: %s\n",
-			o->spool_dir, strerror(-dirfd));
+			sc->spool_dir, strerror(-dirfd));
 		return dirfd;
 	}
 	snprintf(name, sizeof(name), "journald-%016llx",
 		 (unsigned long long)sink_key_hash(s->sink.key));
-	r = spool_open(&s->spool, dirfd, name, o->spool_max);
+	r = spool_open(&s->spool, dirfd, name, sc->spool_max);
 	close(dirfd);
 	if (r < 0) {
-		fprintf(stderr, "logbus-writer: sink journald: spool %s/%s: %s\n", o->spool_dir,
+		fprintf(stderr, "logbus-writer: sink journald: spool %s/%s: %s\n", sc->spool_dir,
 			name, strerror(-r));
 		return r;
 	}
@@ -304,28 +313,31 @@ static int open_spool(struct journal_sink *s, const struct journal_options *o)
 	return 0;
 }
 
-int sink_journal_new(const struct journal_options *o, struct sink **out)
+int sink_journal_from_config(const void *opts, unsigned index, const struct sink_context *sc,
+			     struct sink **out)
 {
+	const struct journal_options *o = opts;
 	struct journal_sink *s = calloc(1, sizeof(*s));
 
+	(void)index;
 	if (!s)
 		return -ENOMEM;
 	s->sink = (struct sink){ .name = "journald", .ops = &journal_ops };
 	s->object_by_journald = journal_fields_object_by_journald();
 	s->spool = (struct spool){ .dirfd = -1, .wfd = -1, .rfd = -1, .readfd = -1 };
 	snprintf(s->sink.key, sizeof(s->sink.key), "journald %s",
-		 o && o->namespace_ ? o->namespace_ : "");
+		 o->namespace_ ? o->namespace_ : "");
 	int r = 0;
-	if (o && o->identifier_prefix &&
+	if (o->identifier_prefix &&
 	    snprintf(s->prefix, sizeof(s->prefix), "%s", o->identifier_prefix) >=
 		    (int)sizeof(s->prefix))
 		r = -ENAMETOOLONG;
 	if (r == 0)
-		r = journal_native_open(&s->out, o ? o->namespace_ : NULL);
+		r = journal_native_open(&s->out, o->namespace_);
 	if (r == 0)
 		snprintf(s->sink.dest, sizeof(s->sink.dest), "socket %s", s->out.path);
-	if (r == 0 && o && o->spool_dir) {
-		r = open_spool(s, o);
+	if (r == 0 && sc->spool_dir) {
+		r = open_spool(s, sc);
 		s->recent = calloc(RECENT_MAX, sizeof(*s->recent));
 		if (!s->recent)
 			r = -ENOMEM;
@@ -337,3 +349,15 @@ int sink_journal_new(const struct journal_options *o, struct sink **out)
 	*out = &s->sink;
 	return 0;
 }
+
+/* ---- the "journald" section of the configuration ---- */
+
+static const struct config_key journal_keys[] = {
+	CONFIG_KEY("identifier_prefix", CONFIG_STRING, struct journal_options, identifier_prefix),
+	CONFIG_KEY("namespace", CONFIG_STRING, struct journal_options, namespace_),
+	{ 0 },
+};
+
+const struct config_section sink_journal_section = {
+	journal_keys, sizeof(struct journal_options), NULL, NULL,
+};

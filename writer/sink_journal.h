@@ -9,16 +9,15 @@
  */
 #pragma once
 
-#include <stdint.h>
+struct config_section;
+struct sink;
+struct sink_context;
 
-#include "sink.h"
+/* The "journald" section of the configuration. */
+extern const struct config_section sink_journal_section;
 
-struct journal_options {
-	const char *identifier_prefix;  /* prepended to the tag; NULL: none */
-	const char *namespace_;         /* journald namespace; NULL: the default one */
-	const char *spool_dir;          /* where its spool goes; NULL: no spool */
-	uint64_t spool_max;             /* bytes */
-};
-
-/* Returns 0 and the sink in *out, or a negative errno. */
-int sink_journal_new(const struct journal_options *o, struct sink **out);
+/* sink_journal_from_config - the sink of the "journald" section's
+ * options opts (index unused), spooling into sc's spool directory (no
+ * spool when it is NULL). Returns 0 with *out set, or a negative errno. */
+int sink_journal_from_config(const void *opts, unsigned index, const struct sink_context *sc,
+			     struct sink **out);

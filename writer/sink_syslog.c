@@ -50,17 +50,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "config_schema.h"
 #include "outfile.h"
 #include "rfc5424.h"
+#include "sink.h"
+#include "sink_kinds.h"
 #include "sink_outage.h"
 #include "sink_syslog.h"
 #include "spool.h"
 #include "syslog_transport.h"
 
-#define DEFAULT_RECONNECT_MAX_MS 5000
+#define DEFAULT_RECONNECT_MAX_MS 30000
 #define RETRY_MIN_MS 50
 #define FLUSH_MS 5000
 #define QUEUE_MIN 4096
@@ -68,6 +72,9 @@
 #define ACK_WAIT_MS 20
 #define DEFAULT_BUFFER 100000
 #define REPLAY_MAX 1024   /* spool records in flight */
+
+/* The transports' names, as enum syslog_transport counts them. */
+static const char *const transport_words[] = { "unix", "tcp", "relp", NULL };
 
 /* A message, or (data NULL) the end of a batch's part of a lane. */
 struct slot {
@@ -660,22 +667,22 @@ static void init_sync(struct syslog_sink *s)
 
 /* The sink's spool: <spool_dir>/syslog-<hash of its key>. A spool left by
  * an earlier writer is replayed first. */
-static int open_spool(struct syslog_sink *s, const struct syslog_options *o)
+static int open_spool(struct syslog_sink *s, const struct sink_context *sc)
 {
 	char name[64];
-	int dirfd = outfile_open_dir(o->spool_dir), r;
+	int dirfd = outfile_open_dir(sc->spool_dir), r;
 
 	if (dirfd < 0) {
 		fprintf(stderr, "logbus-writer: sink syslog: spool directory %s: %s\n",
-			o->spool_dir, strerror(-dirfd));
+			sc->spool_dir, strerror(-dirfd));
 		return dirfd;
 	}
 	snprintf(name, sizeof(name), "syslog-%016llx",
 		 (unsigned long long)sink_key_hash(s->sink.key));
-	r = spool_open(&s->spool, dirfd, name, o->spool_max);
+	r = spool_open(&s->spool, dirfd, name, sc->spool_max);
 	close(dirfd);
 	if (r < 0) {
-		fprintf(stderr, "logbus-writer: sink syslog: spool %s/%s: %s\n", o->spool_dir,
+		fprintf(stderr, "logbus-writer: sink syslog: spool %s/%s: %s\n", sc->spool_dir,
 			name, strerror(-r));
 		return r;
 	}
@@ -688,20 +695,21 @@ static int open_spool(struct syslog_sink *s, const struct syslog_options *o)
  * destination. */
 static void sink_syslog_key(const struct syslog_options *o, char *key, size_t cap)
 {
-	static const char *const kinds[] = { "unix", "tcp", "relp" };
-
 	if (o->transport == SYSLOG_UNIX)
 		snprintf(key, cap, "syslog unix %s", o->socket_path ? o->socket_path : "/dev/log");
 	else
-		snprintf(key, cap, "syslog %s %s %s", kinds[o->transport], o->host ? o->host : "",
-			 o->port ? o->port : "");
+		snprintf(key, cap, "syslog %s %s %s", transport_words[o->transport],
+			 o->host ? o->host : "", o->port ? o->port : "");
 }
 
-int sink_syslog_new(const struct syslog_options *o, struct sink **out)
+int sink_syslog_from_config(const void *opts, unsigned index, const struct sink_context *sc,
+			    struct sink **out)
 {
+	const struct syslog_options *o = opts;
 	struct syslog_sink *s = calloc(1, sizeof(*s));
 	int r;
 
+	(void)index;
 	if (!s)
 		return -ENOMEM;
 	s->sink = (struct sink){ .name = "syslog", .ops = &syslog_ops, .async = true,
@@ -709,8 +717,7 @@ int sink_syslog_new(const struct syslog_options *o, struct sink **out)
 	sink_syslog_key(o, s->sink.key, sizeof(s->sink.key));
 	init_sync(s);
 	rfc5424_origin_init(&s->origin, o->hostname, o->facility);
-	s->reconnect_max_ms = o->reconnect_max_ms ? o->reconnect_max_ms
-						  : DEFAULT_RECONNECT_MAX_MS;
+	s->reconnect_max_ms = o->reconnect_max_ms;
 	if (s->reconnect_max_ms < RETRY_MIN_MS)
 		s->reconnect_max_ms = RETRY_MIN_MS;
 	s->size = QUEUE_MIN;
@@ -721,8 +728,8 @@ int sink_syslog_new(const struct syslog_options *o, struct sink **out)
 	r = s->q && s->rp ? link_init(&s->link, o) : -ENOMEM;
 	if (r == 0)
 		describe_link(&s->link, s->sink.dest, sizeof(s->sink.dest));
-	if (r == 0 && o->spool_dir)
-		r = open_spool(s, o);
+	if (r == 0 && sc->spool_dir)
+		r = open_spool(s, sc);
 	if (r == 0) {
 		r = -pthread_create(&s->thread, NULL, sender, s);
 		s->thread_started = r == 0;
@@ -734,3 +741,42 @@ int sink_syslog_new(const struct syslog_options *o, struct sink **out)
 	*out = &s->sink;
 	return 0;
 }
+
+/* ---- a destination of the "syslog" section of the configuration ---- */
+
+static void syslog_defaults(void *p)
+{
+	*(struct syslog_options *)p = (struct syslog_options){
+		.transport = SYSLOG_UNIX,
+		.facility = LOG_USER,
+		.buffer_entries = DEFAULT_BUFFER,
+		.reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS,
+	};
+}
+
+static void syslog_check(struct config_ctx *x, const char *path, void *p)
+{
+	struct syslog_options *o = p;
+
+	if (o->transport != SYSLOG_UNIX && (!o->host || !o->port))
+		config_problem(x, path, "needs \"host\" and \"port\" for transport %s",
+			       transport_words[o->transport]);
+	if (o->reconnect_max_ms == 0)
+		config_problem(x, path, "reconnect_max_ms must be at least 1");
+}
+
+static const struct config_key syslog_keys[] = {
+	CONFIG_WORDS("transport", struct syslog_options, transport, transport_words),
+	CONFIG_KEY("socket", CONFIG_STRING, struct syslog_options, socket_path),
+	CONFIG_KEY("host", CONFIG_STRING, struct syslog_options, host),
+	CONFIG_KEY("port", CONFIG_STRING, struct syslog_options, port),
+	CONFIG_KEY("hostname", CONFIG_STRING, struct syslog_options, hostname),
+	CONFIG_KEY("facility", CONFIG_FACILITY, struct syslog_options, facility),
+	CONFIG_KEY("buffer_entries", CONFIG_COUNT, struct syslog_options, buffer_entries),
+	CONFIG_KEY("reconnect_max_ms", CONFIG_COUNT, struct syslog_options, reconnect_max_ms),
+	{ 0 },
+};
+
+const struct config_section sink_syslog_section = {
+	syslog_keys, sizeof(struct syslog_options), syslog_defaults, syslog_check,
+};

@@ -10,10 +10,14 @@
 
 #include <stddef.h>
 
-#include "sink.h"
+struct config_section;
+struct sink;
+struct sink_context;
 
 enum syslog_transport { SYSLOG_UNIX, SYSLOG_TCP, SYSLOG_RELP };
 
+/* One destination's options; link_init (syslog_transport.c) reads where
+ * it goes. */
 struct syslog_options {
 	enum syslog_transport transport;
 	const char *socket_path;    /* unix; NULL: /dev/log */
@@ -23,9 +27,13 @@ struct syslog_options {
 	int facility;               /* LOG_USER.. as in syslog.h */
 	size_t buffer_entries;      /* pending in memory before the sink spools */
 	unsigned reconnect_max_ms;  /* backoff ceiling */
-	const char *spool_dir;      /* where its spool goes; NULL: no spool */
-	uint64_t spool_max;         /* bytes */
 };
 
-/* Returns 0 and the sink in *out, or a negative errno. */
-int sink_syslog_new(const struct syslog_options *o, struct sink **out);
+/* One destination of the "syslog" list of the configuration. */
+extern const struct config_section sink_syslog_section;
+
+/* sink_syslog_from_config - the sink of the destination whose options are
+ * opts (index unused), spooling into sc's spool directory (no spool when
+ * it is NULL). Returns 0 with *out set, or a negative errno. */
+int sink_syslog_from_config(const void *opts, unsigned index, const struct sink_context *sc,
+			    struct sink **out);

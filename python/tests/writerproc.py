@@ -25,12 +25,15 @@ def unique_bus(test):
 
 
 def remove_bus(bus):
-    """Remove the bus segment and its stats segment (what a writer leaves)."""
-    for path in (f"/dev/shm/logbus.{bus}", f"/dev/shm/logbus.{bus}.stats"):
+    """Remove what a writer leaves of a bus: its segment, stats segment and
+    socket, and its private directory with the lane files."""
+    for path in (f"/dev/shm/logbus.{bus}", f"/dev/shm/logbus.{bus}.stats",
+                 f"/dev/shm/logbus.{bus}.sock"):
         try:
             os.unlink(path)
         except FileNotFoundError:
             pass
+    shutil.rmtree(f"/dev/shm/logbus.{bus}.d", ignore_errors=True)
 
 
 class Writer:

@@ -20,7 +20,8 @@ status=$?
 tail -n 60 "$work/fuzz.log"
 # What a target makes is named after its pid; after a crash or a timeout
 # its exit handlers did not run.
-rm -f /dev/shm/logbus.fuzz-*-"$pid" /dev/shm/logbus.fuzz-*-"$pid".stats fuzz-*-"$pid".json
+rm -rf /dev/shm/logbus.fuzz-*-"$pid" /dev/shm/logbus.fuzz-*-"$pid".stats \
+	/dev/shm/logbus.fuzz-*-"$pid".sock /dev/shm/logbus.fuzz-*-"$pid".d fuzz-*-"$pid".json
 for f in "$work"/artifacts/*; do
 	[ -f "$f" ] || continue
 	echo "run.sh: failing input $(basename "$f") ($(stat -c %s "$f") bytes), base64:"
