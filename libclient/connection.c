@@ -216,9 +216,7 @@ static int conn_adopt(logbus_t *lb, struct lane_slot *s, bool live)
  * failure of conn_connect or conn_ask. */
 static int conn_open(logbus_t *lb, bool *refused)
 {
-	/* Read before connecting: a writer that starts after this is seen
-	 * at the next check, never missed. */
-	uint64_t generation = lb_bus_generation(&lb->bus);
+	uint64_t generation;
 	int r;
 
 	conn_drop(lb);
@@ -226,6 +224,14 @@ static int conn_open(logbus_t *lb, bool *refused)
 	if (r < 0)
 		return r;
 	lb->conn_fd = r;
+	/* Read once connected: a writer puts its generation in the header
+	 * before its registrar answers, so this is the generation of the
+	 * registrar we reached (or of a later one, whose start ends this
+	 * connection: the next request sees it broken and reconnects).
+	 * Read before connecting, a writer that began meanwhile would look
+	 * new at the next check, and the reconnect would release every lane
+	 * this connection had just adopted. */
+	generation = lb_bus_generation(&lb->bus);
 	for (struct lane_slot *s = lb->slots; s; s = s->next)
 		if (!atomic_load_explicit(&s->lost, memory_order_relaxed) &&
 		    (r = conn_adopt(lb, s, true)) < 0)

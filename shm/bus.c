@@ -264,12 +264,16 @@ void lb_bus_detach(struct lb_bus *bus)
 	*bus = (struct lb_bus){ .fd = -1 };
 }
 
+void lb_bus_writer_generation(const struct lb_bus *bus)
+{
+	atomic_fetch_add_explicit(&bus->hdr->generation, 1, memory_order_relaxed);
+}
+
 void lb_bus_writer_begin(const struct lb_bus *bus, pid_t pid, uint64_t realtime_ns,
 			 uint64_t monotonic_ns)
 {
 	struct lb_bus_header *h = bus->hdr;
 
-	atomic_fetch_add_explicit(&h->generation, 1, memory_order_relaxed);
 	atomic_store_explicit(&h->writer_start_ns, realtime_ns, memory_order_relaxed);
 	atomic_store_explicit(&h->heartbeat_ns, monotonic_ns, memory_order_relaxed);
 	atomic_store_explicit(&h->writer_pid, pid, memory_order_relaxed);

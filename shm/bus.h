@@ -73,8 +73,13 @@ int lb_bus_attach(const char *name, bool writable, struct lb_bus *bus,
  * The writer's lane table goes first, with lb_bus_lanes_fini (lane.h). */
 void lb_bus_detach(struct lb_bus *bus);
 
-/* lb_bus_writer_begin - record the calling process as the bus's writer:
- * bumps the generation, sets pid, start time and heartbeat. */
+/* lb_bus_writer_generation - a new writer's first word in the header:
+ * bumps the generation, which clients read to notice a writer restart.
+ * Before its registrar answers anyone. */
+void lb_bus_writer_generation(const struct lb_bus *bus);
+
+/* lb_bus_writer_begin - record the calling process as the bus's writer,
+ * once it drains: sets pid, start time and heartbeat. */
 void lb_bus_writer_begin(const struct lb_bus *bus, pid_t pid, uint64_t realtime_ns,
 			 uint64_t monotonic_ns);
 

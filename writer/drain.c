@@ -68,7 +68,10 @@
 #include "sink_outage.h"
 #include "stats_publish.h"
 
-#define COPY_MIN (UINT64_C(16) << 20)
+/* A round copies at most this much (or two of the largest records): it
+ * bounds a round's work, and so the time between two heartbeats, which
+ * producers read as the writer's sign of life (5 s). */
+#define COPY_MIN (UINT64_C(4) << 20)
 #define IDLE_POLLS 64
 #define IDLE_TIMEOUT_MS 200
 #define ERROR_BACKOFF_MS 200

@@ -457,7 +457,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "logbus-writer: out of memory\n");
 		return 1;
 	}
-	/* The registrar first: a fork before the sinks and hooks start
+	/* This writer's generation is in the bus header before its registrar
+	 * answers anyone: a client that registers with it never takes it for
+	 * an earlier one and reattaches again. */
+	lb_doorbell_writer_setup(&w.bus);
+	lb_bus_writer_generation(&w.bus);
+	/* The registrar before the sinks and hooks: a fork before they start
 	 * threads. */
 	if (registrar_start(&service.config.clients.registrar, service.bus, &w.reg,
 			    &service.registrar) < 0 ||
@@ -473,7 +478,6 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "logbus-writer: cannot keep the filters' state in the state "
 			"directory: %s; a poison entry would stop the bus\n", strerror(-r));
-	lb_doorbell_writer_setup(&w.bus);
 	tsc_clock_init(&w.clock);
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
 			    lb_clock_ns(CLOCK_MONOTONIC));
