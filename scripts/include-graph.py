@@ -8,11 +8,16 @@ Reads every .c/.h under the module folders, resolves each #include "..."
 with the include paths meson gives the compiles (BUILDDIR/compile_commands.json,
 BUILDDIR defaults to build/), assigns each file to a module by folder and
 prints the module graph: one line per module with the modules it includes
-and how many include lines go there.
+and how many include lines go there. Then, for each folder of
+ACYCLIC_FOLDERS, the graph of its units: a unit is a .c file and its .h
+(shm/bus.c and shm/bus.h are shm/bus), with the units of the folder it
+includes.
 
 With --check it exits 1 naming each include of a module the layer order
 below does not allow (a lower layer including a higher one, or one tool
-including another) and each cycle among files of different modules.
+including another), each cycle among files of different modules, and each
+cycle among the units of an ACYCLIC_FOLDERS folder (bus.c including
+stats.h while stats.c includes bus.h, say).
 """
 import json
 import os
@@ -41,6 +46,9 @@ MODULE_FOLDERS = {
 }
 # Folders that may include anything: they are scanned, but never checked.
 FREE_FOLDERS = ('tests', 'bench', 'examples', 'python')
+# Folders whose units (a .c file and its .h) include each other in no
+# cycle: each builds only on those below it, so it reads, and tests, alone.
+ACYCLIC_FOLDERS = ('shm',)
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 
@@ -150,15 +158,16 @@ def bad_includes(edges):
     return bad
 
 
-def cross_module_cycles(edges):
-    """Cycles among files that span more than one module (Tarjan's SCCs)."""
-    index, low, stack, on, sccs = {}, {}, [], set(), []
+def cycles(graph):
+    """The strongly connected components of graph (node -> nodes) that hold
+    more than one node, each sorted (Tarjan's algorithm)."""
+    index, low, stack, on, found = {}, {}, [], set(), []
 
     def visit(v):
         index[v] = low[v] = len(index)
         stack.append(v)
         on.add(v)
-        for w in edges.get(v, []):
+        for w in graph.get(v, []):
             if w not in index:
                 visit(w)
                 low[v] = min(low[v], low[w])
@@ -172,14 +181,37 @@ def cross_module_cycles(edges):
                 scc.append(w)
                 if w == v:
                     break
-            if len({module_of(f) for f in scc}) > 1:
-                sccs.append(sorted(scc))
+            if len(scc) > 1:
+                found.append(sorted(scc))
 
     sys.setrecursionlimit(10000)
-    for v in edges:
+    for v in list(graph):
         if v not in index:
             visit(v)
-    return sccs
+    return found
+
+
+def cross_module_cycles(edges):
+    """Cycles among files that span more than one module."""
+    return [c for c in cycles(edges) if len({module_of(f) for f in c}) > 1]
+
+
+def unit_of(rel):
+    """The unit of a file: its path without .c or .h."""
+    return os.path.splitext(rel)[0]
+
+
+def unit_graph(edges, folder):
+    """The includes among the units of folder's own files (not of its
+    subfolders): unit -> the other units it includes."""
+    graph = {}
+    for src, targets in edges.items():
+        if os.path.dirname(src) != folder:
+            continue
+        outs = graph.setdefault(unit_of(src), set())
+        outs.update(unit_of(t) for t in targets
+                    if os.path.dirname(t) == folder and unit_of(t) != unit_of(src))
+    return graph
 
 
 def print_graph(edges):
@@ -193,6 +225,13 @@ def print_graph(edges):
     for m in modules:
         outs = [f'{t} ({counts[(m, t)]})' for t in modules if (m, t) in counts]
         print(f'{m:9} -> {", ".join(outs) if outs else "-"}')
+    for folder in ACYCLIC_FOLDERS:
+        graph = unit_graph(edges, folder)
+        width = max(len(u) for u in graph) if graph else 0
+        print()
+        for u in sorted(graph):
+            outs = sorted(graph[u])
+            print(f'{u:{width}} -> {", ".join(outs) if outs else "-"}')
 
 
 def main(argv):
@@ -209,6 +248,9 @@ def main(argv):
     problems = bad_includes(edges)
     for cycle in cross_module_cycles(edges):
         problems.append('include cycle across modules among ' + ', '.join(cycle))
+    for folder in ACYCLIC_FOLDERS:
+        for cycle in cycles(unit_graph(edges, folder)):
+            problems.append(f'include cycle in {folder}/ among ' + ', '.join(cycle))
     for p in problems:
         print('include-graph: ' + p, file=sys.stderr)
     return 1 if problems else 0

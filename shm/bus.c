@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The bus segment: shm_open naming, creation, attaching with validation of
- * everything the header claims, the single-writer lock, and the writer's
- * table of lane mappings (a lane file per slot, or an idle lane).
+ * The bus segment: creation, attaching with validation of everything the
+ * header claims, and the writer's words in the header (generation, pid,
+ * heartbeat, output sequence).
  */
-#include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -18,55 +15,7 @@
 #include <unistd.h>
 
 #include "bus.h"
-#include "lane.h"
 #include "layout.h"
-#include "register.h"
-#include "registry.h"
-#include "stats.h"
-
-bool lb_bus_name_valid(const char *name)
-{
-	size_t n;
-
-	if (!name)
-		return false;
-	n = strnlen(name, LB_BUS_NAME_MAX + 1);
-	if (n == 0 || n > LB_BUS_NAME_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-const char *lb_bus_default_name(void)
-{
-	const char *env = getenv("LOGBUS_BUS");
-
-	return env && *env ? env : "default";
-}
-
-int lb_bus_path(const char *name, const char *suffix, char out[LB_BUS_PATH_MAX])
-{
-	if (!lb_bus_name_valid(name))
-		return -EINVAL;
-	snprintf(out, LB_BUS_PATH_MAX, "/logbus.%s%s", name, suffix ? suffix : "");
-	return 0;
-}
-
-void lb_set_why(struct lb_bus_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->why, sizeof(err->why), fmt, ap);
-	va_end(ap);
-}
 
 int lb_bus_geometry_check(const struct lb_bus_geometry *g, struct lb_bus_error *err)
 {
@@ -306,101 +255,13 @@ fail:
 	return r;
 }
 
-int lb_bus_stat(const char *name, struct stat *st)
-{
-	char path[LB_BUS_PATH_MAX], file[LB_BUS_PATH_MAX + 16];
-
-	if (lb_bus_path(name, NULL, path) < 0)
-		return -EINVAL;
-	/* shm_open(3) names live in /dev/shm (glibc). */
-	snprintf(file, sizeof(file), "/dev/shm%s", path);
-	return stat(file, st) < 0 ? -errno : 0;
-}
-
-void lb_bus_lanes_fini(struct lb_bus *bus)
-{
-	for (uint32_t i = 0; bus->lanes && i < bus->lane_count; i++)
-		lb_lane_unmap(&bus->lanes[i]);
-	free(bus->lanes);
-	free(bus->idle);
-	if (bus->idle_ring)
-		munmap(bus->idle_ring, bus->lane_size);
-	bus->lanes = NULL;
-	bus->idle = NULL;
-	bus->idle_ring = NULL;
-}
-
-int lb_bus_lanes_init(struct lb_bus *bus)
-{
-	void *ring;
-
-	bus->lanes = calloc(bus->lane_count, sizeof(*bus->lanes));
-	bus->idle = aligned_alloc(LB_CACHE_LINE, (size_t)bus->lane_count * sizeof(*bus->idle));
-	/* An empty ring the size of a lane's, never written: the idle lanes'
-	 * head equals their tail, so nothing reads it either. */
-	ring = mmap(NULL, bus->lane_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	bus->idle_ring = ring == MAP_FAILED ? NULL : ring;
-	if (!bus->lanes || !bus->idle || !bus->idle_ring) {
-		lb_bus_lanes_fini(bus);
-		return -ENOMEM;
-	}
-	memset(bus->idle, 0, (size_t)bus->lane_count * sizeof(*bus->idle));
-	for (uint32_t i = 0; i < bus->lane_count; i++)
-		lb_lane_set_idle(bus, i, 0);
-	return 0;
-}
-
 void lb_bus_detach(struct lb_bus *bus)
 {
-	lb_bus_lanes_fini(bus);
 	if (bus->base) {
 		munmap(bus->base, bus->size);
 		close(bus->fd);
 	}
 	*bus = (struct lb_bus){ .fd = -1 };
-}
-
-/* Remove the writer's private directory of bus name and what it holds. */
-static void unlink_private_dir(const char *name)
-{
-	char dir[LB_BUS_PATH_MAX + 32];
-	struct dirent *d;
-	DIR *dp;
-
-	if (lb_registry_dir(name, dir, sizeof(dir)) < 0 || !(dp = opendir(dir)))
-		return;
-	while ((d = readdir(dp)))
-		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
-			(void)unlinkat(dirfd(dp), d->d_name, 0);
-	closedir(dp);
-	(void)rmdir(dir);
-}
-
-int lb_bus_unlink(const char *name)
-{
-	char path[LB_BUS_PATH_MAX], sock[LB_BUS_PATH_MAX + 32];
-
-	if (lb_bus_path(name, NULL, path) < 0)
-		return -EINVAL;
-	/* The writer leaves its stats segment for readers, its socket and
-	 * its lanes for the next writer; they go with the bus. */
-	(void)lb_stats_unlink(name);
-	if (lb_reg_socket_path(name, sock, sizeof(sock)) == 0)
-		(void)unlink(sock);
-	unlink_private_dir(name);
-	if (shm_unlink(path) < 0)
-		return -errno;
-	return 0;
-}
-
-struct lb_lane *lb_bus_lane(const struct lb_bus *bus, uint32_t i)
-{
-	return bus->lanes[i].lane;
-}
-
-uint8_t *lb_bus_ring(const struct lb_bus *bus, uint32_t i)
-{
-	return bus->lanes[i].ring;
 }
 
 void lb_bus_writer_generation(const struct lb_bus *bus)

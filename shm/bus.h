@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The bus segment: naming, creation by the writer, attaching, validation. */
+/* The bus segment: creation by the writer, attaching, validation (its name
+ * and path: names.h). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 
-#define LB_BUS_NAME_MAX 64
-#define LB_BUS_PATH_MAX (LB_BUS_NAME_MAX + 16)
+#include "names.h"
 
 /* Defaults: a thread can burst 10,000 entries of 200 B; a 1 MiB entry fits. */
 #define LB_DEFAULT_LANES 32u
@@ -25,7 +24,7 @@ struct lb_lane_map;
 /* A mapped bus. The geometry is a private copy, validated once against the
  * mapped size at attach; nothing here re-reads it from shared memory.
  * Clients map the segment read-only; the writer maps it read-write and
- * keeps its view of every lane slot in lanes (lb_bus_lanes_init). */
+ * keeps its view of every lane slot in lanes (lb_bus_lanes_init, lane.h). */
 struct lb_bus {
 	uint8_t *base;
 	size_t size;
@@ -47,28 +46,6 @@ struct lb_bus_geometry {
 	uint32_t lane_count;
 	uint64_t lane_size;
 };
-
-/* Why an attach failed, for a one-line message. */
-struct lb_bus_error {
-	char why[160];
-};
-
-/* lb_set_why - printf into err->why, for the segment functions of shm/;
- * err may be NULL. */
-void lb_set_why(struct lb_bus_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* lb_bus_name_valid - true for 1..64 characters of [A-Za-z0-9_.-], not
- * "." or "..". */
-bool lb_bus_name_valid(const char *name);
-
-/* lb_bus_default_name - the bus meant when none is named: $LOGBUS_BUS
- * when set and not empty, else "default". */
-const char *lb_bus_default_name(void);
-
-/* lb_bus_path - "/logbus.<name>" (suffix NULL) or "/logbus.<name><suffix>",
- * the shm_open(3) name. Returns 0 or -EINVAL for a bad bus name. */
-int lb_bus_path(const char *name, const char *suffix, char out[LB_BUS_PATH_MAX]);
 
 /* lb_bus_geometry_check - 0 when g can be created, else -EINVAL with why. */
 int lb_bus_geometry_check(const struct lb_bus_geometry *g, struct lb_bus_error *err);
@@ -92,31 +69,9 @@ int lb_bus_create(const char *name, const struct lb_bus_geometry *g, uint32_t ts
 int lb_bus_attach(const char *name, bool writable, struct lb_bus *bus,
 		  struct lb_bus_error *err);
 
-/* lb_bus_stat - stat(2) the segment file of bus name, without opening it
- * (for its owner and group when opening it is refused). Returns 0 or a
- * negative errno. */
-int lb_bus_stat(const char *name, struct stat *st);
-
-/* lb_bus_detach - unmap and close; a bus that is not mapped is a no-op. */
+/* lb_bus_detach - unmap and close; a bus that is not mapped is a no-op.
+ * The writer's lane table goes first, with lb_bus_lanes_fini (lane.h). */
 void lb_bus_detach(struct lb_bus *bus);
-
-/* lb_bus_unlink - remove the segment of bus name, its stats segment, its
- * socket and the writer's private directory with the lane files; mappings
- * stay valid. Returns 0 or a negative errno (of the bus segment). */
-int lb_bus_unlink(const char *name);
-
-/* lb_bus_lanes_init - the writer: every slot idle at position 0 (see
- * lb_lane_set_idle). Returns 0 or -ENOMEM. */
-int lb_bus_lanes_init(struct lb_bus *bus);
-
-/* lb_bus_lanes_fini - unmap every lane and free the table; a bus without
- * one is a no-op (lb_bus_detach calls it too). */
-void lb_bus_lanes_fini(struct lb_bus *bus);
-
-/* lb_bus_lane, lb_bus_ring - the writer: slot i's lane header and ring;
- * i < lane_count. */
-struct lb_lane *lb_bus_lane(const struct lb_bus *bus, uint32_t i);
-uint8_t *lb_bus_ring(const struct lb_bus *bus, uint32_t i);
 
 /* lb_bus_writer_generation - a new writer's first word in the header:
  * bumps the generation, which clients read to notice a writer restart.

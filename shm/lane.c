@@ -2,8 +2,8 @@
 /*
  * DOC: lanes
  *
- * A lane is a single-producer, single-consumer byte ring in the bus
- * segment: one producer thread writes records after `head`, the writer
+ * A lane is a single-producer, single-consumer byte ring in a lane
+ * file: one producer thread writes records after `head`, the writer
  * copies them out and moves `tail`. Positions are 64-bit byte counts that
  * never wrap; a position's offset in the ring is pos & (size - 1).
  *
@@ -19,7 +19,10 @@
  * can. Who holds the lane is the writer's registry's business, not the
  * lane's; when a slot is given again, its next file starts where this one
  * ended (head = tail = the last tail, next_seq = above the last sequence),
- * so positions and lane sequences never go back.
+ * so positions and lane sequences never go back. The writer keeps its view
+ * of every slot in a table (bus->lanes, lb_bus_lanes_init), which its
+ * lb_lane_* functions read by slot: the slot's lane file, mapped, or an
+ * idle lane in its own memory (head = tail) while the slot holds none.
  *
  * Death: a producer killed at any instruction loses at most the record it
  * was writing. Bytes written after `head` are invisible until the head
@@ -79,6 +82,7 @@
  *        a waiter that sees room also sees the writer's copy finished.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -160,6 +164,17 @@ void lb_lane_count_drop(struct lb_producer *p, bool too_large)
 				      memory_order_relaxed);
 }
 
+/* The writer's view of slot i: its lane header and ring. */
+static struct lb_lane *bus_lane(const struct lb_bus *bus, uint32_t i)
+{
+	return bus->lanes[i].lane;
+}
+
+static uint8_t *bus_ring(const struct lb_bus *bus, uint32_t i)
+{
+	return bus->lanes[i].ring;
+}
+
 static bool head_possible(const struct lb_bus *bus, uint64_t tail, uint64_t head)
 {
 	return head >= tail && head - tail <= bus->lane_size &&
@@ -169,8 +184,8 @@ static bool head_possible(const struct lb_bus *bus, uint64_t tail, uint64_t head
 long lb_lane_read(const struct lb_bus *bus, uint32_t i, uint64_t tail, uint8_t *dst, size_t cap,
 		  uint64_t *head)
 {
-	struct lb_lane *lane = lb_bus_lane(bus, i);
-	const uint8_t *ring = lb_bus_ring(bus, i);
+	struct lb_lane *lane = bus_lane(bus, i);
+	const uint8_t *ring = bus_ring(bus, i);
 	/* LMM(lane_read:A) pairs with lane_commit:A. */
 	uint64_t h = atomic_load_explicit(&lane->head, memory_order_acquire);
 	uint64_t n, off, first;
@@ -189,13 +204,13 @@ long lb_lane_read(const struct lb_bus *bus, uint32_t i, uint64_t tail, uint8_t *
 bool lb_lane_pending(const struct lb_bus *bus, uint32_t i, uint64_t tail)
 {
 	/* seq_cst: the other half of doorbell_arm:A. */
-	return atomic_load_explicit(&lb_bus_lane(bus, i)->head, memory_order_seq_cst) != tail;
+	return atomic_load_explicit(&bus_lane(bus, i)->head, memory_order_seq_cst) != tail;
 }
 
 void lb_lane_advance(const struct lb_bus *bus, uint32_t i, uint64_t tail)
 {
 	/* LMM(lane_advance:A) pairs with lane_reserve:A. */
-	atomic_store_explicit(&lb_bus_lane(bus, i)->tail, tail, memory_order_release);
+	atomic_store_explicit(&bus_lane(bus, i)->tail, tail, memory_order_release);
 }
 
 /* Whether lane's tail is in [lo, hi]. */
@@ -228,7 +243,7 @@ int lb_lane_wait_tail(struct lb_lane *lane, uint64_t lo, uint64_t hi, uint64_t t
 
 void lb_lane_wake_blocked(const struct lb_bus *bus, uint32_t i)
 {
-	struct lb_lane *lane = lb_bus_lane(bus, i);
+	struct lb_lane *lane = bus_lane(bus, i);
 
 	/* LMM(lane_wake:A) pairs with lane_block:A: the tail store of
 	 * lb_lane_advance is ordered before the flag load. */
@@ -243,12 +258,12 @@ void lb_lane_wake_blocked(const struct lb_bus *bus, uint32_t i)
 
 uint64_t lb_lane_tail(const struct lb_bus *bus, uint32_t i)
 {
-	return atomic_load_explicit(&lb_bus_lane(bus, i)->tail, memory_order_relaxed);
+	return atomic_load_explicit(&bus_lane(bus, i)->tail, memory_order_relaxed);
 }
 
 void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info *info)
 {
-	struct lb_lane *lane = lb_bus_lane(bus, i);
+	struct lb_lane *lane = bus_lane(bus, i);
 
 	*info = (struct lb_lane_info){
 		.head = atomic_load_explicit(&lane->head, memory_order_acquire),
@@ -271,6 +286,39 @@ void lb_lane_set_idle(const struct lb_bus *bus, uint32_t i, uint64_t pos)
 	atomic_store_explicit(&idle->head, pos, memory_order_relaxed);
 	atomic_store_explicit(&idle->tail, pos, memory_order_relaxed);
 	bus->lanes[i] = (struct lb_lane_map){ .lane = idle, .ring = bus->idle_ring };
+}
+
+void lb_bus_lanes_fini(struct lb_bus *bus)
+{
+	for (uint32_t i = 0; bus->lanes && i < bus->lane_count; i++)
+		lb_lane_unmap(&bus->lanes[i]);
+	free(bus->lanes);
+	free(bus->idle);
+	if (bus->idle_ring)
+		munmap(bus->idle_ring, bus->lane_size);
+	bus->lanes = NULL;
+	bus->idle = NULL;
+	bus->idle_ring = NULL;
+}
+
+int lb_bus_lanes_init(struct lb_bus *bus)
+{
+	void *ring;
+
+	bus->lanes = calloc(bus->lane_count, sizeof(*bus->lanes));
+	bus->idle = aligned_alloc(LB_CACHE_LINE, (size_t)bus->lane_count * sizeof(*bus->idle));
+	/* An empty ring the size of a lane's, never written: the idle lanes'
+	 * head equals their tail, so nothing reads it either. */
+	ring = mmap(NULL, bus->lane_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bus->idle_ring = ring == MAP_FAILED ? NULL : ring;
+	if (!bus->lanes || !bus->idle || !bus->idle_ring) {
+		lb_bus_lanes_fini(bus);
+		return -ENOMEM;
+	}
+	memset(bus->idle, 0, (size_t)bus->lane_count * sizeof(*bus->idle));
+	for (uint32_t i = 0; i < bus->lane_count; i++)
+		lb_lane_set_idle(bus, i, 0);
+	return 0;
 }
 
 void lb_producer_counts(const struct lb_producer *p, uint64_t *published, uint64_t *dropped_full,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Lanes: single-producer, single-consumer byte rings in the bus segment.
+ * Lanes: single-producer, single-consumer byte rings in lane files.
  * The design, the states and every memory-ordering pair are described at
  * the top of lane.c. The producer's hot path is inline here.
  */
@@ -199,6 +199,15 @@ void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info 
 /* lb_lane_set_idle - the writer: lane i holds nothing and belongs to no
  * one: head and tail both at pos, in writer-private memory. */
 void lb_lane_set_idle(const struct lb_bus *bus, uint32_t i, uint64_t pos);
+
+/* lb_bus_lanes_init - the writer's table of lanes (bus->lanes), which
+ * every lb_lane_* function of the writer reads: every slot idle at
+ * position 0 (see lb_lane_set_idle). Returns 0 or -ENOMEM. */
+int lb_bus_lanes_init(struct lb_bus *bus);
+
+/* lb_bus_lanes_fini - unmap every lane and free the table; a bus without
+ * one is a no-op. */
+void lb_bus_lanes_fini(struct lb_bus *bus);
 
 /* lb_producer_counts - what this producer added to the lane's counters. */
 void lb_producer_counts(const struct lb_producer *p, uint64_t *published, uint64_t *dropped_full,

@@ -2,21 +2,11 @@
 /* Registration messages: one struct lb_reg_msg per SOCK_SEQPACKET datagram,
  * a lane file's descriptor beside a GRANT (register.h). */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bus.h"
 #include "register.h"
-
-int lb_reg_socket_path(const char *bus, char *out, size_t n)
-{
-	if (!lb_bus_name_valid(bus))
-		return -EINVAL;
-	snprintf(out, n, "/dev/shm/logbus.%s.sock", bus);
-	return 0;
-}
 
 int lb_reg_send(int sock, const struct lb_reg_msg *m, int fd)
 {

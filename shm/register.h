@@ -3,11 +3,12 @@
  * Registration: how a client gets lanes from the writer.
  *
  * The writer's registrar listens on the unix socket
- * /dev/shm/logbus.<bus>.sock (SOCK_SEQPACKET; its mode and group, and the
- * users and groups it accepts, are the writer's configuration). A client
- * process connects once per handle and keeps the connection: the kernel
- * tells the registrar the client's pid, uid and gid (SO_PEERCRED), and the
- * connection's end tells it the client is gone, at once, however it died.
+ * /dev/shm/logbus.<bus>.sock (lb_reg_socket_path, names.h; SOCK_SEQPACKET;
+ * its mode and group, and the users and groups it accepts, are the
+ * writer's configuration). A client process connects once per handle and
+ * keeps the connection: the kernel tells the registrar the client's pid,
+ * uid and gid (SO_PEERCRED), and the connection's end tells it the client
+ * is gone, at once, however it died.
  *
  * Every message, both ways, is one struct lb_reg_msg in one datagram:
  *
@@ -62,9 +63,6 @@ struct lb_reg_msg {
 };
 
 _Static_assert(sizeof(struct lb_reg_msg) == 232, "registration message size");
-
-/* lb_reg_socket_path - "/dev/shm/logbus.<bus>.sock"; 0 or -EINVAL. */
-int lb_reg_socket_path(const char *bus, char *out, size_t n);
 
 /* lb_reg_send - send m, with descriptor fd when fd >= 0. Never blocks
  * (MSG_DONTWAIT) and never raises SIGPIPE. Returns 0 or a negative errno. */

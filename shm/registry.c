@@ -21,14 +21,6 @@
 
 #define REGISTRY_FILE "registry"
 
-int lb_registry_dir(const char *bus, char *out, size_t n)
-{
-	if (!lb_bus_name_valid(bus))
-		return -EINVAL;
-	snprintf(out, n, "/dev/shm/logbus.%s.d", bus);
-	return 0;
-}
-
 /* The directory must be ours and closed to everyone else: whoever else
  * could enter it could read every lane. */
 static int dir_check(int fd, const char *path, struct lb_bus_error *err)

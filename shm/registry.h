@@ -12,9 +12,9 @@
  * valid.
  *
  * Everything lives in the writer's private directory
- * /dev/shm/logbus.<bus>.d (mode 0700): "registry" (this table) and
- * "lane.<slot>.<grant>" (mode 0600) for each slot that holds a lane. The
- * registry is shared by the writer's two processes, the drain and the
+ * /dev/shm/logbus.<bus>.d (lb_registry_dir, names.h; mode 0700): "registry"
+ * (this table) and "lane.<slot>.<grant>" (mode 0600) for each slot that
+ * holds a lane. The registry is shared by the writer's two processes, the drain and the
  * registrar, through a MAP_SHARED mapping of that file, and outlives them:
  * a writer restarted after a SIGKILL finds every lane that still holds
  * entries, those of clients that died meanwhile included.
@@ -108,9 +108,6 @@ struct lb_registry {
 	uint64_t lane_size;
 	uint64_t file_size;              /* of a lane file: header and ring */
 };
-
-/* lb_registry_dir - "/dev/shm/logbus.<bus>.d"; 0 or -EINVAL. */
-int lb_registry_dir(const char *bus, char *out, size_t n);
 
 /*
  * lb_registry_lock - become the only writer of bus_name: make the private

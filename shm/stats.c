@@ -59,6 +59,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "layout.h"
 #include "stats.h"
 
@@ -202,15 +203,6 @@ void lb_stats_close(struct lb_stats_segment *s)
 		return;
 	munmap(s->base, s->size);
 	s->base = NULL;
-}
-
-int lb_stats_unlink(const char *name)
-{
-	char path[LB_BUS_PATH_MAX];
-
-	if (lb_bus_path(name, LB_STATS_SUFFIX, path) < 0)
-		return -EINVAL;
-	return shm_unlink(path) < 0 ? -errno : 0;
 }
 
 void lb_stats_heartbeat(const struct lb_stats_segment *s, uint64_t monotonic_ns)

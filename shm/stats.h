@@ -21,12 +21,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bus.h"
+#include "names.h"
 
 #define LB_STATS_MAGIC UINT64_C(0x5354415453474f4c) /* "LOGSTATS" */
 #define LB_STATS_VERSION 2u
 #define LB_STATS_VERSION_OFFSET 8
-#define LB_STATS_SUFFIX ".stats"
 
 #define LB_STATS_SINKS_MAX 16u
 #define LB_STATS_HOOKS_MAX 32u
@@ -194,10 +193,6 @@ int lb_stats_create(const char *name, uint32_t lane_count, mode_t mode, gid_t gr
 /* lb_stats_close - unmap; the segment stays for readers (a no-op when not
  * mapped). */
 void lb_stats_close(struct lb_stats_segment *s);
-
-/* lb_stats_unlink - remove the stats segment of bus name. Returns 0 or a
- * negative errno. */
-int lb_stats_unlink(const char *name);
 
 /* lb_stats_heartbeat - the writer's sign of life, CLOCK_MONOTONIC ns. */
 void lb_stats_heartbeat(const struct lb_stats_segment *s, uint64_t monotonic_ns);

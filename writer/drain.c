@@ -7,7 +7,7 @@
  *
  * Every sink acknowledges on its own (sink.h): a lane's tail is the
  * lowest position its sinks acknowledged, and it moves in one place,
- * advance_tails(). The lead (lane_track.read) is how far the furthest sink
+ * advance_tails(). The lead (w->lead) is how far the furthest sink
  * was handed; a round reads from there, so a sink that lags behind the
  * others holds the lane's bytes (the tail) without holding them up:
  *
@@ -38,10 +38,14 @@
  * lane is corrupt from there, so that no forged sequence can make a sink
  * take the next client's entries for ones it holds.
  *
- * Before each round the lane table (lane_table.c) follows the registry:
- * new lanes are mapped, drained released ones freed. When a round finds
- * nothing it polls a little, then sleeps on the doorbell and the
- * registry's changes; it wakes at least every IDLE_TIMEOUT_MS for its
+ * The drain owns all of this state; the modules it calls are handed what
+ * they need. Before each round the lane table (lane_table.c) follows the
+ * registry and says what changed: the drain starts new lanes at their
+ * tails and, once it drained a released one, retires its client's counts
+ * (stats_publish.c) and has the table free it. The stats publisher reads
+ * the table, the lead, the counters and the batches it is handed. When a
+ * round finds nothing it polls a little, then sleeps on the doorbell and
+ * the registry's changes; it wakes at least every IDLE_TIMEOUT_MS for its
  * heartbeat and to look for clients that died unseen.
  */
 #include <errno.h>
@@ -104,6 +108,50 @@ static bool batch_reserve(struct batch *b, size_t n)
 	return true;
 }
 
+/* What the stats read of the drain at a publish, besides its lanes. */
+static struct stats_drain stats_view(const struct writer *w)
+{
+	return (struct stats_drain){ .counters = &w->counters, .sinks = w->sinks,
+				     .nsinks = w->nsinks, .hooks = w->hooks };
+}
+
+/* Lane i starts anew at tail: nothing read, nothing refused. */
+static void lane_reset(struct writer *w, uint32_t i, uint64_t tail)
+{
+	w->tail[i] = w->lead[i] = tail;
+	w->lanes[i] = (struct lane_track){ 0 };
+}
+
+/* Whether released lane i holds nothing the sinks still need. */
+static bool lane_drained(const struct writer *w, uint32_t i)
+{
+	return w->lead[i] == w->tail[i] &&
+	       (w->lanes[i].refused || !lb_lane_pending(&w->bus, i, w->tail[i]));
+}
+
+/* Follow the lane table (lane_table.h): a lane mapped starts at its
+ * slot's tail; a released one, once drained, has its client's counts
+ * retired and is freed. */
+static void lanes_follow(struct writer *w, uint64_t now)
+{
+	const struct lane_news *news = lane_table_sync(&w->table, now);
+
+	w->counters.corrupt += news->cut_short;
+	for (uint32_t k = 0; k < news->nmapped; k++) {
+		uint32_t i = news->mapped[k];
+		lane_reset(w, i, lane_table_tail(&w->table, i));
+	}
+	for (uint32_t k = 0; k < news->nreleased; k++) {
+		uint32_t i = news->released[k];
+		if (!lane_drained(w, i))
+			continue;
+		writer_stats_retire(w->stats, i);
+		lane_table_free(&w->table, i, w->tail[i]);
+		lane_reset(w, i, w->tail[i]);
+		w->counters.reclaimed++;
+	}
+}
+
 int writer_init(struct writer *w)
 {
 	uint32_t n = w->bus.lane_count;
@@ -111,18 +159,17 @@ int writer_init(struct writer *w)
 	w->copy_cap = COPY_MIN > 2 * (uint64_t)w->bus.max_record ? COPY_MIN
 								    : 2 * (uint64_t)w->bus.max_record;
 	w->copy = malloc(w->copy_cap);
+	w->tail = calloc(n, sizeof(*w->tail));
+	w->lead = calloc(n, sizeof(*w->lead));
 	w->lanes = calloc(n, sizeof(*w->lanes));
 	w->ends = calloc(n, sizeof(*w->ends));
-	w->who = calloc(n, sizeof(*w->who));
-	if (!w->copy || !w->lanes || !w->ends || !w->who || lb_bus_lanes_init(&w->bus) < 0)
+	if (!w->copy || !w->tail || !w->lead || !w->lanes || !w->ends ||
+	    lane_table_init(&w->table, &w->bus, &w->reg) < 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t tail = atomic_load_explicit(&w->reg.slots[i].tail, memory_order_relaxed);
-		lb_lane_set_idle(&w->bus, i, tail);
-		w->lanes[i].tail = w->lanes[i].read = tail;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		w->tail[i] = w->lead[i] = lane_table_tail(&w->table, i);
 	w->next_seq = lb_bus_output_seq(&w->bus);
-	lane_table_sync(w, UINT64_MAX);
+	lanes_follow(w, UINT64_MAX);
 	return 0;
 }
 
@@ -133,7 +180,7 @@ static void sinks_destroy(struct writer *w, struct sink **sinks, struct sink_tra
 	for (size_t i = 0; i < n; i++) {
 		_Atomic uint64_t *acked = sinks[i]->acked;
 		sinks[i]->ops->destroy(sinks[i]);   /* joins its threads */
-		acks_detach(w, acked, &tracks[i]);
+		acks_detach(acked, &tracks[i], w->bus.lane_count);
 	}
 	free(sinks);
 	free(tracks);
@@ -143,11 +190,10 @@ static void sinks_destroy(struct writer *w, struct sink **sinks, struct sink_tra
 static void lead_update(struct writer *w)
 {
 	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
-		struct lane_track *t = &w->lanes[i];
-		t->read = t->tail;
+		w->lead[i] = w->tail[i];
 		for (size_t k = 0; k < w->nsinks; k++)
-			if (w->tracks[k].read[i] > t->read)
-				t->read = w->tracks[k].read[i];
+			if (w->tracks[k].read[i] > w->lead[i])
+				w->lead[i] = w->tracks[k].read[i];
 	}
 }
 
@@ -156,7 +202,9 @@ int writer_set_sinks(struct writer *w, struct sink **sinks, size_t n)
 	struct sink_track *tracks = calloc(n ? n : 1, sizeof(*tracks));
 	size_t made = 0;
 
-	while (tracks && made < n && acks_attach(w, sinks[made], &tracks[made]) == 0)
+	while (tracks && made < n &&
+	       acks_attach(sinks[made], &tracks[made], &w->bus, w->tail, w->state_dirfd,
+			   w->bus_name) == 0)
 		made++;
 	if (!tracks || made < n) {
 		for (size_t i = made; i < n; i++)
@@ -172,13 +220,29 @@ int writer_set_sinks(struct writer *w, struct sink **sinks, size_t n)
 	return 0;
 }
 
+void writer_open_stats(struct writer *w, const char *bus, mode_t mode, gid_t group)
+{
+	struct stats_drain view = stats_view(w);
+
+	w->stats = writer_stats_open(bus, mode, group, w->state_dirfd, &w->table, w->lead, &view);
+}
+
+void writer_close_stats(struct writer *w)
+{
+	struct stats_drain view = stats_view(w);
+
+	writer_stats_close(w->stats, &view);
+	w->stats = NULL;
+}
+
 void writer_fini(struct writer *w)
 {
 	free(w->copy);
+	free(w->tail);
+	free(w->lead);
 	free(w->lanes);
 	free(w->ends);
-	free(w->who);
-	lb_bus_lanes_fini(&w->bus);
+	lane_table_fini(&w->table);
 	free(w->collected.entries);
 	free(w->merged.entries);
 	poison_close(&w->poison);
@@ -200,12 +264,12 @@ static bool pad_fits(const struct writer *w, uint64_t pos, uint64_t size, uint64
 	return (pos & (w->bus.lane_size - 1)) + size == w->bus.lane_size && pos + size <= head;
 }
 
-/* Whether lane_seq seq is one lane t's client could have given a record
- * at position pos. */
-static bool seq_possible(const struct lane_track *t, uint64_t pos, uint64_t seq)
+/* Whether lane_seq seq is one the client of lane file f could have given
+ * a record at position pos. */
+static bool seq_possible(const struct lane_file *f, uint64_t pos, uint64_t seq)
 {
-	return seq >= t->seq_start && pos >= t->pos_start &&
-	       seq - t->seq_start <= (pos - t->pos_start) / RECORD_MIN;
+	return seq >= f->seq_start && pos >= f->pos_start &&
+	       seq - f->seq_start <= (pos - f->pos_start) / RECORD_MIN;
 }
 
 /* Decode lane i's copied bytes, until the batch holds max entries;
@@ -215,6 +279,8 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 			   uint64_t head, size_t max, bool *corrupt)
 {
 	struct lane_track *t = &w->lanes[i];
+	const struct lane_file *f = &w->table.files[i];
+	const struct lb_client_identity *who = &w->table.who[i];
 	size_t off = 0;
 
 	*corrupt = false;
@@ -230,7 +296,7 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 		if (r == -EAGAIN && t->start + n < head)
 			break;
 		if (r < 0 || (pad && !pad_fits(w, t->start + off, (uint64_t)r, head)) ||
-		    (!pad && !seq_possible(t, t->start + off, e.seq))) {
+		    (!pad && !seq_possible(f, t->start + off, e.seq))) {
 			*corrupt = true;
 			break;
 		}
@@ -239,10 +305,10 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 			continue;
 		if (!batch_reserve(&w->collected, 1))
 			break;
-		e.pid = w->who[i].pid;
-		lane_table_seq_seen(w, i, e.seq);
+		e.pid = who->pid;
+		lane_table_seq_seen(&w->table, i, e.seq);
 		w->collected.entries[w->collected.count++] = (struct batch_entry){
-			.e = e, .ts_ns = entry_ns(w, &e), .lane = i, .who = &w->who[i],
+			.e = e, .ts_ns = entry_ns(w, &e), .lane = i, .who = who,
 		};
 	}
 	t->count = w->collected.count - t->first;
@@ -254,6 +320,7 @@ static uint64_t decode_lane(struct writer *w, uint32_t i, const uint8_t *buf, si
 static void lane_corrupt(struct writer *w, uint32_t i, uint64_t head)
 {
 	struct lane_track *t = &w->lanes[i];
+	const struct lb_client_identity *who = &w->table.who[i];
 	uint64_t skip_to = head & ~(uint64_t)(LB_RECORD_ALIGN - 1);
 
 	/* A head behind the read, or more than a ring ahead, is no position
@@ -262,18 +329,18 @@ static void lane_corrupt(struct writer *w, uint32_t i, uint64_t head)
 		skip_to = t->start;
 	/* A catch-up round reads only what the lead read: the lead said so
 	 * already, and skips no further than it did. */
-	if (t->start < t->read) {
-		t->batch_tail = skip_to < t->read ? skip_to : t->read;
+	if (t->start < w->lead[i]) {
+		t->batch_tail = skip_to < w->lead[i] ? skip_to : w->lead[i];
 		return;
 	}
 	w->counters.corrupt++;
 	if (!t->told_corrupt)
 		fprintf(stderr, "logbus-writer: lane %u of pid %u (%s) holds bytes that are not "
 			"records (position %llu, head %llu); skipping them (told once a lane)\n",
-			i, w->who[i].pid, w->who[i].comm, (unsigned long long)t->start,
+			i, who->pid, who->comm, (unsigned long long)t->start,
 			(unsigned long long)head);
 	t->told_corrupt = true;
-	t->skipped += skip_to - t->start;
+	lane_table_skipped(&w->table, i, skip_to - t->start);
 	t->batch_tail = skip_to;
 }
 
@@ -296,10 +363,10 @@ static bool collect(struct writer *w, const uint64_t *from, size_t limit)
 		size_t cap = w->copy_cap - used < per_lane ? w->copy_cap - used : per_lane;
 		uint64_t head;
 
-		t->start = t->batch_tail = from ? from[i] : t->read;
+		t->start = t->batch_tail = from ? from[i] : w->lead[i];
 		t->count = 0;
-		if (from && t->read - t->start < cap)
-			cap = (size_t)(t->read - t->start);
+		if (from && w->lead[i] - t->start < cap)
+			cap = (size_t)(w->lead[i] - t->start);
 		if (cap == 0)
 			continue;
 		long got = lb_lane_read(&w->bus, i, t->start, w->copy + used, cap, &head);
@@ -418,7 +485,7 @@ static void sink_failed(struct writer *w, size_t k, int r, uint64_t now)
 static bool at_lead(const struct writer *w, size_t k)
 {
 	for (uint32_t i = 0; i < w->bus.lane_count; i++)
-		if (w->tracks[k].read[i] != w->lanes[i].read)
+		if (w->tracks[k].read[i] != w->lead[i])
 			return false;
 	return true;
 }
@@ -469,20 +536,19 @@ static void sink_took(struct writer *w, size_t k)
 static void advance_tails(struct writer *w)
 {
 	for (size_t k = 0; k < w->nsinks; k++)
-		acks_save(w, w->sinks[k], &w->tracks[k]);
+		acks_save(w->sinks[k], &w->tracks[k], w->bus.lane_count);
 	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
-		struct lane_track *t = &w->lanes[i];
-		uint64_t low = t->read;
+		uint64_t low = w->lead[i];
 
 		for (size_t k = 0; k < w->nsinks; k++) {
 			uint64_t a = acks_get(w->sinks[k], i);
 			low = a < low ? a : low;
 		}
-		if (low > t->tail) {
+		if (low > w->tail[i]) {
 			lb_lane_advance(&w->bus, i, low);
 			lb_lane_wake_blocked(&w->bus, i);
-			lane_table_tail_moved(w, i, low);
-			t->tail = low;
+			lane_table_tail_moved(&w->table, i, low);
+			w->tail[i] = low;
 		}
 	}
 }
@@ -494,7 +560,7 @@ static bool prepare(struct writer *w, bool lead)
 	if (!merge(w))
 		return false;
 	if (lead)
-		writer_stats_collected(w);
+		writer_stats_collected(w->stats, &w->merged);
 	/* Filters first: dropped entries take no sequence number; rewritten
 	 * ones live in the hook set until the next batch. A poison entry
 	 * leaves the batch before them. */
@@ -546,13 +612,13 @@ static int deliver(struct writer *w)
 	hooks_dispatch(w->hooks, &w->merged);   /* copies; never blocks */
 	lb_bus_set_output_seq(&w->bus, w->next_seq);
 	for (uint32_t i = 0; i < w->bus.lane_count; i++)
-		w->lanes[i].read = w->lanes[i].batch_tail;
+		w->lead[i] = w->lanes[i].batch_tail;
 	w->counters.entries += w->merged.count;
 	w->counters.batches++;
 	/* The stats save their counts before the sinks' positions move: a
 	 * kill between the two costs entries read again, which they
 	 * recognise, never entries counted nowhere. */
-	writer_stats_delivered(w);
+	writer_stats_delivered(w->stats, &w->merged);
 	advance_tails(w);
 	return 0;
 }
@@ -616,7 +682,7 @@ static bool any_pending(const struct writer *w)
 		const struct lane_track *t = &w->lanes[i];
 		struct lb_lane_info info;
 
-		if (!lb_lane_pending(&w->bus, i, t->read))
+		if (!lb_lane_pending(&w->bus, i, w->lead[i]))
 			continue;
 		if (!t->refused)
 			return true;
@@ -634,7 +700,7 @@ static int idle_timeout_ms(const struct writer *w)
 	int ms = IDLE_TIMEOUT_MS;
 
 	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
-		if (w->lanes[i].tail == w->lanes[i].read)
+		if (w->tail[i] == w->lead[i])
 			continue;
 		for (size_t k = 0; k < w->nsinks; k++)
 			if (w->sinks[k]->async && acks_get(w->sinks[k], i) < w->tracks[k].read[i])
@@ -652,7 +718,7 @@ static void idle_wait(struct writer *w, bool backlog)
 		return;
 	}
 	int ms = idle_timeout_ms(w);
-	lb_doorbell_wait(&w->bus, &w->reg.hdr->changes, w->changes_seen,
+	lb_doorbell_wait(&w->bus, &w->reg.hdr->changes, w->table.changes_seen,
 			 backlog && ms > BACKLOG_POLL_MS ? BACKLOG_POLL_MS : ms);
 }
 
@@ -676,11 +742,10 @@ static bool reached(const struct writer *w, const uint64_t *goal, uint64_t *last
 
 	*moved = false;
 	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
-		const struct lane_track *t = &w->lanes[i];
-		if (t->tail < goal[i] && goal[i] - t->tail <= w->bus.lane_size)
+		if (w->tail[i] < goal[i] && goal[i] - w->tail[i] <= w->bus.lane_size)
 			done = false;
-		*moved |= t->tail != last[i];
-		last[i] = t->tail;
+		*moved |= w->tail[i] != last[i];
+		last[i] = w->tail[i];
 	}
 	return done;
 }
@@ -698,12 +763,12 @@ static void drain_final(struct writer *w)
 
 	/* Every lane granted before the stop is in the goal, also one the
 	 * drain had not mapped yet. */
-	lane_table_sync(w, UINT64_MAX);
+	lanes_follow(w, UINT64_MAX);
 	for (uint32_t i = 0; goal && last && i < w->bus.lane_count; i++) {
 		struct lb_lane_info info;
 		lb_lane_info_get(&w->bus, i, &info);
 		goal[i] = info.head;
-		last[i] = w->lanes[i].tail;
+		last[i] = w->tail[i];
 	}
 	while (goal && last && !done) {
 		bool busy = drain_round(w);
@@ -737,9 +802,10 @@ int writer_run(struct writer *w)
 
 	while (!*w->stop) {
 		uint64_t now = now_mono();
+		struct stats_drain view = stats_view(w);
 
 		lb_bus_heartbeat(&w->bus, now);
-		writer_stats_tick(w, now);
+		writer_stats_tick(w->stats, now, &view);
 		tsc_clock_refresh(&w->clock, now);
 		if (w->tick)
 			w->tick(w, now);
@@ -748,7 +814,7 @@ int writer_run(struct writer *w)
 			reopen_sinks(w);
 		}
 		bool backlog = poll_sinks(w);
-		lane_table_sync(w, now);
+		lanes_follow(w, now);
 		if (drain_round(w)) {
 			idle = 0;
 			if (w->merged.count < BATCH_SMALL)
@@ -762,6 +828,6 @@ int writer_run(struct writer *w)
 		idle_wait(w, backlog);
 	}
 	drain_final(w);
-	lane_table_sync(w, UINT64_MAX);
+	lanes_follow(w, UINT64_MAX);
 	return 0;
 }

@@ -6,69 +6,41 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "bus.h"
-#include "identity.h"
-#include "lane_marks.h"
+#include "lane_table.h"
 #include "poison.h"
 #include "registry.h"
 #include "sink.h"
-#include "sink_outage.h"
+#include "sink_acks.h"
+#include "stats_publish.h"
 #include "tsc.h"
 
-/* The writer's private state for one lane. */
+/* The drain's state for one lane in a round, and its corruption. */
 struct lane_track {
-	uint64_t tail;          /* the lane's tail: what every sink acknowledged */
-	uint64_t read;          /* the lead: how far the furthest sink was handed */
 	uint64_t start;         /* where this round's read starts */
 	uint64_t batch_tail;    /* where this round's read ends */
 	size_t first, count;    /* its entries in the collected batch */
 	uint64_t refused_head;  /* a head lb_lane_read refused, when refused: */
 	bool refused;           /* reported once, then waited out, not spun on */
-	uint64_t grant;         /* the lane file mapped (lane_table.c); 0: idle */
-	uint64_t pos_start;     /* where its file started, and its first lane_seq */
-	uint64_t seq_start;
-	uint64_t seq_end;       /* above every lane_seq the lane showed */
-	bool broken;            /* its client cut its file short (lane_guard.h) */
 	bool told_corrupt;      /* its corruption was said on stderr */
-	uint64_t skipped;       /* bytes of its file skipped as no records */
-};
-
-/* The drain's view of one sink: how far it was handed each lane, and its
- * acknowledged positions as last saved in its state file. */
-struct sink_track {
-	uint64_t *read;         /* per lane */
-	uint64_t *saved;        /* per lane */
-	struct lane_marks store;/* ".<bus>.acks.<hash of the sink's key>" */
-	uint64_t retry_ns;      /* a sink that failed a batch tries again then */
-	size_t limit;           /* entries of its next catch-up round; 0: any */
-	bool failing;           /* failed, and not back at the lead since */
-	struct sink_outage outage;
-};
-
-struct writer_counters {
-	uint64_t entries;       /* written to the sinks */
-	uint64_t batches;
-	uint64_t corrupt;       /* lanes found holding bytes that are no record */
-	uint64_t reclaimed;     /* lanes freed after their client left or died */
-	uint64_t sink_errors;
-	uint64_t quarantined;   /* poison entries set aside (writer/poison.h) */
 };
 
 struct writer {
 	struct lb_bus bus;
 	struct lb_registry reg;      /* the lane slots, shared with the registrar */
-	struct lb_client_identity *who;  /* per slot: its lane's client, copied at mapping */
-	uint32_t changes_seen;       /* reg's changes at the last full look */
-	unsigned guard_trips;        /* lane_guard_trips() then */
-	uint32_t releasing;          /* released lanes not drained at the last look */
-	uint64_t next_scan_ns;       /* the next full look, for orphans */
+	struct lane_table table;     /* which lane file each slot maps (lane_table.h) */
 	struct tsc_clock clock;
 	struct sink **sinks;
 	struct sink_track *tracks;   /* one per sink */
 	size_t nsinks;
 	int state_dirfd;             /* where the sinks' positions are saved; -1: nowhere */
 	const char *bus_name;
+	/* Per lane: its tail, the lowest position the sinks acknowledged,
+	 * and the lead, how far the furthest sink was handed. */
+	uint64_t *tail;
+	uint64_t *lead;
 	struct lane_track *lanes;
 	uint8_t *copy;          /* private copy of the batch's lane bytes */
 	size_t copy_cap;
@@ -100,6 +72,15 @@ int writer_init(struct writer *w);
  * or at the lanes' tails. Returns 0 or -ENOMEM (the new sinks are
  * destroyed then, the old ones run on). */
 int writer_set_sinks(struct writer *w, struct sink **sinks, size_t n);
+
+/* writer_open_stats - publish the drain's stats in the stats segment of
+ * bus, made with mode and group (writer_stats_open), once the sinks and
+ * hooks run; without it, or when it fails, the drain runs without. */
+void writer_open_stats(struct writer *w, const char *bus, mode_t mode, gid_t group);
+
+/* writer_close_stats - publish the stats a last time, saying the writer
+ * is gone, and stop publishing them. */
+void writer_close_stats(struct writer *w);
 
 /* writer_run - drain until *stop, then drain what was committed before the
  * stop and return 0. */

@@ -12,22 +12,22 @@
  *   RELEASED, drained                 FREE: unmapped, file removed, the
  *                                     tail and sequence floor kept
  *
- * Drained means every sink acknowledged everything the lane showed, or
- * what is left cannot be read (a head the drain refused, whose client is
- * gone): the client's own loss, counted as abandoned by the stats.
+ * Drained is the drain's word (it holds the positions): every sink
+ * acknowledged everything the lane showed, or what is left cannot be read
+ * (a head the drain refused, whose client is gone): the client's own loss,
+ * counted as abandoned by the stats.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "drain.h"
 #include "lane.h"
 #include "lane_guard.h"
 #include "lane_table.h"
 #include "procstat.h"
-#include "stats_publish.h"
 
 #define RECHECK_NS (250 * 1000000ull)
 
@@ -53,27 +53,65 @@ bool process_gone(pid_t pid, uint64_t start)
 	return start != 0 && started != start;
 }
 
-void lane_table_tail_moved(struct writer *w, uint32_t i, uint64_t tail)
+int lane_table_init(struct lane_table *t, struct lb_bus *bus, struct lb_registry *reg)
 {
-	atomic_store_explicit(&w->reg.slots[i].tail, tail, memory_order_relaxed);
+	uint32_t n = bus->lane_count;
+
+	*t = (struct lane_table){ .bus = bus, .reg = reg };
+	t->who = calloc(n, sizeof(*t->who));
+	t->files = calloc(n, sizeof(*t->files));
+	t->mapped = calloc(n, sizeof(*t->mapped));
+	t->released = calloc(n, sizeof(*t->released));
+	if (!t->who || !t->files || !t->mapped || !t->released || lb_bus_lanes_init(bus) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		lb_lane_set_idle(bus, i, lane_table_tail(t, i));
+	t->news = (struct lane_news){ .mapped = t->mapped, .released = t->released };
+	return 0;
 }
 
-void lane_table_seq_seen(struct writer *w, uint32_t i, uint64_t seq)
+void lane_table_fini(struct lane_table *t)
 {
-	if (seq < w->lanes[i].seq_end)
+	if (t->bus)
+		lb_bus_lanes_fini(t->bus);
+	free(t->who);
+	free(t->files);
+	free(t->mapped);
+	free(t->released);
+	*t = (struct lane_table){ 0 };
+}
+
+uint64_t lane_table_tail(const struct lane_table *t, uint32_t i)
+{
+	return atomic_load_explicit(&t->reg->slots[i].tail, memory_order_relaxed);
+}
+
+void lane_table_tail_moved(struct lane_table *t, uint32_t i, uint64_t tail)
+{
+	atomic_store_explicit(&t->reg->slots[i].tail, tail, memory_order_relaxed);
+}
+
+void lane_table_seq_seen(struct lane_table *t, uint32_t i, uint64_t seq)
+{
+	if (seq < t->files[i].seq_end)
 		return;
-	w->lanes[i].seq_end = seq + 1;
-	atomic_store_explicit(&w->reg.slots[i].seq_floor, seq + 1, memory_order_relaxed);
+	t->files[i].seq_end = seq + 1;
+	atomic_store_explicit(&t->reg->slots[i].seq_floor, seq + 1, memory_order_relaxed);
 }
 
-/* Map slot i's lane file of the grant the registry names. */
-static void lane_map(struct writer *w, uint32_t i, uint64_t grant)
+void lane_table_skipped(struct lane_table *t, uint32_t i, uint64_t bytes)
 {
-	struct lb_slot *s = &w->reg.slots[i];
-	struct lane_track *t = &w->lanes[i];
+	t->files[i].skipped += bytes;
+}
+
+/* Map slot i's lane file of the grant the registry names; false when it
+ * cannot (the slot is given up). */
+static bool lane_map(struct lane_table *t, uint32_t i, uint64_t grant)
+{
+	struct lb_slot *s = &t->reg->slots[i];
 	struct lb_lane_map m;
-	int fd = lb_lane_file_open(&w->reg, i, grant);
-	int r = fd < 0 ? fd : lb_lane_map(fd, w->bus.lane_size, &m);
+	int fd = lb_lane_file_open(t->reg, i, grant);
+	int r = fd < 0 ? fd : lb_lane_map(fd, t->bus->lane_size, &m);
 
 	if (fd >= 0)
 		close(fd);
@@ -81,117 +119,103 @@ static void lane_map(struct writer *w, uint32_t i, uint64_t grant)
 		fprintf(stderr, "logbus-writer: lane %u: cannot map its file (grant %llu): %s; "
 			"giving the slot up\n", i, (unsigned long long)grant, strerror(-r));
 		atomic_store_explicit(&s->state, LB_SLOT_FREE, memory_order_release);
-		return;
+		return false;
 	}
-	lb_lane_unmap(&w->bus.lanes[i]);
-	w->bus.lanes[i] = m;
+	lb_lane_unmap(&t->bus->lanes[i]);
+	t->bus->lanes[i] = m;
 	lane_guard_clear(i);
-	*t = (struct lane_track){
-		.tail = atomic_load_explicit(&s->tail, memory_order_relaxed),
+	t->files[i] = (struct lane_file){
 		.grant = grant,
 		.pos_start = s->pos_start,
 		.seq_start = s->seq_start,
 		.seq_end = atomic_load_explicit(&s->seq_floor, memory_order_relaxed),
 	};
-	t->read = t->tail;
-	w->who[i] = s->who;
+	t->who[i] = s->who;
+	return true;
 }
 
-/* Slot i's lane is done: its file removed, the slot free again, starting
- * where this lane ended. */
-static void lane_free(struct writer *w, uint32_t i)
+void lane_table_free(struct lane_table *t, uint32_t i, uint64_t tail)
 {
-	struct lb_slot *s = &w->reg.slots[i];
-	struct lane_track *t = &w->lanes[i];
+	struct lb_slot *s = &t->reg->slots[i];
 
-	writer_stats_retire(w, i);
-	(void)lb_lane_file_unlink(&w->reg, i, t->grant);
-	lb_lane_set_idle(&w->bus, i, t->tail);
+	(void)lb_lane_file_unlink(t->reg, i, t->files[i].grant);
+	lb_lane_set_idle(t->bus, i, tail);
 	lane_guard_clear(i);
-	atomic_store_explicit(&s->tail, t->tail, memory_order_relaxed);
-	*t = (struct lane_track){ .tail = t->tail, .read = t->tail };
+	atomic_store_explicit(&s->tail, tail, memory_order_relaxed);
+	t->files[i] = (struct lane_file){ 0 };
 	/* LMM(registry_free:A) pairs with registry_claim:A: the registrar
 	 * that takes the slot sees its tail and sequence floor. */
 	atomic_store_explicit(&s->state, LB_SLOT_FREE, memory_order_release);
-	w->counters.reclaimed++;
+	t->releasing--;
 }
 
 /* Move slot i from GRANTED to RELEASED; false when it was not GRANTED. */
-static bool lane_release(struct writer *w, uint32_t i)
+static bool lane_release(struct lane_table *t, uint32_t i)
 {
 	uint32_t granted = LB_SLOT_GRANTED;
 
-	return atomic_compare_exchange_strong_explicit(&w->reg.slots[i].state, &granted,
+	return atomic_compare_exchange_strong_explicit(&t->reg->slots[i].state, &granted,
 						       LB_SLOT_RELEASED, memory_order_relaxed,
 						       memory_order_relaxed);
 }
 
-/* Whether slot i's released lane holds nothing the sinks still need. */
-static bool lane_drained(const struct writer *w, uint32_t i)
-{
-	const struct lane_track *t = &w->lanes[i];
-
-	return t->read == t->tail && (t->refused || !lb_lane_pending(&w->bus, i, t->tail));
-}
-
 /* Whether slot i's GRANTED lane belongs to a client that lost its
  * connection with an earlier writer, and whose process is gone. */
-static bool lane_orphaned(const struct writer *w, uint32_t i)
+static bool lane_orphaned(const struct lane_table *t, uint32_t i)
 {
-	const struct lb_slot *s = &w->reg.slots[i];
+	const struct lb_slot *s = &t->reg->slots[i];
 
-	return s->run != atomic_load_explicit(&w->reg.hdr->run, memory_order_relaxed) &&
+	return s->run != atomic_load_explicit(&t->reg->hdr->run, memory_order_relaxed) &&
 	       process_gone((pid_t)s->who.pid, s->who.start);
 }
 
-static void lane_sync(struct writer *w, uint32_t i, bool all)
+static void lane_sync(struct lane_table *t, uint32_t i, bool all)
 {
-	struct lb_slot *s = &w->reg.slots[i];
+	struct lb_slot *s = &t->reg->slots[i];
 	/* LMM(registry_map:A) pairs with registry_grant:A: the slot's grant,
 	 * tail and identity are the registrar's final ones. */
 	uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
 	uint64_t grant = atomic_load_explicit(&s->grant, memory_order_relaxed);
-	struct lane_track *t = &w->lanes[i];
+	struct lane_file *f = &t->files[i];
 
-	if ((state == LB_SLOT_GRANTED || state == LB_SLOT_RELEASED) && t->grant != grant)
-		lane_map(w, i, grant);
-	if (!t->grant)
+	if ((state == LB_SLOT_GRANTED || state == LB_SLOT_RELEASED) && f->grant != grant &&
+	    lane_map(t, i, grant))
+		t->mapped[t->news.nmapped++] = i;
+	if (!f->grant)
 		return;
-	if (lane_guard_broken(i) && !t->broken) {
-		t->broken = true;
-		w->counters.corrupt++;
+	if (lane_guard_broken(i) && !f->broken) {
+		f->broken = true;
+		t->news.cut_short++;
 		fprintf(stderr, "logbus-writer: lane %u: its client (pid %u, %s) cut its lane "
-			"file short; what it had not written yet is lost\n", i, w->who[i].pid,
-			w->who[i].comm);
-		(void)lane_release(w, i);
+			"file short; what it had not written yet is lost\n", i, t->who[i].pid,
+			t->who[i].comm);
+		(void)lane_release(t, i);
 		state = LB_SLOT_RELEASED;
 	}
-	if (all && state == LB_SLOT_GRANTED && lane_orphaned(w, i) && lane_release(w, i))
+	if (all && state == LB_SLOT_GRANTED && lane_orphaned(t, i) && lane_release(t, i))
 		state = LB_SLOT_RELEASED;
-	if (state != LB_SLOT_RELEASED)
-		return;
-	if (lane_drained(w, i))
-		lane_free(w, i);
-	else
-		w->releasing++;
+	if (state == LB_SLOT_RELEASED)
+		t->released[t->news.nreleased++] = i;
 }
 
-void lane_table_sync(struct writer *w, uint64_t now)
+const struct lane_news *lane_table_sync(struct lane_table *t, uint64_t now)
 {
 	/* Loaded before the slots: a change made during the scan is seen at
 	 * the next call. */
-	uint32_t changes = atomic_load_explicit(&w->reg.hdr->changes, memory_order_acquire);
+	uint32_t changes = atomic_load_explicit(&t->reg->hdr->changes, memory_order_acquire);
 	unsigned trips = lane_guard_trips();
-	bool all = changes != w->changes_seen || trips != w->guard_trips ||
-		   now >= w->next_scan_ns;
+	bool all = changes != t->changes_seen || trips != t->guard_trips ||
+		   now >= t->next_scan_ns;
 
-	if (!all && !w->releasing)
-		return;
-	w->changes_seen = changes;
-	w->guard_trips = trips;
+	t->news.nmapped = t->news.nreleased = t->news.cut_short = 0;
+	if (!all && !t->releasing)
+		return &t->news;
+	t->changes_seen = changes;
+	t->guard_trips = trips;
 	if (all)
-		w->next_scan_ns = now == UINT64_MAX ? 0 : now + RECHECK_NS;
-	w->releasing = 0;
-	for (uint32_t i = 0; i < w->bus.lane_count; i++)
-		lane_sync(w, i, all);
+		t->next_scan_ns = now == UINT64_MAX ? 0 : now + RECHECK_NS;
+	for (uint32_t i = 0; i < t->bus->lane_count; i++)
+		lane_sync(t, i, all);
+	t->releasing = t->news.nreleased;
+	return &t->news;
 }

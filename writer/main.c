@@ -63,7 +63,6 @@
 #include "outfile.h"
 #include "registrar.h"
 #include "sink_kinds.h"
-#include "stats_publish.h"
 #include "tsc.h"
 #include "version.h"
 
@@ -482,8 +481,8 @@ int main(int argc, char **argv)
 	tsc_clock_init(&w.clock);
 	/* The stats segment comes before the pid in the bus header: whoever sees
 	 * this writer alive finds its stats, made with this configuration. */
-	(void)writer_stats_open(&w, service.config.bus, service.config.clients.stats_mode,
-				service.config.clients.stats_group);
+	writer_open_stats(&w, service.config.bus, service.config.clients.stats_mode,
+			  service.config.clients.stats_group);
 	lb_bus_writer_begin(&w.bus, getpid(), lb_clock_ns(CLOCK_REALTIME),
 			    lb_clock_ns(CLOCK_MONOTONIC));
 	if (sd_watchdog_enabled(0, &usec) > 0)
@@ -498,7 +497,7 @@ int main(int argc, char **argv)
 
 	sd_notify(0, "STOPPING=1");
 	registrar_stop(service.registrar, service.bus);
-	writer_stats_close(&w);
+	writer_close_stats(&w);
 	lb_bus_writer_end(&w.bus);
 	print_counters(&w);
 	hooks_stop(w.hooks, HOOKS_STOP_WAIT_MS, stderr);

@@ -28,21 +28,24 @@ uint64_t sink_key_hash(const char *key)
 	return state_hash(key, strlen(key));
 }
 
-/* The position of lane i a restarted sink resumes at. */
-static uint64_t resume_at(const struct writer *w, const struct sink_track *t, uint32_t i)
+/* The position of lane i, whose tail is tail, a restarted sink resumes
+ * at. */
+static uint64_t resume_at(const struct lb_bus *bus, const struct sink_track *t, uint32_t i,
+			  uint64_t tail)
 {
-	uint64_t mark = lane_marks_loaded(&t->store, i), tail = w->lanes[i].tail;
+	uint64_t mark = lane_marks_loaded(&t->store, i);
 	struct lb_lane_info info;
 
 	if (mark == 0 || mark - 1 <= tail)
 		return tail;
-	lb_lane_info_get(&w->bus, i, &info);
-	return mark - 1 <= info.head && mark - 1 - tail <= w->bus.lane_size ? mark - 1 : tail;
+	lb_lane_info_get(bus, i, &info);
+	return mark - 1 <= info.head && mark - 1 - tail <= bus->lane_size ? mark - 1 : tail;
 }
 
-int acks_attach(struct writer *w, struct sink *s, struct sink_track *t)
+int acks_attach(struct sink *s, struct sink_track *t, const struct lb_bus *bus,
+		const uint64_t *tail, int dirfd, const char *bus_name)
 {
-	uint32_t n = w->bus.lane_count;
+	uint32_t n = bus->lane_count;
 	char name[LB_BUS_NAME_MAX + 64], note[8];
 
 	*t = (struct sink_track){ .store = { .fd = -1 } };
@@ -56,10 +59,10 @@ int acks_attach(struct writer *w, struct sink *s, struct sink_track *t)
 		s->acked = NULL;
 		return -ENOMEM;
 	}
-	snprintf(name, sizeof(name), ".%s.acks.%016llx", w->bus_name ? w->bus_name : "",
+	snprintf(name, sizeof(name), ".%s.acks.%016llx", bus_name ? bus_name : "",
 		 (unsigned long long)sink_key_hash(s->key));
-	int r = w->state_dirfd < 0 ? 0 : lane_marks_open(&t->store, w->state_dirfd, name,
-							    lb_bus_id(&w->bus), note, sizeof(note));
+	int r = dirfd < 0 ? 0 : lane_marks_open(&t->store, dirfd, name, lb_bus_id(bus), note,
+						 sizeof(note));
 	if (r < 0) {
 		fprintf(stderr, "logbus-writer: sink %s: cannot open its state file %s: %s; "
 			"a restart will deliver to it again what it took\n", s->name, name,
@@ -67,7 +70,7 @@ int acks_attach(struct writer *w, struct sink *s, struct sink_track *t)
 		t->store = (struct lane_marks){ .fd = -1 };
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		t->read[i] = t->saved[i] = resume_at(w, t, i);
+		t->read[i] = t->saved[i] = resume_at(bus, t, i, tail[i]);
 		atomic_init(&s->acked[i], t->read[i]);
 	}
 	return 0;
@@ -86,11 +89,11 @@ void acks_set(struct sink *s, uint32_t lane, uint64_t end)
 	atomic_store_explicit(&s->acked[lane], end, memory_order_relaxed);
 }
 
-static void save_positions(struct writer *w, _Atomic uint64_t *acked, struct sink_track *t)
+static void save_positions(_Atomic uint64_t *acked, struct sink_track *t, uint32_t nlanes)
 {
 	bool moved = false;
 
-	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
+	for (uint32_t i = 0; i < nlanes; i++) {
 		/* LMM(drain_acked:B) pairs with sink_ack:A, as drain_acked:A. */
 		uint64_t a = atomic_load_explicit(&acked[i], memory_order_acquire);
 		moved |= a != t->saved[i];
@@ -99,21 +102,21 @@ static void save_positions(struct writer *w, _Atomic uint64_t *acked, struct sin
 	if (!moved || t->store.fd < 0)
 		return;
 	lane_marks_begin(&t->store);
-	for (uint32_t i = 0; i < w->bus.lane_count; i++)
+	for (uint32_t i = 0; i < nlanes; i++)
 		if (t->saved[i] && lane_marks_note(&t->store, i, t->saved[i]) < 0)
 			return;
 	(void)lane_marks_save(&t->store, "");
 }
 
-void acks_save(struct writer *w, struct sink *s, struct sink_track *t)
+void acks_save(struct sink *s, struct sink_track *t, uint32_t nlanes)
 {
-	save_positions(w, s->acked, t);
+	save_positions(s->acked, t, nlanes);
 }
 
-void acks_detach(struct writer *w, _Atomic uint64_t *acked, struct sink_track *t)
+void acks_detach(_Atomic uint64_t *acked, struct sink_track *t, uint32_t nlanes)
 {
 	if (acked && t->saved)
-		save_positions(w, acked, t);
+		save_positions(acked, t, nlanes);
 	lane_marks_close(&t->store);
 	free(acked);
 	free(t->read);

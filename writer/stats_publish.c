@@ -39,10 +39,11 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "drain.h"
 #include "hooks.h"
 #include "lane.h"
+#include "lane_table.h"
 #include "registry.h"
+#include "sink.h"
 #include "stats.h"
 #include "stats_publish.h"
 #include "stats_state.h"
@@ -63,6 +64,9 @@ struct lane_stats {
 };
 
 struct writer_stats {
+	const struct lane_table *table;  /* the lanes: their files, clients, registry */
+	const struct lb_bus *bus;        /* the table's */
+	const uint64_t *lead;            /* per lane: how far the drain handed it */
 	struct lb_stats_segment seg;
 	struct lb_stats_snapshot snap;   /* the next values to publish */
 	struct lane_stats *lanes;
@@ -122,14 +126,13 @@ static void counts_take(struct client_counts *n, const struct lb_lane_info *info
 
 /* counts_take for lane i's client, whose drop counts may have grown since
  * its last take (or the stats' opening). */
-static void lane_counts_take(struct writer *w, uint32_t i, const struct lb_lane_info *info)
+static void lane_counts_take(struct writer_stats *st, uint32_t i, const struct lb_lane_info *info)
 {
-	struct writer_stats *st = w->stats;
 	struct lane_stats *ls = &st->lanes[i];
 	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC);
 	uint64_t since = ls->taken_ns ? ls->taken_ns : st->opened_ns;
 
-	counts_take(&st->bases[i].n, info, w->bus.lane_size, w->lanes[i].skipped,
+	counts_take(&st->bases[i].n, info, st->bus->lane_size, st->table->files[i].skipped,
 		    now > since ? now - since : 0);
 	ls->taken_ns = now;
 }
@@ -157,25 +160,25 @@ static void state_save(struct writer_stats *st, uint32_t nlanes)
 /* The client of lane i is done: what it committed and the writer never
  * saw was abandoned; its counts move to the retired totals, and the
  * lane's next client starts where its sequences stopped. */
-static void basis_retire(struct writer *w, uint32_t i, const struct lb_lane_info *info)
+static void basis_retire(struct writer_stats *st, uint32_t i, const struct lb_lane_info *info)
 {
-	struct writer_stats *st = w->stats;
+	const struct lane_file *f = &st->table->files[i];
 	struct client_counts *n = &st->bases[i].n;
 
-	lane_counts_take(w, i, info);
+	lane_counts_take(st, i, info);
 	n->abandoned += n->queued - accounted(n);
 	counts_add(&st->retired.n, n);
 	st->retired.clients++;
-	st->lanes[i] = (struct lane_stats){ .retired = true, .retired_grant = w->lanes[i].grant,
+	st->lanes[i] = (struct lane_stats){ .retired = true, .retired_grant = f->grant,
 					    .taken_ns = lb_clock_ns(CLOCK_MONOTONIC) };
-	st->bases[i] = (struct lane_basis){ .seq_known = true, .next_seq = w->lanes[i].seq_end };
+	st->bases[i] = (struct lane_basis){ .seq_known = true, .next_seq = f->seq_end };
 }
 
 /* Whether the lane holds another client than the basis counts: after a
  * writer restart, a client that left while no writer counted. */
-static bool basis_stale(const struct lane_basis *b, const struct writer *w, uint32_t i)
+static bool basis_stale(const struct lane_basis *b, const struct lane_file *f)
 {
-	return b->known && b->grant != w->lanes[i].grant;
+	return b->known && b->grant != f->grant;
 }
 
 /*
@@ -187,13 +190,13 @@ static bool basis_stale(const struct lane_basis *b, const struct writer *w, uint
  * moves a tail only after its sinks took the entries; they count as
  * written. The client's first sequence is its lane file's first.
  */
-static void basis_guess(struct writer *w, uint32_t i, uint64_t first)
+static void basis_guess(struct writer_stats *st, uint32_t i, uint64_t first)
 {
-	struct lane_basis *b = &w->stats->bases[i];
+	struct lane_basis *b = &st->bases[i];
 	struct lb_lane_info info;
 
-	lb_lane_info_get(&w->bus, i, &info);
-	uint64_t base = w->lanes[i].seq_start;
+	lb_lane_info_get(st->bus, i, &info);
+	uint64_t base = st->table->files[i].seq_start;
 	uint64_t before = first > base ? first - base : 0;
 	b->n.written += before < info.published ? before : info.published;
 	b->seq_known = true;
@@ -201,43 +204,44 @@ static void basis_guess(struct writer *w, uint32_t i, uint64_t first)
 }
 
 /* Fill client record c for lane i from a fresh sample of its header. */
-static void sample_lane(struct writer *w, uint32_t i, struct lb_stats_client *c)
+static void sample_lane(struct writer_stats *st, uint32_t i, struct lb_stats_client *c)
 {
-	struct lane_stats *ls = &w->stats->lanes[i];
-	struct lane_basis *b = &w->stats->bases[i];
-	const struct lane_track *t = &w->lanes[i];
-	const struct lb_slot *slot = &w->reg.slots[i];
+	struct lane_stats *ls = &st->lanes[i];
+	struct lane_basis *b = &st->bases[i];
+	const struct lane_file *f = &st->table->files[i];
+	const struct lb_client_identity *who = &st->table->who[i];
+	const struct lb_slot *slot = &st->table->reg->slots[i];
 	struct lb_lane_info info;
 
-	lb_lane_info_get(&w->bus, i, &info);
-	*c = (struct lb_stats_client){ .lane = i, .claim = t->grant };
-	if (info.head >= info.tail && info.head - info.tail <= w->bus.lane_size)
+	lb_lane_info_get(st->bus, i, &info);
+	*c = (struct lb_stats_client){ .lane = i, .claim = f->grant };
+	if (info.head >= info.tail && info.head - info.tail <= st->bus->lane_size)
 		c->fill_bytes = info.head - info.tail;
-	if (t->grant && basis_stale(b, w, i)) {
+	if (f->grant && basis_stale(b, f)) {
 		/* Its new client came unseen: where that one's counts stand,
 		 * only its lane tells (basis_guess). */
-		basis_retire(w, i, &info);
+		basis_retire(st, i, &info);
 		*ls = (struct lane_stats){ 0 };
 		*b = (struct lane_basis){ 0 };
 	}
-	if (!t->grant) {
+	if (!f->grant) {
 		if (b->known || accounted(&b->n))   /* freed by a writer killed before it saved */
-			basis_retire(w, i, &info);
+			basis_retire(st, i, &info);
 		b->seq_known = true;   /* its next client starts there */
 		b->next_seq = atomic_load_explicit(&slot->seq_floor, memory_order_relaxed);
 		return;
 	}
-	if (!b->seq_known && info.head == info.tail && info.tail == t->read)
-		basis_guess(w, i, t->seq_end);   /* drained: all of it was accounted */
-	*b = (struct lane_basis){ .known = true, .pid = w->who[i].pid, .grant = t->grant,
+	if (!b->seq_known && info.head == info.tail && info.tail == st->lead[i])
+		basis_guess(st, i, f->seq_end);   /* drained: all of it was accounted */
+	*b = (struct lane_basis){ .known = true, .pid = who->pid, .grant = f->grant,
 				  .seq_known = b->seq_known, .next_seq = b->next_seq, .n = b->n };
-	lane_counts_take(w, i, &info);
+	lane_counts_take(st, i, &info);
 	c->state = atomic_load_explicit(&slot->state, memory_order_relaxed) == LB_SLOT_RELEASED
 			   ? LB_STATS_CLIENT_RELEASED
 			   : LB_STATS_CLIENT_OWNED;
-	c->pid = w->who[i].pid;
+	c->pid = who->pid;
 	c->tid = slot->tid;
-	memcpy(c->comm, w->who[i].comm, sizeof(c->comm));
+	memcpy(c->comm, who->comm, sizeof(c->comm));
 	c->last_publish_ns = ls->last_ts;
 }
 
@@ -254,60 +258,61 @@ static void client_counts(struct lb_stats_client *c, const struct client_counts 
 	c->waiting = n->queued - accounted(n);
 }
 
-static void fill_bus(struct writer *w)
+static void fill_bus(struct writer_stats *st, const struct writer_counters *counters)
 {
-	struct writer_stats *st = w->stats;
+	const struct lb_registry_header *reg = st->table->reg->hdr;
+	uint32_t nlanes = st->bus->lane_count;
 	struct lb_stats_bus *b = &st->snap.bus;
 	struct client_counts sum;
 	uint64_t in_use = 0, fill = 0;
 
-	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
+	for (uint32_t i = 0; i < nlanes; i++) {
 		struct lb_stats_client *c = &st->snap.clients[i];
-		sample_lane(w, i, c);
+		sample_lane(st, i, c);
 		in_use += c->state != LB_STATS_CLIENT_FREE;
 		fill += c->fill_bytes;
 	}
 	/* After the samples: a retire in them moved counts to st->retired. */
 	sum = st->retired.n;
-	for (uint32_t i = 0; i < w->bus.lane_count; i++) {
+	for (uint32_t i = 0; i < nlanes; i++) {
 		const struct client_counts *n = &st->bases[i].n;
 		client_counts(&st->snap.clients[i], n);
 		counts_add(&sum, n);
 	}
-	b->lane_count = w->bus.lane_count;
-	b->lane_size = w->bus.lane_size;
+	b->lane_count = nlanes;
+	b->lane_size = st->bus->lane_size;
 	b->lanes_in_use = in_use;
 	b->fill_bytes = fill;
 	b->queued = sum.queued;
 	b->dropped_full = sum.dropped_full;
 	b->dropped_too_large = sum.dropped_too_large;
 	b->dropped_no_lane = max_u64(b->dropped_no_lane,
-				     atomic_load_explicit(&w->reg.hdr->dropped_no_lane,
-							  memory_order_relaxed));
+				     atomic_load_explicit(&reg->dropped_no_lane, memory_order_relaxed));
 	b->published = sum.queued + sum.dropped_full + sum.dropped_too_large + b->dropped_no_lane;
 	b->written = sum.written;
 	b->filtered = sum.filtered;
 	b->dropped_abandoned = sum.abandoned;
 	b->waiting = sum.queued - accounted(&sum);
 	b->clients_retired = st->retired.clients;
-	b->batches = w->counters.batches;
-	b->corrupt = w->counters.corrupt;
-	b->reclaimed = w->counters.reclaimed;
-	b->quarantined = w->counters.quarantined;
-	b->batches_failed = w->counters.sink_errors;
-	b->registrations = atomic_load_explicit(&w->reg.hdr->registrations, memory_order_relaxed);
-	b->refused_denied = atomic_load_explicit(&w->reg.hdr->refused_denied, memory_order_relaxed);
-	b->refused_quota = atomic_load_explicit(&w->reg.hdr->refused_quota, memory_order_relaxed);
-	b->refused_full = atomic_load_explicit(&w->reg.hdr->refused_full, memory_order_relaxed);
+	b->batches = counters->batches;
+	b->corrupt = counters->corrupt;
+	b->reclaimed = counters->reclaimed;
+	b->quarantined = counters->quarantined;
+	b->batches_failed = counters->sink_errors;
+	b->registrations = atomic_load_explicit(&reg->registrations, memory_order_relaxed);
+	b->refused_denied = atomic_load_explicit(&reg->refused_denied, memory_order_relaxed);
+	b->refused_quota = atomic_load_explicit(&reg->refused_quota, memory_order_relaxed);
+	b->refused_full = atomic_load_explicit(&reg->refused_full, memory_order_relaxed);
 }
 
-static void fill_sinks(struct writer *w)
+static void fill_sinks(struct writer_stats *st, const struct stats_drain *d)
 {
-	struct lb_stats_snapshot *snap = &w->stats->snap;
+	const struct writer_counters *counters = d->counters;
+	struct lb_stats_snapshot *snap = &st->snap;
 
-	snap->nsinks = w->nsinks < LB_STATS_SINKS_MAX ? (uint32_t)w->nsinks : LB_STATS_SINKS_MAX;
+	snap->nsinks = d->nsinks < LB_STATS_SINKS_MAX ? (uint32_t)d->nsinks : LB_STATS_SINKS_MAX;
 	for (uint32_t i = 0; i < snap->nsinks; i++) {
-		const struct sink *s = w->sinks[i];
+		const struct sink *s = d->sinks[i];
 		struct lb_stats_sink *o = &snap->sinks[i];
 
 		*o = (struct lb_stats_sink){
@@ -317,17 +322,16 @@ static void fill_sinks(struct writer *w)
 			.dropped = s->counters.dropped,
 			.latency_ns_sum = s->counters.latency_ns_sum,
 			.latency_ns_max = s->counters.latency_ns_max,
-			.batches = w->counters.batches + w->counters.sink_errors,
+			.batches = counters->batches + counters->sink_errors,
 			.last_error = s->counters.last_error,
 		};
 		snprintf(o->name, sizeof(o->name), "%s", s->name ? s->name : "?");
 	}
 }
 
-static void fill_hooks(struct writer *w)
+static void fill_hooks(struct writer_stats *st, struct hooks *hooks)
 {
-	struct writer_stats *st = w->stats;
-	size_t n = w->hooks ? hooks_metrics(w->hooks, st->hooks, LB_STATS_HOOKS_MAX) : 0;
+	size_t n = hooks ? hooks_metrics(hooks, st->hooks, LB_STATS_HOOKS_MAX) : 0;
 
 	st->snap.nhooks = n < LB_STATS_HOOKS_MAX ? (uint32_t)n : LB_STATS_HOOKS_MAX;
 	for (uint32_t i = 0; i < st->snap.nhooks; i++) {
@@ -352,13 +356,11 @@ static void fill_hooks(struct writer *w)
 	}
 }
 
-static void publish(struct writer *w)
+static void publish(struct writer_stats *st, const struct stats_drain *d)
 {
-	struct writer_stats *st = w->stats;
-
-	fill_bus(w);
-	fill_sinks(w);
-	fill_hooks(w);
+	fill_bus(st, d->counters);
+	fill_sinks(st, d);
+	fill_hooks(st, d->hooks);
 	st->snap.updated_ns = lb_clock_ns(CLOCK_REALTIME);
 	st->snap.publishes++;
 	lb_stats_publish(&st->seg, &st->snap);
@@ -375,79 +377,79 @@ static void stats_free(struct writer_stats *st)
 }
 
 /* The counts a restarted writer continues, from its state directory. */
-static void state_load(struct writer *w, struct writer_stats *st)
+static void state_load(struct writer_stats *st, int state_dirfd, const char *bus)
 {
-	uint32_t n = w->bus.lane_count;
-	int r = stats_state_open(&st->state, w->state_dirfd, w->bus_name ? w->bus_name : "",
-				 lb_bus_id(&w->bus), st->bases, n, &st->retired);
+	int r = stats_state_open(&st->state, state_dirfd, bus, lb_bus_id(st->bus), st->bases,
+				 st->bus->lane_count, &st->retired);
 
 	if (r < 0)
 		fprintf(stderr, "logbus-writer: stats counts %s: cannot open: %s; they start "
 			"at zero and a restart starts them again\n", st->state.name, strerror(-r));
 }
 
-int writer_stats_open(struct writer *w, const char *bus, mode_t mode, gid_t group)
+struct writer_stats *writer_stats_open(const char *bus, mode_t mode, gid_t group,
+				       int state_dirfd, const struct lane_table *table,
+				       const uint64_t *lead, const struct stats_drain *d)
 {
 	struct writer_stats *st = calloc(1, sizeof(*st));
+	uint32_t nlanes = table->bus->lane_count;
 	struct lb_bus_error err = { "" };
 	int r;
 
-	if (!st)
-		return -ENOMEM;
-	st->state.fd = -1;
-	st->lanes = calloc(w->bus.lane_count, sizeof(*st->lanes));
-	st->bases = calloc(w->bus.lane_count, sizeof(*st->bases));
-	st->touched = calloc(w->bus.lane_count, sizeof(*st->touched));
-	st->snap.clients = calloc(w->bus.lane_count, sizeof(*st->snap.clients));
+	if (!st) {
+		fprintf(stderr, "logbus-writer: running without stats: out of memory\n");
+		return NULL;
+	}
+	*st = (struct writer_stats){ .table = table, .bus = table->bus, .lead = lead,
+				     .state = { .fd = -1 } };
+	st->lanes = calloc(nlanes, sizeof(*st->lanes));
+	st->bases = calloc(nlanes, sizeof(*st->bases));
+	st->touched = calloc(nlanes, sizeof(*st->touched));
+	st->snap.clients = calloc(nlanes, sizeof(*st->snap.clients));
 	r = st->lanes && st->bases && st->touched && st->snap.clients ? 0 : -ENOMEM;
 	if (r == 0)
-		r = lb_stats_create(bus, w->bus.lane_count, mode, group, &st->seg, &err);
+		r = lb_stats_create(bus, nlanes, mode, group, &st->seg, &err);
 	if (r < 0) {
 		fprintf(stderr, "logbus-writer: running without stats: %s\n",
 			r == -ENOMEM ? "out of memory" : err.why);
 		stats_free(st);
-		return r;
+		return NULL;
 	}
-	state_load(w, st);
+	state_load(st, state_dirfd, bus);
 	st->snap.version = LB_STATS_VERSION;
 	st->snap.writer_pid = getpid();
 	st->snap.start_ns = lb_clock_ns(CLOCK_REALTIME);
-	st->snap.nclients = w->bus.lane_count;
+	st->snap.nclients = nlanes;
 	st->opened_ns = lb_clock_ns(CLOCK_MONOTONIC);
-	w->stats = st;
 	lb_stats_heartbeat(&st->seg, lb_clock_ns(CLOCK_MONOTONIC));
-	publish(w);
-	return 0;
+	publish(st, d);
+	return st;
 }
 
-void writer_stats_tick(struct writer *w, uint64_t now)
+void writer_stats_tick(struct writer_stats *st, uint64_t now, const struct stats_drain *d)
 {
-	struct writer_stats *st = w->stats;
-
 	if (!st)
 		return;
 	lb_stats_heartbeat(&st->seg, now);
 	if (now < st->next_publish_ns)
 		return;
 	st->next_publish_ns = now + PUBLISH_NS;
-	publish(w);
+	publish(st, d);
 }
 
-void writer_stats_collected(struct writer *w)
+void writer_stats_collected(struct writer_stats *st, const struct batch *merged)
 {
-	struct writer_stats *st = w->stats;
-
 	if (!st)
 		return;
 	for (uint32_t k = 0; k < st->ntouched; k++)   /* a batch that failed */
 		st->lanes[st->touched[k]].batch_taken = 0;
 	st->ntouched = 0;
-	for (size_t k = 0; k < w->merged.count; k++) {
-		const struct batch_entry *be = &w->merged.entries[k];
+	for (size_t k = 0; k < merged->count; k++) {
+		const struct batch_entry *be = &merged->entries[k];
 		struct lane_stats *ls = &st->lanes[be->lane];
 
 		if (!st->bases[be->lane].seq_known)
-			basis_guess(w, be->lane, be->e.seq);
+			basis_guess(st, be->lane, be->e.seq);
 		if (be->e.seq < st->bases[be->lane].next_seq)
 			continue;   /* read again after a restart: counted */
 		if (!ls->batch_taken++) {
@@ -471,16 +473,15 @@ static void lane_delivered(struct lane_stats *ls, struct lane_basis *b)
 	ls->batch_taken = 0;
 }
 
-void writer_stats_delivered(struct writer *w)
+void writer_stats_delivered(struct writer_stats *st, const struct batch *merged)
 {
-	struct writer_stats *st = w->stats;
 	uint64_t now;
 
 	if (!st)
 		return;
 	now = lb_clock_ns(CLOCK_REALTIME);
-	for (size_t k = 0; k < w->merged.count; k++) {
-		const struct batch_entry *be = &w->merged.entries[k];
+	for (size_t k = 0; k < merged->count; k++) {
+		const struct batch_entry *be = &merged->entries[k];
 		struct lane_stats *ls = &st->lanes[be->lane];
 
 		if (be->e.seq < st->bases[be->lane].next_seq)
@@ -492,34 +493,30 @@ void writer_stats_delivered(struct writer *w)
 	for (uint32_t k = 0; k < st->ntouched; k++)
 		lane_delivered(&st->lanes[st->touched[k]], &st->bases[st->touched[k]]);
 	if (st->ntouched)
-		state_save(st, w->bus.lane_count);
+		state_save(st, st->bus->lane_count);
 	st->ntouched = 0;
-	if (w->merged.count)
-		lb_stats_hist_add(&st->snap.batch, w->merged.count, 1);
+	if (merged->count)
+		lb_stats_hist_add(&st->snap.batch, merged->count, 1);
 }
 
-void writer_stats_retire(struct writer *w, uint32_t i)
+void writer_stats_retire(struct writer_stats *st, uint32_t i)
 {
-	struct writer_stats *st = w->stats;
 	struct lb_lane_info info;
 
 	if (!st)
 		return;
-	lb_lane_info_get(&w->bus, i, &info);
-	basis_retire(w, i, &info);
-	state_save(st, w->bus.lane_count);
+	lb_lane_info_get(st->bus, i, &info);
+	basis_retire(st, i, &info);
+	state_save(st, st->bus->lane_count);
 }
 
-void writer_stats_close(struct writer *w)
+void writer_stats_close(struct writer_stats *st, const struct stats_drain *d)
 {
-	struct writer_stats *st = w->stats;
-
 	if (!st)
 		return;
 	st->snap.writer_pid = 0;
-	publish(w);
-	state_save(st, w->bus.lane_count);
+	publish(st, d);
+	state_save(st, st->bus->lane_count);
 	lb_stats_close(&st->seg);
 	stats_free(st);
-	w->stats = NULL;
 }
