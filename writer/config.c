@@ -8,7 +8,7 @@
  * the example file can carry its own documentation. The sinks' sections
  * are described in the sinks' own files and listed in sink_kinds[]
  * (sink_kinds.h): this file reads them by their tables and chooses the
- * kinds that run (sink_kinds_make() makes their sinks), and knows no
+ * kinds that run (sinks_make() makes their sinks), and knows no
  * sink's options. A new section of the writer's own is one more table
  * and one more line in top_keys (or, like "hooks", one more type whose
  * parser lives with its feature).

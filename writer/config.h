@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "bus.h"
-#include "registrar.h"
+#include "registrar_config.h"
 
 struct hooks_conf;
 
@@ -22,12 +22,6 @@ struct clients_options {
 	struct registrar_config registrar;
 	unsigned stats_mode;       /* default 0640 */
 	gid_t stats_group;         /* (gid_t)-1: the writer's group */
-};
-
-/* A list parsed from a JSON array of objects (an object: a list of one). */
-struct config_list {
-	void *items;
-	size_t count;
 };
 
 struct writer_config {

@@ -40,6 +40,12 @@ enum config_type {
 	CONFIG_LIST,        /* struct config_list: a list of that object */
 };
 
+/* A list parsed from a JSON array of objects (an object: a list of one). */
+struct config_list {
+	void *items;
+	size_t count;
+};
+
 struct config_section;
 
 struct config_key {

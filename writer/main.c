@@ -62,7 +62,7 @@
 #include "lane_guard.h"
 #include "outfile.h"
 #include "registrar.h"
-#include "sink_kinds.h"
+#include "sinks_make.h"
 #include "tsc.h"
 #include "version.h"
 
@@ -299,7 +299,7 @@ static void reload(struct writer *w)
 		geometry_check(&next, &w->bus, "reload: ");
 		next.bus = service.bus;
 		next.geometry = service.config.geometry;
-		n = sink_kinds_make(&next, lb_bus_id(&w->bus), &sinks, stderr);
+		n = sinks_make(&next, lb_bus_id(&w->bus), &sinks, stderr);
 	}
 	if (n < 0) {
 		fprintf(stderr, "logbus-writer: reload failed; keeping the running configuration "
@@ -409,7 +409,7 @@ static int start_sinks(struct writer *w)
 			strerror(-w->state_dirfd));
 		return -1;
 	}
-	n = sink_kinds_make(&service.config, lb_bus_id(&w->bus), &sinks, stderr);
+	n = sinks_make(&service.config, lb_bus_id(&w->bus), &sinks, stderr);
 	if (n < 0)
 		return -1;
 	if (writer_set_sinks(w, sinks, (size_t)n) < 0) {

@@ -14,7 +14,7 @@
 
 #include "identity.h"
 #include "register.h"
-#include "registrar.h"
+#include "registrar_config.h"
 #include "registry.h"
 
 /* What every request of a registrar run shares. */

@@ -89,6 +89,14 @@ struct sink_ops {
 
 #define SINK_KEY_MAX 512
 
+/* What every sink of a configuration shares, beside its own options. */
+struct sink_context {
+	const char *bus;          /* the bus's name: file names start with it */
+	uint64_t segment_id;      /* lb_bus_id() of the bus drained */
+	const char *spool_dir;    /* where the sinks that spool keep them; NULL: none do */
+	uint64_t spool_max;       /* bytes per spool */
+};
+
 /* The head of every sink's own struct. */
 struct sink {
 	const char *name;       /* "file", "journald", ... */

@@ -47,7 +47,6 @@
 #include "record.h"
 #include "sink.h"
 #include "sink_entry.h"
-#include "sink_kinds.h"
 #include "text.h"
 
 #define NAME_MAX_LEN 128

@@ -47,7 +47,6 @@
 #include "outfile.h"
 #include "sink.h"
 #include "sink_file.h"
-#include "sink_kinds.h"
 
 /* Bytes of JSON lines formatted before they are written (and, with zstd,
  * become one frame). */

@@ -58,7 +58,6 @@
 #include "outfile.h"
 #include "sink.h"
 #include "sink_journal.h"
-#include "sink_kinds.h"
 #include "sink_outage.h"
 #include "spool.h"
 

@@ -5,28 +5,19 @@
  * keys, defaults and checks, declared in the sink's own file with
  * config_schema.h) and its constructor. config.c walks the table to read
  * each section by its kind's schema and to choose the kinds that run;
- * sink_kinds_make() makes their sinks. Neither knows a sink's options. A
- * new sink is one row.
+ * sinks_make() (sinks_make.h) makes their sinks. Neither knows a sink's
+ * options. A new sink is one row.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 struct config_list;
 struct config_section;
 struct sink;
-struct writer_config;
-
-/* What every sink of a configuration shares, beside its own options. */
-struct sink_context {
-	const char *bus;          /* the bus's name: file names start with it */
-	uint64_t segment_id;      /* lb_bus_id() of the bus drained */
-	const char *spool_dir;    /* where the sinks that spool keep them; NULL: none do */
-	uint64_t spool_max;       /* bytes per spool */
-};
+struct sink_context;
 
 struct sink_kind {
 	const char *format;       /* its word in "format", LOGBUS_FORMAT and --format */
@@ -60,12 +51,3 @@ extern const size_t sink_kinds_count;
 /* sink_kind_opts - the options of the i-th sink of kind, in l (its part
  * of the configuration). */
 void *sink_kind_opts(const struct sink_kind *kind, const struct config_list *l, size_t i);
-
-/*
- * sink_kinds_make - create the sinks c enables, kind by kind in the order
- * of sink_kinds[], for the bus whose segment id is segment_id. Returns the
- * count with *out a malloc()ed array, or a negative errno after printing
- * what failed to errs (nothing is left open then).
- */
-long sink_kinds_make(const struct writer_config *c, uint64_t segment_id, struct sink ***out,
-		     FILE *errs);

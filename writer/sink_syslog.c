@@ -58,7 +58,6 @@
 #include "outfile.h"
 #include "rfc5424.h"
 #include "sink.h"
-#include "sink_kinds.h"
 #include "sink_outage.h"
 #include "sink_syslog.h"
 #include "spool.h"
@@ -725,7 +724,9 @@ int sink_syslog_from_config(const void *opts, unsigned index, const struct sink_
 	s->rp = calloc(1, sizeof(*s->rp));
 	s->threshold = o->buffer_entries ? o->buffer_entries : DEFAULT_BUFFER;
 	s->spool = (struct spool){ .dirfd = -1, .wfd = -1, .rfd = -1, .readfd = -1 };
-	r = s->q && s->rp ? link_init(&s->link, o) : -ENOMEM;
+	r = s->q && s->rp ? 0 : -ENOMEM;
+	if (r == 0)
+		r = link_init(&s->link, o->transport, o->socket_path, o->host, o->port);
 	if (r == 0)
 		describe_link(&s->link, s->sink.dest, sizeof(s->sink.dest));
 	if (r == 0 && sc->spool_dir)

@@ -10,13 +10,13 @@
 
 #include <stddef.h>
 
+#include "syslog_transport.h"
+
 struct config_section;
 struct sink;
 struct sink_context;
 
-enum syslog_transport { SYSLOG_UNIX, SYSLOG_TCP, SYSLOG_RELP };
-
-/* One destination's options; link_init (syslog_transport.c) reads where
+/* One destination's options; link_init (syslog_transport.h) takes where
  * it goes. */
 struct syslog_options {
 	enum syslog_transport transport;

@@ -45,18 +45,19 @@ static unsigned relp_txnr_at(const struct syslog_link *l, size_t i)
 	return (unsigned)((l->txnr - 1 + i) % RELP_TXNR_MAX) + 1;
 }
 
-int link_init(struct syslog_link *l, const struct syslog_options *o)
+int link_init(struct syslog_link *l, enum syslog_transport kind, const char *socket_path,
+	      const char *host, const char *port)
 {
-	const char *path = o->socket_path ? o->socket_path : "/dev/log";
+	const char *path = socket_path ? socket_path : "/dev/log";
 
-	*l = (struct syslog_link){ .kind = o->transport, .fd = -1 };
-	if (o->transport == SYSLOG_UNIX)
+	*l = (struct syslog_link){ .kind = kind, .fd = -1 };
+	if (kind == SYSLOG_UNIX)
 		return snprintf(l->path, sizeof(l->path), "%s", path) < (int)sizeof(l->path)
 			       ? 0 : -ENAMETOOLONG;
-	if (!o->host || !o->port || !*o->host || !*o->port)
+	if (!host || !port || !*host || !*port)
 		return -EINVAL;
-	if (snprintf(l->host, sizeof(l->host), "%s", o->host) >= (int)sizeof(l->host) ||
-	    snprintf(l->port, sizeof(l->port), "%s", o->port) >= (int)sizeof(l->port))
+	if (snprintf(l->host, sizeof(l->host), "%s", host) >= (int)sizeof(l->host) ||
+	    snprintf(l->port, sizeof(l->port), "%s", port) >= (int)sizeof(l->port))
 		return -ENAMETOOLONG;
 	return 0;
 }

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sink_syslog.h"
+enum syslog_transport { SYSLOG_UNIX, SYSLOG_TCP, SYSLOG_RELP };
 
 struct syslog_msg {
 	char *data;
@@ -31,9 +31,11 @@ struct syslog_link {
 	size_t rlen;
 };
 
-/* link_init - set up from the options, unconnected. Returns 0 or a
+/* link_init - set up a link of kind to socket_path (unix; NULL:
+ * /dev/log) or host and port (tcp, relp), unconnected. Returns 0 or a
  * negative errno (-EINVAL for missing host or port, -ENAMETOOLONG). */
-int link_init(struct syslog_link *l, const struct syslog_options *o);
+int link_init(struct syslog_link *l, enum syslog_transport kind, const char *socket_path,
+	      const char *host, const char *port);
 
 /* link_connect - (re)connect; returns 0 or a negative errno. */
 int link_connect(struct syslog_link *l);
