@@ -30,7 +30,7 @@ static bool bus_exists(const char *bus)
 }
 
 /* Whether pid runs no process: none, or a zombie nobody reaped yet. Unlike
- * the writer's process_gone (writer/reclaim.c) it ignores pid reuse: the
+ * the writer's process_gone (writer/lane_table.c) it ignores pid reuse: the
  * stats name the writer by pid alone. */
 static bool pid_not_running(pid_t pid)
 {

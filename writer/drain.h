@@ -51,7 +51,7 @@ struct writer {
 	uint32_t first_lane;    /* rotates, so every lane gets to go first */
 	size_t lead_limit;      /* entries of the next lead round; 0: any */
 	struct writer_counters counters;
-	struct hooks *hooks;         /* NULL: no hooks (writer/hooks.h) */
+	struct hooks *hooks;         /* NULL: no hooks (writer/hooks/hooks.h) */
 	struct poison poison;        /* what the filters are running on */
 	struct writer_stats *stats;  /* NULL: running without stats (writer/stats_publish.h) */
 	/* Called between rounds, at least every 200 ms while idle: the
