@@ -260,9 +260,6 @@ void conn_forget(logbus_t *lb);
  * set to something overflow_parse refuses. */
 int overflow_from_env(logbus_t *lb);
 
-/* overflow.c: "drop", "block" or "block:MS" into *policy and *timeout_ms
- * (-1: no limit). Returns 0 or -EINVAL. */
-int overflow_parse(const char *text, int *policy, int *timeout_ms);
 
 /*
  * overflow.c: after lb_lane_reserve(&s->prod, size) failed inside the

@@ -20,7 +20,9 @@
 #include "clock.h"
 #include "client.h"
 
-int overflow_parse(const char *text, int *policy, int *timeout_ms)
+/* "drop", "block" or "block:MS" into *policy and *timeout_ms (-1: no
+ * limit). Returns 0 or -EINVAL. */
+static int overflow_parse(const char *text, int *policy, int *timeout_ms)
 {
 	const char *ms;
 	char *end;

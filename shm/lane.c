@@ -256,11 +256,6 @@ void lb_lane_wake_blocked(const struct lb_bus *bus, uint32_t i)
 		lb_futex_wake(&lane->blocked, INT32_MAX);
 }
 
-uint64_t lb_lane_tail(const struct lb_bus *bus, uint32_t i)
-{
-	return atomic_load_explicit(&bus_lane(bus, i)->tail, memory_order_relaxed);
-}
-
 void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info *info)
 {
 	struct lb_lane *lane = bus_lane(bus, i);

@@ -190,9 +190,6 @@ bool lb_lane_pending(const struct lb_bus *bus, uint32_t i, uint64_t tail);
 /* lb_lane_advance - hand bytes up to tail back to the producer. */
 void lb_lane_advance(const struct lb_bus *bus, uint32_t i, uint64_t tail);
 
-/* lb_lane_tail - the lane's tail, where a (re)starting writer resumes. */
-uint64_t lb_lane_tail(const struct lb_bus *bus, uint32_t i);
-
 /* lb_lane_info_get - a copy of lane i's header. */
 void lb_lane_info_get(const struct lb_bus *bus, uint32_t i, struct lb_lane_info *info);
 

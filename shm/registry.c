@@ -116,6 +116,42 @@ static void registry_init(struct lb_registry *reg, const struct lb_bus *bus)
 	h->magic = LB_REGISTRY_MAGIC;
 }
 
+/* Whether the lane file named name belongs to a slot that holds a lane. */
+static bool lane_file_named(const struct lb_registry *reg, const char *name)
+{
+	unsigned long long grant;
+	unsigned slot;
+	int end = 0;
+
+	if (sscanf(name, "lane.%u.%llu%n", &slot, &grant, &end) != 2 || name[end] ||
+	    slot >= reg->slot_count)
+		return false;
+	const struct lb_slot *s = &reg->slots[slot];
+	uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
+
+	return (state == LB_SLOT_GRANTED || state == LB_SLOT_RELEASED) &&
+	       atomic_load_explicit(&s->grant, memory_order_relaxed) == grant;
+}
+
+/* Remove every lane file that no slot names (left by a writer killed while
+ * it made or removed one). */
+static void lane_file_sweep(const struct lb_registry *reg)
+{
+	int fd = openat(reg->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *d;
+	DIR *dp;
+
+	if (fd < 0 || !(dp = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((d = readdir(dp)))
+		if (!strncmp(d->d_name, "lane.", 5) && !lane_file_named(reg, d->d_name))
+			(void)unlinkat(reg->dirfd, d->d_name, 0);
+	closedir(dp);
+}
+
 int lb_registry_open(int dirfd, const struct lb_bus *bus, struct lb_registry *reg,
 		     struct lb_bus_error *err)
 {
@@ -152,7 +188,7 @@ int lb_registry_open(int dirfd, const struct lb_bus *bus, struct lb_registry *re
 		registry_init(reg, bus);   /* every slot free: the sweep removes every file */
 	else
 		registry_recover(reg);
-	lb_lane_file_sweep(reg);
+	lane_file_sweep(reg);
 	return 0;
 
 fail:
@@ -273,38 +309,4 @@ int lb_lane_file_unlink(const struct lb_registry *reg, uint32_t slot, uint64_t g
 
 	lane_file_name(name, sizeof(name), slot, grant);
 	return unlinkat(reg->dirfd, name, 0) < 0 ? -errno : 0;
-}
-
-/* Whether the lane file named name belongs to a slot that holds a lane. */
-static bool lane_file_named(const struct lb_registry *reg, const char *name)
-{
-	unsigned long long grant;
-	unsigned slot;
-	int end = 0;
-
-	if (sscanf(name, "lane.%u.%llu%n", &slot, &grant, &end) != 2 || name[end] ||
-	    slot >= reg->slot_count)
-		return false;
-	const struct lb_slot *s = &reg->slots[slot];
-	uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
-
-	return (state == LB_SLOT_GRANTED || state == LB_SLOT_RELEASED) &&
-	       atomic_load_explicit(&s->grant, memory_order_relaxed) == grant;
-}
-
-void lb_lane_file_sweep(const struct lb_registry *reg)
-{
-	int fd = openat(reg->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *d;
-	DIR *dp;
-
-	if (fd < 0 || !(dp = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((d = readdir(dp)))
-		if (!strncmp(d->d_name, "lane.", 5) && !lane_file_named(reg, d->d_name))
-			(void)unlinkat(reg->dirfd, d->d_name, 0);
-	closedir(dp);
 }

@@ -158,7 +158,3 @@ int lb_lane_file_open(const struct lb_registry *reg, uint32_t slot, uint64_t gra
 
 /* lb_lane_file_unlink - remove slot's lane file of grant; 0 or -errno. */
 int lb_lane_file_unlink(const struct lb_registry *reg, uint32_t slot, uint64_t grant);
-
-/* lb_lane_file_sweep - remove every lane file that no slot names (left by
- * a writer killed while it made or removed one). */
-void lb_lane_file_sweep(const struct lb_registry *reg);

@@ -116,6 +116,39 @@ static struct stats_layout layout_for(uint32_t lane_count)
 	return l;
 }
 
+/* ---- histogram buckets ---- */
+
+#define SUB_COUNT (1u << LB_STATS_HIST_SUB_BITS)
+
+/* The bucket of value v. */
+static unsigned hist_index(uint64_t v)
+{
+	if (v < 2 * SUB_COUNT)
+		return (unsigned)v;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+	unsigned shift = msb - LB_STATS_HIST_SUB_BITS;
+	return (shift + 1) * SUB_COUNT + (unsigned)((v >> shift) & (SUB_COUNT - 1));
+}
+
+/* The smallest value bucket i holds. */
+static uint64_t hist_low(unsigned i)
+{
+	if (i < 2 * SUB_COUNT)
+		return i;
+	unsigned shift = i / SUB_COUNT - 1;
+	return (uint64_t)(SUB_COUNT + i % SUB_COUNT) << shift;
+}
+
+/* The largest value bucket i holds. */
+static uint64_t hist_high(unsigned i)
+{
+	if (i < 2 * SUB_COUNT)
+		return i;
+	if (i + 1 >= LB_STATS_HIST_BUCKETS)
+		return UINT64_MAX;
+	return hist_low(i + 1) - 1;
+}
+
 /* ---- writer ---- */
 
 /* Make the segment file: made 0600, then given its group and mode, so that
@@ -229,7 +262,7 @@ static void store_words(const struct lb_stats_segment *s, size_t off, const void
  * and are still zero in the segment, so they are not stored again. */
 static void store_hist(const struct lb_stats_segment *s, size_t off, const struct lb_stats_hist *h)
 {
-	size_t used = h->count ? lb_stats_hist_index(h->max) + 1 : 0;
+	size_t used = h->count ? hist_index(h->max) + 1 : 0;
 
 	store_words(s, off, h,
 		    offsetof(struct lb_stats_hist, buckets) + used * sizeof(h->buckets[0]));
@@ -490,37 +523,9 @@ void lb_stats_snapshot_free(struct lb_stats_snapshot *snap)
 
 /* ---- histograms ---- */
 
-#define SUB_COUNT (1u << LB_STATS_HIST_SUB_BITS)
-
-unsigned lb_stats_hist_index(uint64_t v)
-{
-	if (v < 2 * SUB_COUNT)
-		return (unsigned)v;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
-	unsigned shift = msb - LB_STATS_HIST_SUB_BITS;
-	return (shift + 1) * SUB_COUNT + (unsigned)((v >> shift) & (SUB_COUNT - 1));
-}
-
-uint64_t lb_stats_hist_low(unsigned i)
-{
-	if (i < 2 * SUB_COUNT)
-		return i;
-	unsigned shift = i / SUB_COUNT - 1;
-	return (uint64_t)(SUB_COUNT + i % SUB_COUNT) << shift;
-}
-
-uint64_t lb_stats_hist_high(unsigned i)
-{
-	if (i < 2 * SUB_COUNT)
-		return i;
-	if (i + 1 >= LB_STATS_HIST_BUCKETS)
-		return UINT64_MAX;
-	return lb_stats_hist_low(i + 1) - 1;
-}
-
 void lb_stats_hist_add(struct lb_stats_hist *h, uint64_t v, uint64_t n)
 {
-	h->buckets[lb_stats_hist_index(v)] += n;
+	h->buckets[hist_index(v)] += n;
 	h->count += n;
 	h->sum += v * n;
 	if (v > h->max)
@@ -539,7 +544,7 @@ uint64_t lb_stats_hist_quantile(const struct lb_stats_hist *h, double q)
 	for (unsigned i = 0; i < LB_STATS_HIST_BUCKETS; i++) {
 		seen += h->buckets[i];
 		if (seen > rank) {
-			uint64_t high = lb_stats_hist_high(i);
+			uint64_t high = hist_high(i);
 			return high < h->max ? high : h->max;
 		}
 	}

@@ -214,14 +214,6 @@ int lb_stats_read(const char *name, struct lb_stats_snapshot *snap, struct lb_bu
 /* lb_stats_snapshot_free - free what lb_stats_read allocated; NULL-safe. */
 void lb_stats_snapshot_free(struct lb_stats_snapshot *snap);
 
-/* lb_stats_hist_index - the bucket of value v. */
-unsigned lb_stats_hist_index(uint64_t v);
-
-/* lb_stats_hist_low, lb_stats_hist_high - the smallest and largest value
- * bucket i holds. */
-uint64_t lb_stats_hist_low(unsigned i);
-uint64_t lb_stats_hist_high(unsigned i);
-
 /* lb_stats_hist_add - count n values v (the writer's private copy). */
 void lb_stats_hist_add(struct lb_stats_hist *h, uint64_t v, uint64_t n);
 

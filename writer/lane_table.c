@@ -31,7 +31,10 @@
 
 #define RECHECK_NS (250 * 1000000ull)
 
-bool process_gone(pid_t pid, uint64_t start)
+/* Whether pid is no longer the process that started at start (clock ticks
+ * since boot; 0 unknown): no such process, a zombie, or a new process with
+ * the same pid. */
+static bool process_gone(pid_t pid, uint64_t start)
 {
 	char path[64], buf[1024], state;
 	uint64_t started;

@@ -102,7 +102,3 @@ void lane_table_seq_seen(struct lane_table *t, uint32_t i, uint64_t seq);
  * stats' cap on its queued count). */
 void lane_table_skipped(struct lane_table *t, uint32_t i, uint64_t bytes);
 
-/* process_gone - whether pid is no longer the process that started at
- * start (clock ticks since boot; 0 unknown): no such process, a zombie, or
- * a new process with the same pid. */
-bool process_gone(pid_t pid, uint64_t start);

@@ -4,8 +4,6 @@
 
 #include "_entry.h"
 
-extern PyTypeObject pybus_type;
-
 /* pybus_send - publish e through bus (a Bus). Returns 1 when the entry is
  * in the bus (or the fallback), 0 when it was dropped and counted, -1 with
  * an error set (a closed Bus: ValueError). */

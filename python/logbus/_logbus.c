@@ -60,6 +60,9 @@ typedef struct {
 	bool may_wait;                /* LOGBUS_SYNC=1: publish waits for the writer */
 } BusObject;
 
+/* The Bus type, defined below its methods. */
+static PyTypeObject pybus_type;
+
 static PyObject *str_tag; /* "tag", interned: the one keyword of publish that is no field */
 
 static bool same_name(const char *a, const char *b)
@@ -459,7 +462,7 @@ static PyGetSetDef bus_getset[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-PyTypeObject pybus_type = {
+static PyTypeObject pybus_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
 	.tp_name = "logbus._logbus.Bus",
 	.tp_basicsize = sizeof(BusObject),
