@@ -19,11 +19,12 @@ including another), each cycle among files of different modules, and each
 cycle among the units of an ACYCLIC_FOLDERS folder (bus.c including
 stats.h while stats.c includes bus.h, say).
 """
-import json
 import os
 import re
 import shlex
 import sys
+
+from compile_db import compile_commands, source_of
 
 # The layer order, bottom first. A module may include its own files and
 # those of any module on a lower line; modules on one line are peers and do
@@ -84,14 +85,8 @@ def source_files(root):
 
 def include_dirs(root, builddir):
     """-I directories per source folder, as meson passes them."""
-    path = os.path.join(builddir, 'compile_commands.json')
-    try:
-        with open(path, encoding='utf-8') as f:
-            commands = json.load(f)
-    except (OSError, ValueError) as e:
-        sys.exit(f'include-graph: cannot read {path}: {e}')
     per_folder, every = {}, []
-    for c in commands:
+    for c in compile_commands(builddir, 'include-graph'):
         cwd = c['directory']
         args = c.get('arguments') or shlex.split(c['command'])
         dirs = []
@@ -99,7 +94,7 @@ def include_dirs(root, builddir):
             d = args[i + 1] if a == '-I' and i + 1 < len(args) else a[2:] if a.startswith('-I') else None
             if d is not None:
                 dirs.append(os.path.normpath(os.path.join(cwd, d)))
-        src = os.path.relpath(os.path.normpath(os.path.join(cwd, c['file'])), root)
+        src = source_of(root, c)
         folder = os.path.dirname(src)
         per_folder.setdefault(folder, [])
         for d in dirs:

@@ -17,11 +17,12 @@ naming:
 It also lists the symbols that only tests or benchmarks reference, which
 is allowed (a test may look inside), so that a reader sees them.
 """
-import json
 import os
 import re
 import subprocess
 import sys
+
+from compile_db import compile_commands, source_of
 
 PRODUCT = ('common', 'shm', 'libclient', 'writer', 'monitor', 'query', 'python')
 CHECKERS = ('tests', 'bench', 'examples')
@@ -33,15 +34,8 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 
 def compiles(root, builddir):
     """Each compile as (source-relative source file, object file path)."""
-    path = os.path.join(builddir, 'compile_commands.json')
-    try:
-        with open(path, encoding='utf-8') as f:
-            commands = json.load(f)
-    except (OSError, ValueError) as e:
-        sys.exit(f'unused-code: cannot read {path}: {e}')
-    for c in commands:
-        src = os.path.relpath(os.path.normpath(os.path.join(c['directory'], c['file'])), root)
-        yield src, os.path.join(c['directory'], c['output'])
+    for c in compile_commands(builddir, 'unused-code'):
+        yield source_of(root, c), os.path.join(c['directory'], c['output'])
 
 
 def nm(obj, flag):
