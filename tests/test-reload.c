@@ -2,7 +2,10 @@
 /* Description: SIGHUP reloads the configuration under load: the new sinks
  * take over between two batches, so the union of the files holds every
  * entry exactly once; a bad new configuration is refused with its reason,
- * the running one keeps writing (its files reopened). */
+ * the running one keeps writing (its files reopened); a change of what
+ * only a restart changes (the clients section) is told, not dropped
+ * silently. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -18,6 +21,7 @@
 
 #include "logbus.h"
 #include "outfiles.h"
+#include "register.h"
 
 /* Wait until the writer's stderr holds what, up to 10 s. */
 static void wait_stderr(const struct harness *h, const char *what)
@@ -114,11 +118,40 @@ static void test_geometry_warnings(void **state)
 	harness_fini(&h);
 }
 
+/* A reload that changes the clients section says it keeps the running one,
+ * and the running quota still holds after it. */
+static void test_clients_kept(void **state)
+{
+	struct harness_raw_lane l[2];
+	char why[LB_REG_TEXT_MAX];
+	struct harness h;
+	int s;
+
+	(void)state;
+	harness_init(&h, "reload-clients");
+	outfiles_start(&h, outfiles_config(&h, "{\"clients\":{\"lanes_per_client\":1}}"), NULL);
+	outfiles_config(&h, "{\"clients\":{\"lanes_per_client\":4}}");
+	assert_int_equal(kill(h.writer, SIGHUP), 0);
+	wait_stderr(&h, "reloaded the configuration");
+	assert_true(stderr_has(&h, "reload: the clients section changes only with a restart; "
+				   "keeping the running one"));
+	s = harness_raw_connect(&h);
+	assert_int_equal(harness_raw_lane(&h, s, &l[0], NULL), 0);
+	assert_int_equal(harness_raw_lane(&h, s, &l[1], why), -EDQUOT);
+	if (!strstr(why, "(clients.lanes_per_client = 1)"))
+		fail_msg("the running quota is not the one in force: \"%s\"", why);
+	harness_raw_release(&l[0]);
+	close(s);
+	harness_stop_writer(&h);
+	harness_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reload_under_load),
 		cmocka_unit_test(test_geometry_warnings),
+		cmocka_unit_test(test_clients_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

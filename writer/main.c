@@ -278,6 +278,27 @@ static void geometry_check(const struct writer_config *c, const struct lb_bus *b
 		(unsigned long long)bus->lane_size, asked);
 }
 
+/* A reload's "clients" section (who may log, the quotas, the socket's and
+ * the stats' modes) takes effect only with a restart: the registrar and the
+ * stats segment were made with the running one. Say so when it changed. */
+static void clients_check(const struct writer_config *next)
+{
+	json_t *now = json_object_get(service.config.root, "clients");
+	json_t *then = json_object_get(next->root, "clients");
+
+	if ((now || then) && !json_equal(now, then))
+		fprintf(stderr, "logbus-writer: reload: the clients section changes only with a "
+			"restart; keeping the running one\n");
+}
+
+static void swap_clients(struct writer_config *a, struct writer_config *b)
+{
+	struct clients_options t = a->clients;
+
+	a->clients = b->clients;
+	b->clients = t;
+}
+
 /*
  * SIGHUP, between two batches: read the configuration again; when it is
  * valid, make its sinks and retire the old ones (each flushes as it is
@@ -297,6 +318,7 @@ static void reload(struct writer *w)
 			fprintf(stderr, "logbus-writer: reload: the bus changes only with a "
 				"restart; keeping bus '%s'\n", service.bus);
 		geometry_check(&next, &w->bus, "reload: ");
+		clients_check(&next);
 		next.bus = service.bus;
 		next.geometry = service.config.geometry;
 		n = sinks_make(&next, lb_bus_id(&w->bus), &sinks, stderr);
@@ -315,6 +337,9 @@ static void reload(struct writer *w)
 			fprintf(stderr, "logbus-writer: reload: cannot start the new hooks; "
 				"running without hooks\n");
 		next.hooks = NULL;   /* the hook set owns it now */
+		/* The registrar runs with the clients section it started with:
+		 * the running configuration says so. */
+		swap_clients(&next, &service.config);
 		config_free(&service.config);
 		service.config = next;
 		fprintf(stderr, "logbus-writer: reloaded the configuration: %zu sinks\n",
