@@ -278,7 +278,9 @@ int pybus_send(PyObject *bus, struct pyentry *e)
 	case 0:
 		return 1;
 	case -EAGAIN:    /* lane full */
-	case -ENOSPC:    /* no lane */
+	case -ENOSPC:    /* no lane: every lane taken */
+	case -EDQUOT:    /* no lane: the user's quota (Bus.refusal says why) */
+	case -EACCES:    /* no lane: the user may not log (Bus.refusal says why) */
 	case -EMSGSIZE:  /* larger than the bus takes */
 	case -EIO:       /* the fallback write failed */
 		return 0;
@@ -308,7 +310,8 @@ static PyObject *bus_send(BusObject *self, struct pyentry *e)
 PyDoc_STRVAR(bus_publish_doc,
 	     "publish(level, msg, /, tag=None, **fields) -> bool\n\n"
 	     "Publish one entry. True when it is in the bus (or the fallback), False\n"
-	     "when it was dropped and counted (lane full, too large, no lane).");
+	     "when it was dropped and counted (lane full, too large, no lane: then\n"
+	     "Bus.refusal says why).");
 
 static PyObject *bus_publish(BusObject *self, PyObject *const *args, Py_ssize_t nargs,
 			     PyObject *kwnames)
@@ -457,8 +460,26 @@ static PyMethodDef bus_methods[] = {
 	{ NULL, NULL, 0, NULL },
 };
 
+static PyObject *bus_get_refusal(BusObject *self, void *unused)
+{
+	struct shared_handle *h = bus_enter(self, "refusal");
+	PyObject *why;
+	const char *text;
+
+	(void)unused;
+	if (!h)
+		return NULL;
+	text = logbus_refusal(h->lb);
+	why = text ? PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace")
+		   : Py_NewRef(Py_None);
+	handle_put(h);
+	return why;
+}
+
 static PyGetSetDef bus_getset[] = {
 	{ "closed", (getter)bus_get_closed, NULL, "True once close() was called", NULL },
+	{ "refusal", (getter)bus_get_refusal, NULL,
+	  "Why the writer last refused this handle a lane (one line), or None", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

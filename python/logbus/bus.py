@@ -24,9 +24,14 @@ class Bus(_logbus.Bus):
         [A-Za-z0-9_] (at most 64 characters, 64 fields), values str, bytes,
         int, float, bool or None (as text). Returns True when the entry is
         in the bus, False when it was dropped and counted (the thread's lane
-        is full, the entry too large, no lane left): it never raises for a
-        full bus, and never waits in drop mode. Bad arguments raise ValueError or
-        TypeError naming the cause.
+        is full, the entry too large, no lane for it: the writer refused
+        one): it never raises for a full bus or a refusal, and never waits
+        in drop mode. Bad arguments raise ValueError or TypeError naming
+        the cause.
+    refusal -> str or None
+        Why the writer last refused this handle a lane, in one line that
+        names the setting (clients.allowed_users, lanes_per_uid, ...), or
+        None when it never did.
     flush(timeout=None) -> bool
         Wait until the writer wrote everything published before the call.
     stats() -> dict
