@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Description: a plugin built for another hook ABI is refused, naming the
  * plugin and both versions; hook configuration errors name their JSON
- * path. */
+ * path; a plugin sees the identity the kernel gave its entry's client. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -133,12 +133,52 @@ static void test_config_errors_name_paths(void **state)
 	}
 }
 
+/* An action plugin's view of an entry carries the client's pid, uid, gid
+ * and comm as the kernel said them, whatever the record holds. */
+static void test_identity_in_view(void **state)
+{
+	struct hooktest t;
+	char so[512], rec[512], hooks[2048], want[128], comm[16] = "", *line;
+	logbus_t *lb;
+	FILE *f;
+
+	(void)state;
+	hooktest_init(&t, "hook-identity");
+	snprintf(hooks, sizeof(hooks),
+		 "[ { \"name\": \"rec\", \"type\": \"action\", \"plugin\": \"%s\", "
+		 "\"config\": { \"file\": \"%s\" } } ]",
+		 hooktest_path(so, sizeof(so), "record.so"),
+		 hooktest_file(&t, rec, sizeof(rec), "record.txt"));
+	hooktest_start(&t, hooks);
+	lb = logbus_open(t.h.bus);
+	assert_non_null(lb);
+	assert_int_equal(logbus_publishf(lb, LOGBUS_INFO, "who", "me"), 0);
+	assert_int_equal(logbus_flush(lb, 5000), 0);
+	assert_int_equal(hooktest_wait_lines(rec, 1), 1);
+	harness_stop_writer(&t.h);
+	logbus_close(lb);
+
+	f = fopen("/proc/self/comm", "re");
+	assert_non_null(f);
+	assert_non_null(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	snprintf(want, sizeof(want), " pid=%d uid=%u gid=%u comm=%s\n", (int)getpid(),
+		 (unsigned)getuid(), (unsigned)getgid(), comm);
+	line = hooktest_read(rec, NULL);
+	if (!strstr(line, want))
+		fail_msg("the plugin saw \"%s\", want a line ending \"%s\"", line, want);
+	free(line);
+	hooktest_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_config_refuses),
 		cmocka_unit_test(test_running_writer_refuses),
 		cmocka_unit_test(test_config_errors_name_paths),
+		cmocka_unit_test(test_identity_in_view),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

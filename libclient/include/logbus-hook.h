@@ -79,15 +79,23 @@ struct logbus_hook_entry {
 	int level;                  /* LOGBUS_EMERG .. LOGBUS_DEBUG */
 	const char *tag;            /* not NUL-terminated */
 	size_t tag_len;
-	uint32_t pid;
-	uint32_t tid;
+	uint32_t pid;               /* the kernel's word, as uid and gid below */
+	uint32_t tid;               /* the client's word */
 	uint64_t ts_ns;             /* CLOCK_REALTIME, nanoseconds */
 	uint64_t seq;               /* writer-assigned output sequence */
 	const char *msg;            /* any bytes, not NUL-terminated */
 	size_t msg_len;
 	const struct logbus_hook_field *fields;
 	size_t nfields;
-	uint64_t reserved[4];
+	/* The client's identity, as the kernel told the writer when the
+	 * client registered. comm NULL: the writer knows none (a writer
+	 * older than these fields, which left them zero), and uid and gid
+	 * say nothing. */
+	uint32_t uid;
+	uint32_t gid;
+	const char *comm;           /* NUL-terminated, at most 15 bytes */
+	const char *exe;            /* NUL-terminated; "" when /proc would not say */
+	uint64_t reserved[1];
 };
 
 struct logbus_hook_edit;

@@ -2,7 +2,8 @@
 /*
  * Test plugin: an action that records, per entry, its label, the entry's
  * message and when the call started and ended (CLOCK_MONOTONIC ns), after
- * sleeping sleep_ms. Config: { "file": PATH, "label": "A", "sleep_ms": N }.
+ * sleeping sleep_ms, then the identity the writer gave it (pid=, uid=,
+ * gid=, comm=, "-" for none). Config: { "file": PATH, "label": "A", "sleep_ms": N }.
  * Its constructor creates $LOGBUS_TEST_MARKER when set, to show when the
  * writer loaded it.
  */
@@ -64,13 +65,14 @@ static int record_action(void *state, const struct logbus_hook_entry *e)
 {
 	struct record *r = state;
 	uint64_t start = now_ns();
-	char line[256];
+	char line[512];
 	int n;
 
 	nanosleep(&(struct timespec){ .tv_sec = r->sleep_ms / 1000,
 				      .tv_nsec = (r->sleep_ms % 1000) * 1000000L }, NULL);
-	n = snprintf(line, sizeof(line), "%s %.*s %llu %llu\n", r->label, (int)e->msg_len, e->msg,
-		     (unsigned long long)start, (unsigned long long)now_ns());
+	n = snprintf(line, sizeof(line), "%s %.*s %llu %llu pid=%u uid=%u gid=%u comm=%s\n",
+		     r->label, (int)e->msg_len, e->msg, (unsigned long long)start,
+		     (unsigned long long)now_ns(), e->pid, e->uid, e->gid, e->comm ? e->comm : "-");
 	return write(r->fd, line, (size_t)n) == n ? 0 : -EIO;
 }
 

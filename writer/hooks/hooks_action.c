@@ -195,7 +195,7 @@ static int plugin_call(struct hook *h, const struct hook_job *j)
 
 	if (!hook_plugin_ready(h))
 		return -ENOEXEC;
-	hook_entry_view(&j->e, j->ts_ns, j->seq, fields, &view);
+	hook_entry_view(&j->e, j->ts_ns, j->seq, j->who, fields, &view);
 	return h->plugin.desc->action(h->plugin.data, &view);
 }
 

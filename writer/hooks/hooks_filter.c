@@ -198,7 +198,7 @@ static int filter_call(struct hooks *set, struct hook *h, struct batch_entry *be
 	uint64_t start, took;
 	int r;
 
-	hook_entry_view(&be->e, be->ts_ns, be->seq, fields, &view);
+	hook_entry_view(&be->e, be->ts_ns, be->seq, be->who, fields, &view);
 	edit_init(&ed, &be->e);
 	start = hook_now_ns();
 	r = h->plugin.desc->filter(h->plugin.data, &view, &ed.pub);

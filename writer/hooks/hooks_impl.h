@@ -146,7 +146,8 @@ int hook_plugin_open(const struct hook_conf *c, void **dl,
 bool hook_plugin_ready(struct hook *h);
 void hook_plugin_close(struct hook *h);
 void hook_entry_view(const struct lb_entry *e, uint64_t ts_ns, uint64_t seq,
-		     struct logbus_hook_field *fields, struct logbus_hook_entry *v);
+		     const struct lb_client_identity *who, struct logbus_hook_field *fields,
+		     struct logbus_hook_entry *v);
 
 /* hooks_command.c */
 int hook_command_call(struct hook *h, const struct hook_job *const *j, size_t n,

@@ -7,6 +7,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,8 +89,16 @@ void hook_plugin_close(struct hook *h)
 }
 
 /* The plugin's view of e; fields must hold e->nfields. */
+/* The identity fields took the place of three of the four reserved words
+ * of the first version: a plugin built before them still reads the
+ * struct right. */
+_Static_assert(offsetof(struct logbus_hook_entry, reserved) + sizeof(uint64_t) ==
+	       offsetof(struct logbus_hook_entry, uid) + 4 * sizeof(uint64_t),
+	       "the identity fills three reserved words");
+
 void hook_entry_view(const struct lb_entry *e, uint64_t ts_ns, uint64_t seq,
-		     struct logbus_hook_field *fields, struct logbus_hook_entry *v)
+		     const struct lb_client_identity *who, struct logbus_hook_field *fields,
+		     struct logbus_hook_entry *v)
 {
 	const uint8_t *cur;
 
@@ -106,4 +115,11 @@ void hook_entry_view(const struct lb_entry *e, uint64_t ts_ns, uint64_t seq,
 		.tid = e->tid, .ts_ns = ts_ns, .seq = seq, .msg = e->msg, .msg_len = e->msg_len,
 		.fields = fields, .nfields = e->nfields,
 	};
+	if (who) {
+		v->pid = who->pid;
+		v->uid = who->uid;
+		v->gid = who->gid;
+		v->comm = who->comm;
+		v->exe = who->exe;
+	}
 }
