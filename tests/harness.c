@@ -22,6 +22,7 @@
 
 #include "bus.h"
 #include "harness.h"
+#include "logbus.h"
 #include "register.h"
 #include "stats.h"
 
@@ -432,6 +433,35 @@ void harness_sleep_us(long us)
 {
 	nanosleep(&(struct timespec){ .tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000 },
 		  NULL);
+}
+
+void harness_paced(const char *bus, const char *tag, int total, int rate,
+		   volatile int *progress)
+{
+	logbus_t *lb = logbus_open(bus);
+	struct timespec next;
+
+	if (!lb)
+		_exit(2);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (int i = 0; i < total; i++) {
+		char v[16];
+		int n = snprintf(v, sizeof(v), "%d", i), r;
+		while ((r = logbus_publish(lb, LOGBUS_INFO, tag, v, (size_t)n)) == -EAGAIN)
+			harness_sleep_us(1000);
+		if (r != 0)
+			_exit(3);
+		if (progress)
+			*progress = i + 1;
+		next.tv_nsec += 1000000000L / rate;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+	}
+	logbus_close(lb);
+	_exit(0);
 }
 
 void harness_self(struct harness_self *s)

@@ -141,6 +141,14 @@ void harness_wait_free_lanes(const struct harness *h, unsigned n);
 /* harness_sleep_us - sleep us microseconds. */
 void harness_sleep_us(long us);
 
+/* harness_paced - for a forked child: publish the messages "0" .. total-1
+ * with tag on bus at rate entries per second, retrying each millisecond an
+ * entry a full lane refused, with *progress (NULL: none) the count
+ * published so far; then close the handle and _exit(0) (2: no handle, 3: a
+ * publish failed). */
+_Noreturn void harness_paced(const char *bus, const char *tag, int total, int rate,
+			     volatile int *progress);
+
 /* This process as the writer's registrar attests it: the effective uid and
  * gid (SO_PEERCRED's), /proc/self/comm and /proc/self/exe. */
 struct harness_self {

@@ -114,6 +114,15 @@ void services_rsyslogd_fini(struct rsyslogd *r)
 	assert_true(services_run(cmd, NULL, 0));
 }
 
+void services_stop_all(struct harness *h, struct rsyslogd *r)
+{
+	if (h->bus[0])
+		harness_fini(h);
+	*h = (struct harness){ .writer = 0 };
+	services_rsyslogd_fini(r);
+	*r = (struct rsyslogd){ .dir = "" };
+}
+
 json_t *services_rsyslogd_read(const struct rsyslogd *r, const char *name)
 {
 	char path[400], *line = NULL;

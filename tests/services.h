@@ -40,6 +40,11 @@ void services_rsyslogd_kill(struct rsyslogd *r, int sig);
 /* services_rsyslogd_fini - stop it and remove its directory. */
 void services_rsyslogd_fini(struct rsyslogd *r);
 
+/* services_stop_all - a teardown's work, after a failure too: end h's
+ * writer and bus and r's rsyslogd, so that none outlives its test, and
+ * leave both ready for the next test. */
+void services_stop_all(struct harness *h, struct rsyslogd *r);
+
 /* services_rsyslogd_read - the JSON objects of the whole lines in
  * r->dir/NAME.log ("unix", "tcp", "relp"), as an array; an empty one when
  * there is no file. A last line still being written is left out. */

@@ -46,35 +46,6 @@ static void sleep_ms(long ms)
 	harness_sleep_us(ms * 1000);
 }
 
-/* The producer: TOTAL entries at RATE, retrying a full lane; *progress
- * counts what it published. */
-static void produce(const char *bus, volatile int *progress)
-{
-	logbus_t *lb = logbus_open(bus);
-	struct timespec next;
-
-	if (!lb)
-		_exit(2);
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (int i = 0; i < TOTAL; i++) {
-		char v[16];
-		int n = snprintf(v, sizeof(v), "%d", i), r;
-		while ((r = logbus_publish(lb, LOGBUS_INFO, "kill", v, (size_t)n)) == -EAGAIN)
-			sleep_ms(1);
-		if (r != 0)
-			_exit(3);
-		*progress = i + 1;
-		next.tv_nsec += 1000000000L / RATE;
-		if (next.tv_nsec >= 1000000000L) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000L;
-		}
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-	}
-	logbus_close(lb);
-	_exit(0);
-}
-
 /* Count, per entry, how often it is in the JSON objects of all (by msg). */
 static void tally(json_t *all, unsigned char *times)
 {
@@ -130,7 +101,7 @@ static void kill_run(const char *transport)
 	harness_start_writer(&h, args);
 	pid_t producer = harness_fork();
 	if (producer == 0)
-		produce(h.bus, progress);
+		harness_paced(h.bus, "kill", TOTAL, RATE, progress);
 
 	sleep_ms(2000);
 	services_rsyslogd_kill(&rs, SIGKILL);
@@ -175,15 +146,10 @@ static void kill_run(const char *transport)
 	harness_fini(&h);
 }
 
-/* Also after a failure: no writer or rsyslogd outlives its test. */
 static int stop_services(void **state)
 {
 	(void)state;
-	if (h.bus[0])
-		harness_fini(&h);
-	h = (struct harness){ .writer = 0 };
-	services_rsyslogd_fini(&rs);
-	rs = (struct rsyslogd){ .dir = "" };
+	services_stop_all(&h, &rs);
 	return 0;
 }
 

@@ -43,33 +43,6 @@ static void sleep_ms(long ms)
 	harness_sleep_us(ms * 1000);
 }
 
-/* TOTAL entries at RATE, retrying a full lane. */
-static void produce(const char *bus)
-{
-	logbus_t *lb = logbus_open(bus);
-	struct timespec next;
-
-	if (!lb)
-		_exit(2);
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (int i = 0; i < TOTAL; i++) {
-		char v[16];
-		int n = snprintf(v, sizeof(v), "%d", i), r;
-		while ((r = logbus_publish(lb, LOGBUS_INFO, "jout", v, (size_t)n)) == -EAGAIN)
-			sleep_ms(1);
-		if (r != 0)
-			_exit(3);
-		next.tv_nsec += 1000000000L / RATE;
-		if (next.tv_nsec >= 1000000000L) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000L;
-		}
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-	}
-	logbus_close(lb);
-	_exit(0);
-}
-
 /* How many distinct entries of the total published the namespace's
  * journal holds, after a sync. */
 static int journal_count(bool *seen, int total)
@@ -113,7 +86,7 @@ static void test_outage(void **state)
 	harness_start_writer(&h, args);
 	pid_t producer = harness_fork();
 	if (producer == 0)
-		produce(h.bus);
+		harness_paced(h.bus, "jout", TOTAL, RATE, NULL);
 
 	sleep_ms(2000);
 	services_journald_namespace_stop(ns, "KILL");

@@ -162,15 +162,10 @@ static void outage(const char *name, bool mid_stream)
 				 before_kill);
 }
 
-/* Also after a failure: no writer or rsyslogd outlives its test. */
 static int stop_services(void **state)
 {
 	(void)state;
-	if (h.bus[0])
-		harness_fini(&h);
-	h = (struct harness){ .writer = 0 };
-	services_rsyslogd_fini(&rs);
-	rs = (struct rsyslogd){ .dir = "" };
+	services_stop_all(&h, &rs);
 	return 0;
 }
 
