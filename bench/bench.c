@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -175,6 +176,8 @@ static pid_t spawn_writer(struct bench_writer *w, const char *const *extra)
 	argv[argc] = NULL;
 	pid = fork();
 	if (pid == 0) {
+		/* A benchmark that fails (bench_fail) leaves no writer behind. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execv(argv[0], (char *const *)argv);
 		fprintf(stderr, "bench: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

@@ -155,8 +155,6 @@ static int run_cat(const struct bench_writer *w)
 
 	if (!ns || !base)
 		bench_fail("calloc", ENOMEM);
-	if (!o.cat)
-		bench_fail("--cat: the mode cat needs the path of logbus-cat", EINVAL);
 	for (size_t i = 0; i < o.runs; i++) {
 		base[i] = run_timed(version, &ok);
 		failed += !ok;
@@ -299,8 +297,11 @@ static void parse_args(int argc, char **argv)
 		default: usage_exit();
 		}
 	}
-	if (optind < argc || !o.runs || (strcmp(o.end, "exit") && strcmp(o.end, "kill")))
+	if (optind < argc || !o.runs || (strcmp(o.end, "exit") && strcmp(o.end, "kill")) ||
+	    (strcmp(o.mode, "open") && strcmp(o.mode, "cat") && strcmp(o.mode, "reclaim")))
 		usage_exit();
+	if (!strcmp(o.mode, "cat") && !o.cat)
+		bench_fail("--cat: the mode cat needs the path of logbus-cat", EINVAL);
 }
 
 int main(int argc, char **argv)
@@ -320,10 +321,8 @@ int main(int argc, char **argv)
 		r = run_open(&w);
 	else if (!strcmp(o.mode, "cat"))
 		r = run_cat(&w);
-	else if (!strcmp(o.mode, "reclaim"))
-		r = run_reclaim(&w);
 	else
-		r = (fprintf(stderr, "register-cost: %s: no such mode\n", o.mode), 1);
+		r = run_reclaim(&w);
 	if (w.pid > 0 && bench_writer_stop(&w) != 0)
 		r = 1;
 	bench_writer_cleanup(&w);
