@@ -260,7 +260,6 @@ void conn_forget(logbus_t *lb);
  * set to something overflow_parse refuses. */
 int overflow_from_env(logbus_t *lb);
 
-
 /*
  * overflow.c: after lb_lane_reserve(&s->prod, size) failed inside the
  * slot (*locked as slot_enter said): under LOGBUS_OVERFLOW_BLOCK, leave
