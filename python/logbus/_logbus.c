@@ -470,9 +470,10 @@ static PyObject *bus_get_refusal(BusObject *self, void *unused)
 	if (!h)
 		return NULL;
 	text = logbus_refusal(h->lb);
-	why = text ? PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace")
-		   : Py_NewRef(Py_None);
+	why = text ? PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace") : NULL;
 	handle_put(h);
+	if (!text)
+		Py_RETURN_NONE;
 	return why;
 }
 
