@@ -65,7 +65,6 @@ struct lane_stats {
 
 struct writer_stats {
 	const struct lane_table *table;  /* the lanes: their files, clients, registry */
-	const struct lb_bus *bus;        /* the table's */
 	const uint64_t *lead;            /* per lane: how far the drain handed it */
 	struct lb_stats_segment seg;
 	struct lb_stats_snapshot snap;   /* the next values to publish */
@@ -132,7 +131,7 @@ static void lane_counts_take(struct writer_stats *st, uint32_t i, const struct l
 	uint64_t now = lb_clock_ns(CLOCK_MONOTONIC);
 	uint64_t since = ls->taken_ns ? ls->taken_ns : st->opened_ns;
 
-	counts_take(&st->bases[i].n, info, st->bus->lane_size, st->table->files[i].skipped,
+	counts_take(&st->bases[i].n, info, st->table->bus->lane_size, st->table->files[i].skipped,
 		    now > since ? now - since : 0);
 	ls->taken_ns = now;
 }
@@ -195,7 +194,7 @@ static void basis_guess(struct writer_stats *st, uint32_t i, uint64_t first)
 	struct lane_basis *b = &st->bases[i];
 	struct lb_lane_info info;
 
-	lb_lane_info_get(st->bus, i, &info);
+	lb_lane_info_get(st->table->bus, i, &info);
 	uint64_t base = st->table->files[i].seq_start;
 	uint64_t before = first > base ? first - base : 0;
 	b->n.written += before < info.published ? before : info.published;
@@ -213,9 +212,9 @@ static void sample_lane(struct writer_stats *st, uint32_t i, struct lb_stats_cli
 	const struct lb_slot *slot = &st->table->reg->slots[i];
 	struct lb_lane_info info;
 
-	lb_lane_info_get(st->bus, i, &info);
+	lb_lane_info_get(st->table->bus, i, &info);
 	*c = (struct lb_stats_client){ .lane = i, .claim = f->grant };
-	if (info.head >= info.tail && info.head - info.tail <= st->bus->lane_size)
+	if (info.head >= info.tail && info.head - info.tail <= st->table->bus->lane_size)
 		c->fill_bytes = info.head - info.tail;
 	if (f->grant && basis_stale(b, f)) {
 		/* Its new client came unseen: where that one's counts stand,
@@ -261,7 +260,7 @@ static void client_counts(struct lb_stats_client *c, const struct client_counts 
 static void fill_bus(struct writer_stats *st, const struct writer_counters *counters)
 {
 	const struct lb_registry_header *reg = st->table->reg->hdr;
-	uint32_t nlanes = st->bus->lane_count;
+	uint32_t nlanes = st->table->bus->lane_count;
 	struct lb_stats_bus *b = &st->snap.bus;
 	struct client_counts sum;
 	uint64_t in_use = 0, fill = 0;
@@ -280,7 +279,7 @@ static void fill_bus(struct writer_stats *st, const struct writer_counters *coun
 		counts_add(&sum, n);
 	}
 	b->lane_count = nlanes;
-	b->lane_size = st->bus->lane_size;
+	b->lane_size = st->table->bus->lane_size;
 	b->lanes_in_use = in_use;
 	b->fill_bytes = fill;
 	b->queued = sum.queued;
@@ -379,8 +378,8 @@ static void stats_free(struct writer_stats *st)
 /* The counts a restarted writer continues, from its state directory. */
 static void state_load(struct writer_stats *st, int state_dirfd, const char *bus)
 {
-	int r = stats_state_open(&st->state, state_dirfd, bus, lb_bus_id(st->bus), st->bases,
-				 st->bus->lane_count, &st->retired);
+	int r = stats_state_open(&st->state, state_dirfd, bus, lb_bus_id(st->table->bus), st->bases,
+				 st->table->bus->lane_count, &st->retired);
 
 	if (r < 0)
 		fprintf(stderr, "logbus-writer: stats counts %s: cannot open: %s; they start "
@@ -400,8 +399,7 @@ struct writer_stats *writer_stats_open(const char *bus, mode_t mode, gid_t group
 		fprintf(stderr, "logbus-writer: running without stats: out of memory\n");
 		return NULL;
 	}
-	*st = (struct writer_stats){ .table = table, .bus = table->bus, .lead = lead,
-				     .state = { .fd = -1 } };
+	*st = (struct writer_stats){ .table = table, .lead = lead, .state = { .fd = -1 } };
 	st->lanes = calloc(nlanes, sizeof(*st->lanes));
 	st->bases = calloc(nlanes, sizeof(*st->bases));
 	st->touched = calloc(nlanes, sizeof(*st->touched));
@@ -493,7 +491,7 @@ void writer_stats_delivered(struct writer_stats *st, const struct batch *merged)
 	for (uint32_t k = 0; k < st->ntouched; k++)
 		lane_delivered(&st->lanes[st->touched[k]], &st->bases[st->touched[k]]);
 	if (st->ntouched)
-		state_save(st, st->bus->lane_count);
+		state_save(st, st->table->bus->lane_count);
 	st->ntouched = 0;
 	if (merged->count)
 		lb_stats_hist_add(&st->snap.batch, merged->count, 1);
@@ -505,9 +503,9 @@ void writer_stats_retire(struct writer_stats *st, uint32_t i)
 
 	if (!st)
 		return;
-	lb_lane_info_get(st->bus, i, &info);
+	lb_lane_info_get(st->table->bus, i, &info);
 	basis_retire(st, i, &info);
-	state_save(st, st->bus->lane_count);
+	state_save(st, st->table->bus->lane_count);
 }
 
 void writer_stats_close(struct writer_stats *st, const struct stats_drain *d)
@@ -516,7 +514,7 @@ void writer_stats_close(struct writer_stats *st, const struct stats_drain *d)
 		return;
 	st->snap.writer_pid = 0;
 	publish(st, d);
-	state_save(st, st->bus->lane_count);
+	state_save(st, st->table->bus->lane_count);
 	lb_stats_close(&st->seg);
 	stats_free(st);
 }
