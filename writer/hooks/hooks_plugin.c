@@ -115,8 +115,7 @@ void hook_entry_view(const struct lb_entry *e, uint64_t ts_ns, uint64_t seq,
 		.tid = e->tid, .ts_ns = ts_ns, .seq = seq, .msg = e->msg, .msg_len = e->msg_len,
 		.fields = fields, .nfields = e->nfields,
 	};
-	if (who) {
-		v->pid = who->pid;
+	if (who) {   /* e->pid is who->pid already: the drain stamps it */
 		v->uid = who->uid;
 		v->gid = who->gid;
 		v->comm = who->comm;
